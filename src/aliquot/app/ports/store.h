@@ -1,0 +1,101 @@
+// Store: the port through which every use case reads and appends the record. One transaction
+// appends events and applies them to the projections atomically, and nothing is acknowledged
+// before it is durable. Implemented by storage/sqlite (and storage/postgres, TODO(#3)).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aliquot/app/projection.h"
+#include "aliquot/core/result.h"
+#include "aliquot/core/sha256.h"
+#include "aliquot/core/timestamp.h"
+#include "aliquot/ledger/checkpoint.h"
+#include "aliquot/ledger/event.h"
+
+namespace aliquot::app {
+
+// Optimistic concurrency: the caller decided on the state of `stream` as of `last_seq` (0: the
+// stream had no events). If another append changed the stream since, the whole request fails
+// with kAborted and the caller decides again.
+struct StreamExpectation {
+  ledger::StreamRef stream;
+  std::uint64_t last_seq = 0;
+};
+
+// One unit of work: its events land together or not at all.
+struct AppendRequest {
+  std::vector<ledger::NewEvent> events;
+  std::vector<StreamExpectation> expectations;
+};
+
+struct LedgerHead {
+  std::uint64_t size = 0;
+  Hash256 head_hash;  // kGenesisPrevHash when empty.
+  Hash256 root_hash;  // Merkle root over all events.
+  Timestamp last_time;
+};
+
+// Counters the server exposes on /metrics.
+struct StoreStats {
+  std::uint64_t appends = 0;        // AppendRequests acknowledged.
+  std::uint64_t events = 0;         // Events appended by this process.
+  std::uint64_t commits = 0;        // Transactions (one sync each).
+  std::uint64_t rejected = 0;       // AppendRequests refused.
+  double commit_seconds_total = 0;  // Time spent committing, for the mean latency.
+};
+
+using EventVisitor = std::function<Status(const ledger::Event&)>;
+using RowVisitor = std::function<Status(const Row&)>;
+
+// The read side of the Store. Each call reads a consistent state; StoreReader passed to
+// Store::Read gives several calls one consistent state together.
+class StoreReader {
+ public:
+  virtual ~StoreReader() = default;
+
+  // The last sequence number of `stream`, or 0 when it has no events.
+  virtual Result<std::uint64_t> StreamHead(const ledger::StreamRef& stream) = 0;
+
+  // Visits events with from_seq <= seq < to_seq in order, as stored (without checking them).
+  virtual Status ScanEvents(std::uint64_t from_seq, std::uint64_t to_seq,
+                            const EventVisitor& visit) = 0;
+
+  // The hashes of events 1..size, in order: the Merkle tree's leaves, for proofs.
+  virtual Result<std::vector<Hash256>> EventHashes(std::uint64_t size) = 0;
+
+  // All checkpoints, in increasing tree size.
+  virtual Result<std::vector<ledger::Checkpoint>> Checkpoints() = 0;
+
+  // Projection reads. GetRow returns the row with primary key `key`; ScanRows visits a table's
+  // rows in primary-key order.
+  virtual Result<std::optional<Row>> GetRow(const TableSpec& table, const Row& key) = 0;
+  virtual Status ScanRows(const TableSpec& table, const RowVisitor& visit) = 0;
+};
+
+class Store : public StoreReader {
+ public:
+  // Validates, seals (sequence number, server time, hash chain) and appends the request's events
+  // and applies them to the projections, in one transaction shared with concurrent callers
+  // (group commit). Returns only once the events are durable. Errors: kInvalidArgument (an event
+  // is malformed), kAborted (an expectation failed), kDataLoss (the projector found the ledger
+  // inconsistent), kUnavailable (storage failed: disk full, I/O error); on any error nothing of
+  // the request is stored.
+  virtual Result<std::vector<ledger::Event>> Append(const AppendRequest& request) = 0;
+
+  // The head as of the last acknowledged append.
+  virtual Result<LedgerHead> Head() = 0;
+
+  // Runs `work` against one consistent snapshot: appends committed meanwhile are invisible to it.
+  virtual Status Read(const std::function<Status(StoreReader&)>& work) = 0;
+
+  // Stores a signed checkpoint durably. Returns kAlreadyExists if one with its tree size exists.
+  virtual Status AddCheckpoint(const ledger::Checkpoint& checkpoint) = 0;
+
+  virtual StoreStats Stats() = 0;
+};
+
+}  // namespace aliquot::app

@@ -1,0 +1,15 @@
+#include "aliquot/app/projectors.h"
+
+#include <vector>
+
+#include "aliquot/app/system_service.h"
+
+namespace aliquot::app {
+
+std::unique_ptr<Projector> MakeAllProjectors() {
+  std::vector<std::unique_ptr<Projector>> parts;
+  parts.push_back(MakeSystemProjector());
+  return std::make_unique<CompositeProjector>(std::move(parts));
+}
+
+}  // namespace aliquot::app

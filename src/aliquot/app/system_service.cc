@@ -1,0 +1,156 @@
+#include "aliquot/app/system_service.h"
+
+#include <utility>
+
+namespace aliquot::app {
+namespace {
+
+const TableSpec& InstallationTable() {
+  static const TableSpec kTable{"installation",
+                                {{"id", ColumnType::kText},
+                                 {"site_name", ColumnType::kText},
+                                 {"checkpoint_key_id", ColumnType::kText},
+                                 {"initialised_at", ColumnType::kText},
+                                 {"software_version", ColumnType::kText},
+                                 {"running", ColumnType::kInteger},
+                                 {"server_starts", ColumnType::kInteger},
+                                 {"unclean_stops", ColumnType::kInteger},
+                                 {"last_started_at", ColumnType::kText, /*nullable=*/true},
+                                 {"last_stopped_at", ColumnType::kText, /*nullable=*/true}},
+                                1};
+  return kTable;
+}
+
+enum Column : std::size_t {
+  kId,
+  kSiteName,
+  kKeyId,
+  kInitialisedAt,
+  kSoftwareVersion,
+  kRunning,
+  kServerStarts,
+  kUncleanStops,
+  kLastStartedAt,
+  kLastStoppedAt,
+};
+
+const Row& InstallationKey() {
+  static const Row kKey{std::string("installation")};
+  return kKey;
+}
+
+Result<std::string> PayloadString(const Json& payload, const char* name,
+                                  const ledger::Event& event) {
+  const Json* value = payload.Find(name);
+  if (value == nullptr || !value->IsString()) {
+    return Unexpected(DataLoss("event seq " + std::to_string(event.seq) + " (" + event.event_type +
+                               ") lacks the string '" + name + "'"));
+  }
+  return value->AsString();
+}
+
+class SystemProjector final : public Projector {
+ public:
+  const std::vector<TableSpec>& Tables() const override {
+    static const std::vector<TableSpec> kTables{InstallationTable()};
+    return kTables;
+  }
+
+  Status Apply(const ledger::Event& event, ProjectionWriter& writer) const override {
+    if (event.stream != system::InstallationStream()) return {};
+    auto payload = ParseJson(event.payload);
+    if (!payload)
+      return Unexpected(DataLoss("event seq " + std::to_string(event.seq) +
+                                 ": payload: " + payload.error().Message()));
+    const TableSpec& table = InstallationTable();
+    ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> current, writer.Get(table, InstallationKey()));
+    const std::string time = event.time.ToRfc3339();
+    if (event.event_type == "system.initialised") {
+      ALIQUOT_ASSIGN_OR_RETURN(std::string site, PayloadString(*payload, "site_name", event));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string key_id,
+                               PayloadString(*payload, "checkpoint_key_id", event));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string version,
+                               PayloadString(*payload, "software_version", event));
+      return writer.Upsert(table,
+                           {InstallationKey()[0], site, key_id, time, version, std::int64_t{0},
+                            std::int64_t{0}, std::int64_t{0}, Value{}, Value{}});
+    }
+    if (!current) {
+      return Unexpected(DataLoss("event seq " + std::to_string(event.seq) + " (" +
+                                 event.event_type +
+                                 ") precedes the installation's initialisation"));
+    }
+    Row row = std::move(*current);
+    if (event.event_type == "system.server_started") {
+      ALIQUOT_ASSIGN_OR_RETURN(row[kSoftwareVersion],
+                               PayloadString(*payload, "software_version", event));
+      const Json* clean = payload->Find("previous_run_ended_cleanly");
+      if (clean != nullptr && clean->IsBool() && !clean->AsBool()) {
+        row[kUncleanStops] = std::get<std::int64_t>(row[kUncleanStops]) + 1;
+      }
+      row[kRunning] = std::int64_t{1};
+      row[kServerStarts] = std::get<std::int64_t>(row[kServerStarts]) + 1;
+      row[kLastStartedAt] = time;
+    } else if (event.event_type == "system.server_stopped") {
+      row[kRunning] = std::int64_t{0};
+      row[kLastStoppedAt] = time;
+    } else {
+      return {};
+    }
+    return writer.Upsert(table, row);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Projector> MakeSystemProjector() { return std::make_unique<SystemProjector>(); }
+
+Result<InstallationView> SystemService::Installation() {
+  ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row,
+                           store_.GetRow(InstallationTable(), InstallationKey()));
+  InstallationView view;
+  if (!row) return view;
+  view.state.initialised = true;
+  view.state.running = std::get<std::int64_t>((*row)[kRunning]) != 0;
+  view.site_name = std::get<std::string>((*row)[kSiteName]);
+  view.checkpoint_key_id = std::get<std::string>((*row)[kKeyId]);
+  view.server_starts = std::get<std::int64_t>((*row)[kServerStarts]);
+  return view;
+}
+
+template <typename Decide>
+Result<ledger::Event> SystemService::Run(Decide decide) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    ALIQUOT_ASSIGN_OR_RETURN(std::uint64_t head, store_.StreamHead(system::InstallationStream()));
+    ALIQUOT_ASSIGN_OR_RETURN(InstallationView view, Installation());
+    ALIQUOT_ASSIGN_OR_RETURN(ledger::NewEvent event, decide(view.state));
+    AppendRequest request;
+    request.events.push_back(std::move(event));
+    request.expectations.push_back({system::InstallationStream(), head});
+    auto appended = store_.Append(request);
+    if (appended) return std::move(appended->front());
+    if (appended.error().Code() != ErrorCode::kAborted || attempt == kAttempts) {
+      return Unexpected(appended.error());
+    }
+  }
+}
+
+Result<ledger::Event> SystemService::Initialise(const system::InitialiseCommand& command) {
+  return Run(
+      [&](const system::InstallationState& state) { return system::Initialise(state, command); });
+}
+
+Result<ledger::Event> SystemService::RecordServerStarted(const system::ServerStart& start) {
+  return Run(
+      [&](const system::InstallationState& state) { return system::ServerStarted(state, start); });
+}
+
+Result<ledger::Event> SystemService::RecordServerStopped(const std::string& cause,
+                                                         const std::string& terminal) {
+  return Run([&](const system::InstallationState& state) {
+    return system::ServerStopped(state, cause, terminal);
+  });
+}
+
+}  // namespace aliquot::app

@@ -1,0 +1,278 @@
+#include "aliquot/cli/cli.h"
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include "aliquot/app/ledger_service.h"
+#include "aliquot/app/system_service.h"
+#include "aliquot/ledger/export_format.h"
+#include "aliquot/ledger/verifier.h"
+
+#ifndef ALIQUOT_VERSION
+#define ALIQUOT_VERSION "0.0.0"
+#endif
+
+namespace aliquot::cli {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int Fail(const Error& error) {
+  std::cerr << "aliquot: " << error.ToString() << "\n";
+  return kExitFailure;
+}
+
+std::string Terminal() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "cli:unknown-host";
+  return std::string("cli:") + host;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Unexpected(NotFound("cannot read " + path));
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// Progress on a terminal only: a log file or a pipe gets the result line alone.
+std::function<void(std::uint64_t, std::uint64_t)> ProgressPrinter() {
+  if (::isatty(STDERR_FILENO) == 0) return nullptr;
+  return [](std::uint64_t done, std::uint64_t total) {
+    std::fprintf(stderr, "\rverifying: %llu / %llu events", static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total));
+    if (done >= total) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  };
+}
+
+Result<std::optional<ledger::Checkpoint>> LoadTrusted(const std::string& path) {
+  if (path.empty()) return std::optional<ledger::Checkpoint>();
+  ALIQUOT_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  auto checkpoint = ledger::ParseCheckpointJson(text);
+  if (!checkpoint) return Unexpected(checkpoint.error().WithContext("the checkpoint file " + path));
+  return std::optional<ledger::Checkpoint>(*checkpoint);
+}
+
+void PrintReport(const ledger::VerifyReport& report, const Ed25519PublicKey& key, bool trusted,
+                 std::uint64_t projection_rows, bool projections) {
+  std::cout << "OK: " << report.events << " events, " << report.checkpoints
+            << " checkpoints verified, root " << report.root_hash.Hex() << " at size "
+            << report.events << ", key " << key.KeyId().Hex();
+  if (projections) std::cout << ", " << projection_rows << " projection rows match a rebuild";
+  if (trusted) std::cout << "; trusted checkpoint matches";
+  std::cout << "\n";
+}
+
+// Verifies an export folder with the same verifier the server uses (tools/verify_ledger.py does
+// the same without our code).
+Result<ledger::VerifyReport> VerifyExport(const std::string& folder,
+                                          const std::optional<ledger::Checkpoint>& trusted,
+                                          Ed25519PublicKey& key) {
+  ALIQUOT_ASSIGN_OR_RETURN(std::string key_text, ReadFile(folder + "/public_key.json"));
+  auto parsed_key = ledger::ParsePublicKeyJson(key_text);
+  if (!parsed_key) return Unexpected(parsed_key.error().WithContext("public_key.json"));
+  key = *parsed_key;
+  ALIQUOT_ASSIGN_OR_RETURN(std::string checkpoints_text, ReadFile(folder + "/checkpoints.jsonl"));
+  std::vector<ledger::Checkpoint> checkpoints;
+  std::istringstream checkpoint_lines(checkpoints_text);
+  std::string line;
+  for (std::size_t number = 1; std::getline(checkpoint_lines, line); ++number) {
+    auto checkpoint = ledger::ParseCheckpointJson(line);
+    if (!checkpoint) {
+      return Unexpected(
+          DataLoss(checkpoint.error()
+                       .WithContext("checkpoints.jsonl line " + std::to_string(number))
+                       .Message()));
+    }
+    checkpoints.push_back(*checkpoint);
+  }
+  ledger::LedgerVerifier verifier(key, std::move(checkpoints), trusted);
+  std::ifstream events(folder + "/events.jsonl", std::ios::binary);
+  if (!events) return Unexpected(NotFound("cannot read " + folder + "/events.jsonl"));
+  for (std::size_t number = 1; std::getline(events, line); ++number) {
+    auto event = ledger::ParseEventJson(line);
+    if (!event) {
+      return Unexpected(DataLoss(
+          event.error().WithContext("events.jsonl line " + std::to_string(number)).Message()));
+    }
+    ALIQUOT_RETURN_IF_ERROR(verifier.Add(*event));
+  }
+  return verifier.Finish();
+}
+
+}  // namespace
+
+int Main(int argc, char** argv, Runtime& runtime) {
+  CLI::App app{"Aliquot: manufacturing execution and quality records for cell and gene therapy"};
+  app.require_subcommand(1);
+  std::string data = "data";
+  const auto add_data = [&](CLI::App* command) {
+    command->add_option("--data", data, "Data folder (database, signing key)")
+        ->capture_default_str();
+  };
+
+  CLI::App* init =
+      app.add_subcommand("init", "Create a data folder: database, signing key, first event");
+  add_data(init);
+  std::string site = "Aliquot site";
+  init->add_option("--site", site, "The site's name, as it appears on records")
+      ->capture_default_str();
+
+  CLI::App* serve = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM");
+  add_data(serve);
+  ServeOptions serve_options;
+  std::string listen = "127.0.0.1:8080";
+  serve->add_option("--listen", listen, "Address and port to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--threads", serve_options.threads, "HTTP worker threads")
+      ->check(CLI::Range(1U, 64U))
+      ->capture_default_str();
+  serve
+      ->add_option("--checkpoint-interval", serve_options.checkpoint_interval_seconds,
+                   "Seconds between signed checkpoints while events arrive")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+
+  CLI::App* verify = app.add_subcommand("verify", "Verify the ledger, checkpoints and projections");
+  add_data(verify);
+  std::string export_folder;
+  std::string trusted_path;
+  verify->add_option("--export", export_folder, "Verify an export folder instead of a data folder");
+  verify->add_option("--checkpoint", trusted_path,
+                     "A checkpoint kept outside the system (catches truncation and rollback)");
+
+  CLI::App* export_command =
+      app.add_subcommand("export", "Export the ledger and checkpoints to a folder");
+  add_data(export_command);
+  std::string out;
+  export_command->add_option("--out", out, "New folder to write the export into")->required();
+
+  CLI::App* proof = app.add_subcommand("proof", "Print the inclusion proof of one event");
+  add_data(proof);
+  std::uint64_t seq = 0;
+  proof->add_option("seq", seq, "The event's sequence number")
+      ->required()
+      ->check(CLI::PositiveNumber);
+
+  CLI::App* checkpoint = app.add_subcommand(
+      "checkpoint", "Sign a checkpoint at the head and print it (keep a copy outside the system)");
+  add_data(checkpoint);
+
+  CLI::App* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : kExitUsage;
+  }
+
+  if (*version) {
+    std::cout << "aliquot " << ALIQUOT_VERSION << " (ledger event format " << ledger::kEventFormat
+              << ")\n";
+    return 0;
+  }
+
+  if (*init) {
+    auto key = runtime.CreateDataFolder(data);
+    if (!key) return Fail(key.error());
+    auto installation = runtime.Open(data, Access::kExclusive);
+    if (!installation) return Fail(installation.error());
+    app::SystemService system((*installation)->Store());
+    auto initialised = system.Initialise({site, key->KeyId().Hex(), ALIQUOT_VERSION, Terminal()});
+    if (!initialised) return Fail(initialised.error());
+    app::LedgerService ledger((*installation)->Store(), (*installation)->SystemClock(),
+                              (*installation)->SigningKey(), (*installation)->Projector());
+    auto signed_head = ledger.Checkpoint();
+    if (!signed_head) return Fail(signed_head.error());
+    std::cout << "Initialised " << data << " for site \"" << site << "\".\n"
+              << "Checkpoint signing key id: " << key->KeyId().Hex() << "\n"
+              << "Keep this key id outside the system: verifiers compare against it.\n";
+    return 0;
+  }
+
+  if (*serve) {
+    const std::size_t colon = listen.rfind(':');
+    unsigned port = 0;
+    const char* port_begin =
+        listen.data() + (colon == std::string::npos ? listen.size() : colon + 1);
+    const char* port_end = listen.data() + listen.size();
+    const auto [parsed_end, parse_error] = std::from_chars(port_begin, port_end, port);
+    if (colon == std::string::npos || colon == 0 || port_begin == port_end ||
+        parse_error != std::errc() || parsed_end != port_end || port > 65535) {
+      return Fail(InvalidArgument(
+          "--listen must be ADDRESS:PORT, e.g. 127.0.0.1:8080, got '" + listen + "'", "--listen"));
+    }
+    serve_options.address = listen.substr(0, colon);
+    serve_options.port = static_cast<std::uint16_t>(port);
+    auto installation = runtime.Open(data, Access::kExclusive);
+    if (!installation) return Fail(installation.error());
+    return runtime.Serve(**installation, serve_options);
+  }
+
+  if (*verify) {
+    auto trusted = LoadTrusted(trusted_path);
+    if (!trusted) return Fail(trusted.error());
+    if (!export_folder.empty()) {
+      Ed25519PublicKey key;
+      auto report = VerifyExport(export_folder, *trusted, key);
+      if (!report) {
+        std::cout << "FAIL: " << report.error().Message() << "\n";
+        return kExitFailure;
+      }
+      PrintReport(*report, key, trusted->has_value(), 0, /*projections=*/false);
+      return 0;
+    }
+    auto installation = runtime.Open(data, Access::kReadOnly);
+    if (!installation) return Fail(installation.error());
+    app::LedgerService ledger((*installation)->Store(), (*installation)->SystemClock(),
+                              (*installation)->SigningKey(), (*installation)->Projector());
+    auto outcome = ledger.Verify({*trusted, ProgressPrinter()});
+    if (!outcome) {
+      std::cout << "FAIL: " << outcome.error().Message() << "\n";
+      return kExitFailure;
+    }
+    PrintReport(outcome->ledger, ledger.PublicKey(), trusted->has_value(), outcome->projection_rows,
+                /*projections=*/true);
+    return 0;
+  }
+
+  auto installation = runtime.Open(data, Access::kShared);
+  if (!installation) return Fail(installation.error());
+  app::LedgerService ledger((*installation)->Store(), (*installation)->SystemClock(),
+                            (*installation)->SigningKey(), (*installation)->Projector());
+  if (*export_command) {
+    auto writer = runtime.CreateExportFolder(out);
+    if (!writer) return Fail(writer.error());
+    auto summary = ledger.Export(**writer);
+    if (!summary) return Fail(summary.error());
+    std::cout << "Exported " << summary->events << " events and " << summary->checkpoints
+              << " checkpoints to " << out << " (root " << summary->root_hash.Hex() << ").\n"
+              << "Check it without Aliquot: python3 tools/verify_ledger.py " << out << "\n";
+    return 0;
+  }
+  if (*proof) {
+    auto document = ledger.InclusionProofJson(seq);
+    if (!document) return Fail(document.error());
+    std::cout << *document << "\n";
+    return 0;
+  }
+  if (*checkpoint) {
+    auto signed_head = ledger.Checkpoint();
+    if (!signed_head) return Fail(signed_head.error());
+    std::cout << ledger::CheckpointJson(*signed_head) << "\n";
+    return 0;
+  }
+  return kExitUsage;
+}
+
+}  // namespace aliquot::cli

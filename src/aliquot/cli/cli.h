@@ -1,0 +1,58 @@
+// The `aliquot` command line: init, serve, verify, export, proof, checkpoint, version. The CLI
+// knows the use cases (app) but no adapter: it reaches the database, key file and HTTP server
+// through Runtime, which the composition root (server/) implements.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "aliquot/app/ports/export_writer.h"
+#include "aliquot/app/ports/store.h"
+#include "aliquot/app/projection.h"
+#include "aliquot/core/clock.h"
+#include "aliquot/core/ed25519.h"
+#include "aliquot/core/result.h"
+
+namespace aliquot::cli {
+
+// An open installation: its store, signing key and clock, and (when serving) its lock.
+class Installation {
+ public:
+  virtual ~Installation() = default;
+  virtual app::Store& Store() = 0;
+  virtual const Ed25519SigningKey& SigningKey() = 0;
+  virtual Clock& SystemClock() = 0;
+  virtual const app::Projector& Projector() = 0;
+};
+
+enum class Access {
+  kExclusive,  // serve and init: the server lock, read-write.
+  kShared,     // export, proof, checkpoint: read-write for checkpoints only, beside a server.
+  kReadOnly,   // verify: reads only; may run while a server appends.
+};
+
+struct ServeOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned threads = 4;
+  std::int64_t checkpoint_interval_seconds = 60;
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  // Creates a data folder and its signing key. Returns kAlreadyExists for an initialised folder.
+  virtual Result<Ed25519PublicKey> CreateDataFolder(const std::string& data) = 0;
+  virtual Result<std::unique_ptr<Installation>> Open(const std::string& data, Access access) = 0;
+  virtual Result<std::unique_ptr<app::ExportWriter>> CreateExportFolder(
+      const std::string& folder) = 0;
+  // Serves the installation over HTTP until SIGTERM or SIGINT; returns the exit code.
+  virtual int Serve(Installation& installation, const ServeOptions& options) = 0;
+};
+
+// Runs the command line. Returns the process exit code: 0 success, 1 failure (including a
+// failed verification), 2 usage error.
+int Main(int argc, char** argv, Runtime& runtime);
+
+}  // namespace aliquot::cli

@@ -1,0 +1,20 @@
+// Lower-case hexadecimal, the text form of every hash and key in the ledger and its exports.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aliquot/core/result.h"
+
+namespace aliquot {
+
+std::string HexEncode(std::span<const std::uint8_t> bytes);
+
+// Decodes lower- or upper-case hex. Returns kInvalidArgument on odd length or a non-hex digit,
+// naming its position.
+Result<std::vector<std::uint8_t>> HexDecode(std::string_view text);
+
+}  // namespace aliquot

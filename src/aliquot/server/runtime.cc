@@ -1,0 +1,208 @@
+#include "aliquot/server/runtime.h"
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include "aliquot/app/ledger_service.h"
+#include "aliquot/app/projectors.h"
+#include "aliquot/app/system_service.h"
+#include "aliquot/core/mutex.h"
+#include "aliquot/http/ledger_routes.h"
+#include "aliquot/http/metrics.h"
+#include "aliquot/http/router.h"
+#include "aliquot/http/server.h"
+#include "aliquot/storage/files/data_folder.h"
+#include "aliquot/storage/files/key_file.h"
+#include "aliquot/storage/sqlite/sqlite_store.h"
+
+#ifndef ALIQUOT_VERSION
+#define ALIQUOT_VERSION "0.0.0"
+#endif
+
+namespace aliquot::server {
+namespace {
+
+class SqliteInstallation final : public cli::Installation {
+ public:
+  app::Store& Store() override { return *store_; }
+  const Ed25519SigningKey& SigningKey() override { return *key_; }
+  Clock& SystemClock() override { return clock_; }
+  const app::Projector& Projector() override { return *projector_; }
+
+  // Members are destroyed in reverse: the store closes before the lock is released.
+  std::unique_ptr<storage::ServerLock> lock_;
+  aliquot::SystemClock clock_;
+  std::unique_ptr<app::Projector> projector_ = app::MakeAllProjectors();
+  std::optional<Ed25519SigningKey> key_;
+  std::unique_ptr<storage::SqliteStore> store_;
+};
+
+std::string HostTerminal() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "server:unknown-host";
+  return std::string("server:") + host;
+}
+
+// Signs checkpoints every `interval` while the server runs, so an auditor can fetch a recent one.
+class Checkpointer {
+ public:
+  Checkpointer(app::LedgerService& ledger, std::chrono::seconds interval)
+      : ledger_(ledger), interval_(interval), thread_([this] { Run(); }) {}
+  ~Checkpointer() {
+    {
+      MutexLock lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.NotifyAll();
+    thread_.join();
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+ private:
+  void Run() {
+    mutex_.Lock();
+    while (!stopping_) {
+      wake_.WaitFor(mutex_, interval_);
+      if (stopping_) break;
+      mutex_.Unlock();
+      if (auto signed_head = ledger_.Checkpoint(); !signed_head) {
+        std::cerr << "aliquot: checkpoint failed: " << signed_head.error().ToString() << "\n";
+      }
+      mutex_.Lock();
+    }
+    mutex_.Unlock();
+  }
+
+  app::LedgerService& ledger_;
+  const std::chrono::seconds interval_;
+  Mutex mutex_;
+  CondVar wake_;
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+Result<Ed25519PublicKey> AliquotRuntime::CreateDataFolder(const std::string& data) {
+  ALIQUOT_ASSIGN_OR_RETURN(storage::DataFolder folder, storage::DataFolder::Create(data));
+  storage::FileKeyStore keys(folder.SigningKey());
+  ALIQUOT_ASSIGN_OR_RETURN(Ed25519PublicKey key, keys.CreateSigningKey());
+  // Creates the database with its schema, so that Open finds an initialised folder.
+  SystemClock clock;
+  const auto projector = app::MakeAllProjectors();
+  ALIQUOT_ASSIGN_OR_RETURN(
+      auto store,
+      storage::SqliteStore::Open({folder.Database().string(), storage::OpenMode::kReadWriteCreate},
+                                 clock, *projector));
+  return key;
+}
+
+Result<std::unique_ptr<cli::Installation>> AliquotRuntime::Open(const std::string& data,
+                                                                cli::Access access) {
+  ALIQUOT_ASSIGN_OR_RETURN(storage::DataFolder folder, storage::DataFolder::Existing(data));
+  auto installation = std::make_unique<SqliteInstallation>();
+  if (access == cli::Access::kExclusive) {
+    ALIQUOT_ASSIGN_OR_RETURN(installation->lock_, storage::ServerLock::Acquire(folder));
+  }
+  storage::FileKeyStore keys(folder.SigningKey());
+  ALIQUOT_ASSIGN_OR_RETURN(Ed25519SigningKey key, keys.LoadSigningKey());
+  installation->key_.emplace(std::move(key));
+  storage::SqliteStoreOptions options;
+  options.path = folder.Database().string();
+  options.mode = access == cli::Access::kReadOnly ? storage::OpenMode::kReadOnly
+                                                  : storage::OpenMode::kReadWrite;
+  ALIQUOT_ASSIGN_OR_RETURN(
+      installation->store_,
+      storage::SqliteStore::Open(options, installation->clock_, *installation->projector_));
+  return std::unique_ptr<cli::Installation>(std::move(installation));
+}
+
+Result<std::unique_ptr<app::ExportWriter>> AliquotRuntime::CreateExportFolder(
+    const std::string& folder) {
+  ALIQUOT_ASSIGN_OR_RETURN(auto writer, storage::FolderExportWriter::Create(folder));
+  return std::unique_ptr<app::ExportWriter>(std::move(writer));
+}
+
+int AliquotRuntime::Serve(cli::Installation& installation, const cli::ServeOptions& options) {
+  // Signals are taken by sigwait below, not by handlers: every thread started from here on
+  // inherits the mask, so SIGTERM reaches only this thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  app::Store& store = installation.Store();
+  app::LedgerService ledger(store, installation.SystemClock(), installation.SigningKey(),
+                            installation.Projector());
+  app::SystemService system(store);
+  const std::string terminal = HostTerminal();
+  auto site = system.Installation();
+  if (!site) {
+    std::cerr << "aliquot: " << site.error().ToString() << "\n";
+    return 1;
+  }
+
+  http::Metrics metrics;
+  http::AddStoreCollector(metrics, store);
+  http::Router router;
+  http::AddHealthRoutes(
+      router, [&store]() -> Status { return store.Head().map([](const app::LedgerHead&) {}); },
+      metrics);
+  http::AddLedgerRoutes(router, ledger);
+  http::ServerOptions http_options;
+  http_options.address = options.address;
+  http_options.port = options.port;
+  http_options.threads = options.threads;
+  http_options.clock = &installation.SystemClock();
+  http_options.access_log = [](std::string_view line) {
+    std::string text(line);
+    text += '\n';
+    std::fputs(text.c_str(), stderr);
+  };
+  auto server = http::HttpServer::Start(http_options, router, metrics);
+  if (!server) {
+    std::cerr << "aliquot: " << server.error().ToString() << "\n";
+    return 1;
+  }
+  const std::string address = options.address + ":" + std::to_string((*server)->Port());
+  if (auto started = system.RecordServerStarted({ALIQUOT_VERSION, address, terminal}); !started) {
+    std::cerr << "aliquot: cannot record the server start: " << started.error().ToString() << "\n";
+    (*server)->Shutdown(std::chrono::seconds(1));
+    return 1;
+  }
+  std::cout << "Aliquot " << ALIQUOT_VERSION << " is serving \"" << site->site_name
+            << "\" at http://" << address << "/ (health: http://" << address
+            << "/healthz). Stop with Ctrl-C or SIGTERM." << std::endl;
+
+  int received = 0;
+  {
+    Checkpointer checkpointer(ledger, std::chrono::seconds(options.checkpoint_interval_seconds));
+    sigwait(&signals, &received);
+    std::cout << "Stopping: finishing requests in flight..." << std::endl;
+    // Stop accepting, let requests in flight finish, then close.
+    (*server)->Shutdown(std::chrono::seconds(10));
+  }
+  const std::string cause = received == SIGINT ? "SIGINT" : "SIGTERM";
+  int exit_code = 0;
+  if (auto stopped = system.RecordServerStopped(cause, terminal); !stopped) {
+    std::cerr << "aliquot: cannot record the server stop: " << stopped.error().ToString() << "\n";
+    exit_code = 1;
+  }
+  if (auto signed_head = ledger.Checkpoint(); !signed_head) {
+    std::cerr << "aliquot: final checkpoint failed: " << signed_head.error().ToString() << "\n";
+    exit_code = 1;
+  } else {
+    std::cout << "Stopped. Ledger head: " << signed_head->tree_size << " events, root "
+              << signed_head->root_hash.Hex() << " (signed)." << std::endl;
+  }
+  return exit_code;
+}
+
+}  // namespace aliquot::server

@@ -1,0 +1,18 @@
+// AliquotRuntime: the composition root's implementation of cli::Runtime. The one place that
+// knows every adapter: SQLite store, key file, data folder, HTTP server.
+#pragma once
+
+#include "aliquot/cli/cli.h"
+
+namespace aliquot::server {
+
+class AliquotRuntime final : public cli::Runtime {
+ public:
+  Result<Ed25519PublicKey> CreateDataFolder(const std::string& data) override;
+  Result<std::unique_ptr<cli::Installation>> Open(const std::string& data,
+                                                  cli::Access access) override;
+  Result<std::unique_ptr<app::ExportWriter>> CreateExportFolder(const std::string& folder) override;
+  int Serve(cli::Installation& installation, const cli::ServeOptions& options) override;
+};
+
+}  // namespace aliquot::server

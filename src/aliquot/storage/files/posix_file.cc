@@ -1,0 +1,94 @@
+#include "aliquot/storage/files/posix_file.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace aliquot::storage {
+
+Error ErrnoError(const std::string& what, const std::filesystem::path& path) {
+  const int code = errno;
+  std::string message = "cannot " + what + " " + path.string() + ": " + std::strerror(code);
+  switch (code) {
+    case ENOENT:
+      return NotFound(message);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return PermissionDenied(message);
+    case ENOSPC:
+    case EDQUOT:
+    case EIO:
+      return Unavailable(message);
+    default:
+      return Internal(message);
+  }
+}
+
+Status SyncFolder(const std::filesystem::path& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Unexpected(ErrnoError("open folder", folder));
+  const int synced = ::fsync(fd);
+  Error error = synced != 0 ? ErrnoError("sync folder", folder) : Internal("");
+  ::close(fd);
+  if (synced != 0) return Unexpected(error);
+  return {};
+}
+
+Status WriteFileDurably(const std::filesystem::path& path, std::string_view content, mode_t mode) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Unexpected(ErrnoError("create", temporary));
+  // The mode given to open is filtered by the umask; set it exactly.
+  bool ok = ::fchmod(fd, mode) == 0;
+  std::size_t done = 0;
+  while (ok && done < content.size()) {
+    const ssize_t written = ::write(fd, content.data() + done, content.size() - done);
+    if (written < 0 && errno == EINTR) continue;
+    ok = written > 0;
+    if (ok) done += static_cast<std::size_t>(written);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  Error error = ok ? Internal("") : ErrnoError("write", temporary);
+  ::close(fd);
+  if (!ok) {
+    ::unlink(temporary.c_str());
+    return Unexpected(error);
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    error = ErrnoError("rename into place", path);
+    ::unlink(temporary.c_str());
+    return Unexpected(error);
+  }
+  return SyncFolder(path.parent_path().empty() ? "." : path.parent_path());
+}
+
+Result<std::string> ReadSmallFile(const std::filesystem::path& path, std::size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unexpected(ErrnoError("open", path));
+  std::string content;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      Error error = ErrnoError("read", path);
+      ::close(fd);
+      return Unexpected(error);
+    }
+    if (got == 0) break;
+    content.append(buffer, static_cast<std::size_t>(got));
+    if (content.size() > max_bytes) {
+      ::close(fd);
+      return Unexpected(InvalidArgument(path.string() + " is larger than " +
+                                        std::to_string(max_bytes) + " bytes"));
+    }
+  }
+  ::close(fd);
+  return content;
+}
+
+}  // namespace aliquot::storage

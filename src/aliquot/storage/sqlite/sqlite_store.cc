@@ -1,0 +1,703 @@
+#include "aliquot/storage/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include <sqlite3.h>
+
+#include "aliquot/core/check.h"
+#include "aliquot/storage/sqlite/migrations.h"
+
+namespace aliquot::storage {
+namespace {
+
+constexpr std::string_view kEventColumns =
+    "seq, stream_type, stream_id, event_type, payload, actor_id, actor_name, terminal, time_us, "
+    "reason, prev_hash, hash";
+
+// Projection tables get their SQL from their TableSpec; the names are ours, but a stray name must
+// never reach SQL text unchecked.
+bool IsSqlName(std::string_view name) {
+  if (name.empty() || name.size() > 63 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+bool IsReservedTable(std::string_view name) {
+  return name == "events" || name == "checkpoints" || name == "store_meta" ||
+         name == "schema_migrations" || name.starts_with("sqlite_");
+}
+
+std::string KeyPredicate(const app::TableSpec& table) {
+  std::string sql;
+  for (std::size_t i = 0; i < table.key_columns; ++i) {
+    if (i > 0) sql += " AND ";
+    sql += table.columns[i].name + " = ?" + std::to_string(i + 1);
+  }
+  return sql;
+}
+
+std::string ColumnList(const app::TableSpec& table) {
+  std::string sql;
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    if (i > 0) sql += ", ";
+    sql += table.columns[i].name;
+  }
+  return sql;
+}
+
+std::string KeyList(const app::TableSpec& table) {
+  std::string sql;
+  for (std::size_t i = 0; i < table.key_columns; ++i) {
+    if (i > 0) sql += ", ";
+    sql += table.columns[i].name;
+  }
+  return sql;
+}
+
+std::string CreateTableSql(const app::TableSpec& table) {
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + table.name + " (";
+  for (const app::ColumnSpec& column : table.columns) {
+    sql += column.name;
+    switch (column.type) {
+      case app::ColumnType::kInteger:
+        sql += " INTEGER";
+        break;
+      case app::ColumnType::kReal:
+        sql += " REAL";
+        break;
+      case app::ColumnType::kText:
+        sql += " TEXT";
+        break;
+    }
+    if (!column.nullable) sql += " NOT NULL";
+    sql += ", ";
+  }
+  return sql + "PRIMARY KEY (" + KeyList(table) + "))";
+}
+
+Status CheckTableSpec(const app::TableSpec& table) {
+  if (!IsSqlName(table.name) || IsReservedTable(table.name)) {
+    return Unexpected(Internal("projection table name '" + table.name + "' is not allowed"));
+  }
+  if (table.key_columns == 0 || table.key_columns > table.columns.size()) {
+    return Unexpected(Internal("projection table " + table.name + " has a bad key"));
+  }
+  for (const app::ColumnSpec& column : table.columns) {
+    if (!IsSqlName(column.name)) {
+      return Unexpected(Internal("projection column name '" + column.name + "' is not allowed"));
+    }
+  }
+  return {};
+}
+
+app::Row ReadRow(const Statement& statement, const app::TableSpec& table) {
+  app::Row row;
+  row.reserve(table.columns.size());
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    row.push_back(statement.ColumnValue(static_cast<int>(i), table.columns[i].type));
+  }
+  return row;
+}
+
+Hash256 ReadHash(const Statement& statement, int column) {
+  Hash256 hash;
+  const auto blob = statement.ColumnBlob(column);
+  // A hash column of the wrong length was edited behind our back: keep what fits, so verify
+  // reports a hash mismatch at this event rather than the store refusing to read it.
+  std::copy_n(blob.begin(), std::min(blob.size(), hash.bytes.size()), hash.bytes.begin());
+  return hash;
+}
+
+ledger::Event ReadEvent(const Statement& statement) {
+  ledger::Event event;
+  event.seq = static_cast<std::uint64_t>(statement.ColumnInt64(0));
+  event.stream.type = statement.ColumnText(1);
+  event.stream.id = statement.ColumnText(2);
+  event.event_type = statement.ColumnText(3);
+  event.payload = statement.ColumnText(4);
+  event.actor.id = statement.ColumnText(5);
+  event.actor.name = statement.ColumnText(6);
+  event.terminal = statement.ColumnText(7);
+  event.time = Timestamp::FromMicros(statement.ColumnInt64(8));
+  if (!statement.ColumnIsNull(9)) event.reason = std::string(statement.ColumnText(9));
+  event.prev_hash = ReadHash(statement, 10);
+  event.hash = ReadHash(statement, 11);
+  return event;
+}
+
+// Projection changes made through one connection (inside the writer's transaction).
+class SqlProjectionWriter final : public app::ProjectionWriter {
+ public:
+  explicit SqlProjectionWriter(Connection& connection) : connection_(connection) {}
+
+  Result<std::optional<app::Row>> Get(const app::TableSpec& table, const app::Row& key) override {
+    ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, key, table.key_columns));
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection_.Prepare("SELECT " + ColumnList(table) + " FROM " +
+                                                 table.name + " WHERE " + KeyPredicate(table)));
+    StatementScope scope(*select);
+    for (std::size_t i = 0; i < key.size(); ++i) select->BindValue(static_cast<int>(i + 1), key[i]);
+    ALIQUOT_ASSIGN_OR_RETURN(bool found, select->Step());
+    if (!found) return std::optional<app::Row>();
+    return std::optional<app::Row>(ReadRow(*select, table));
+  }
+
+  Status Upsert(const app::TableSpec& table, const app::Row& row) override {
+    ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, row, table.columns.size()));
+    std::string sql = "INSERT INTO " + table.name + " (" + ColumnList(table) + ") VALUES (";
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      sql += (i > 0 ? ", ?" : "?") + std::to_string(i + 1);
+    }
+    sql += ") ON CONFLICT (" + KeyList(table) + ") DO ";
+    if (table.key_columns == table.columns.size()) {
+      sql += "NOTHING";
+    } else {
+      sql += "UPDATE SET ";
+      for (std::size_t i = table.key_columns; i < table.columns.size(); ++i) {
+        if (i > table.key_columns) sql += ", ";
+        sql += table.columns[i].name + " = excluded." + table.columns[i].name;
+      }
+    }
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * upsert, connection_.Prepare(sql));
+    StatementScope scope(*upsert);
+    for (std::size_t i = 0; i < row.size(); ++i) upsert->BindValue(static_cast<int>(i + 1), row[i]);
+    return upsert->Run();
+  }
+
+  Status Delete(const app::TableSpec& table, const app::Row& key) override {
+    ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, key, table.key_columns));
+    ALIQUOT_ASSIGN_OR_RETURN(
+        Statement * remove,
+        connection_.Prepare("DELETE FROM " + table.name + " WHERE " + KeyPredicate(table)));
+    StatementScope scope(*remove);
+    for (std::size_t i = 0; i < key.size(); ++i) remove->BindValue(static_cast<int>(i + 1), key[i]);
+    return remove->Run();
+  }
+
+ private:
+  Connection& connection_;
+};
+
+Status Configure(Connection& connection, const SqliteStoreOptions& options) {
+  // busy_timeout first: another process (verify, a second server being refused) may hold a lock.
+  ALIQUOT_RETURN_IF_ERROR(connection.Exec("PRAGMA busy_timeout = 10000"));
+  if (options.mode != OpenMode::kReadOnly) {
+    ALIQUOT_RETURN_IF_ERROR(connection.Exec("PRAGMA journal_mode = WAL"));
+    // FULL: the WAL is synced at every commit, so an acknowledged append survives power loss.
+    ALIQUOT_RETURN_IF_ERROR(connection.Exec("PRAGMA synchronous = FULL"));
+  }
+  if (options.max_page_count > 0) {
+    ALIQUOT_RETURN_IF_ERROR(
+        connection.Exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count)));
+  }
+  return {};
+}
+
+}  // namespace
+
+// A pooled read connection, implementing the read side over it.
+class SqliteStore::Reader final : public app::StoreReader {
+ public:
+  explicit Reader(Connection& connection) : connection_(connection) {}
+
+  Result<std::uint64_t> StreamHead(const ledger::StreamRef& stream) override {
+    return StreamHeadOn(connection_, stream);
+  }
+
+  static Result<std::uint64_t> StreamHeadOn(Connection& connection,
+                                            const ledger::StreamRef& stream) {
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection.Prepare("SELECT coalesce(max(seq), 0) FROM events WHERE "
+                                                "stream_type = ?1 AND stream_id = ?2"));
+    StatementScope scope(*select);
+    select->BindText(1, stream.type);
+    select->BindText(2, stream.id);
+    ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+    (void)row;
+    return static_cast<std::uint64_t>(select->ColumnInt64(0));
+  }
+
+  Status ScanEvents(std::uint64_t from_seq, std::uint64_t to_seq,
+                    const app::EventVisitor& visit) override {
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection_.Prepare("SELECT " + std::string(kEventColumns) +
+                                                 " FROM events WHERE seq >= ?1 AND seq < ?2 "
+                                                 "ORDER BY seq"));
+    StatementScope scope(*select);
+    select->BindInt64(1, static_cast<std::int64_t>(from_seq));
+    select->BindInt64(2, static_cast<std::int64_t>(std::min<std::uint64_t>(to_seq, INT64_MAX)));
+    for (;;) {
+      ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) return {};
+      ALIQUOT_RETURN_IF_ERROR(visit(ReadEvent(*select)));
+    }
+  }
+
+  Result<std::vector<Hash256>> EventHashes(std::uint64_t size) override {
+    ALIQUOT_ASSIGN_OR_RETURN(
+        Statement * select,
+        connection_.Prepare("SELECT hash FROM events WHERE seq <= ?1 ORDER BY seq"));
+    StatementScope scope(*select);
+    select->BindInt64(1, static_cast<std::int64_t>(size));
+    std::vector<Hash256> hashes;
+    hashes.reserve(static_cast<std::size_t>(size));
+    for (;;) {
+      ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      hashes.push_back(ReadHash(*select, 0));
+    }
+    if (hashes.size() != size) {
+      return Unexpected(NotFound("the ledger holds " + std::to_string(hashes.size()) +
+                                 " events, fewer than " + std::to_string(size)));
+    }
+    return hashes;
+  }
+
+  Result<std::vector<ledger::Checkpoint>> Checkpoints() override {
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection_.Prepare("SELECT tree_size, root_hash, time_us, key_id, "
+                                                 "signature FROM checkpoints ORDER BY tree_size"));
+    StatementScope scope(*select);
+    std::vector<ledger::Checkpoint> checkpoints;
+    for (;;) {
+      ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) return checkpoints;
+      ledger::Checkpoint checkpoint;
+      checkpoint.tree_size = static_cast<std::uint64_t>(select->ColumnInt64(0));
+      checkpoint.root_hash = ReadHash(*select, 1);
+      checkpoint.time = Timestamp::FromMicros(select->ColumnInt64(2));
+      checkpoint.key_id = ReadHash(*select, 3);
+      const auto signature = select->ColumnBlob(4);
+      std::copy_n(signature.begin(), std::min(signature.size(), checkpoint.signature.size()),
+                  checkpoint.signature.begin());
+      checkpoints.push_back(checkpoint);
+    }
+  }
+
+  Result<std::optional<app::Row>> GetRow(const app::TableSpec& table,
+                                         const app::Row& key) override {
+    return SqlProjectionWriter(connection_).Get(table, key);
+  }
+
+  Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override {
+    ALIQUOT_RETURN_IF_ERROR(CheckTableSpec(table));
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection_.Prepare("SELECT " + ColumnList(table) + " FROM " +
+                                                 table.name + " ORDER BY " + KeyList(table)));
+    StatementScope scope(*select);
+    for (;;) {
+      ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) return {};
+      ALIQUOT_RETURN_IF_ERROR(visit(ReadRow(*select, table)));
+    }
+  }
+
+ private:
+  Connection& connection_;
+};
+
+struct SqliteStore::Pending {
+  const app::AppendRequest* request;
+  Result<std::vector<ledger::Event>> result = Unexpected(Internal("append was not committed"));
+  bool done = false;
+};
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options,
+                                                       Clock& clock,
+                                                       const app::Projector& projector) {
+  for (const app::TableSpec& table : projector.Tables())
+    ALIQUOT_RETURN_IF_ERROR(CheckTableSpec(table));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options, clock, projector));
+  if (auto opened = store->Initialise(); !opened) {
+    return Unexpected(opened.error().WithContext(options.path));
+  }
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  MutexLock lock(commit_mutex_);
+  if (writer_) {
+    // Folds the WAL into the database so the folder is one self-contained file at rest.
+    (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+}
+
+Status SqliteStore::Initialise() {
+  ALIQUOT_ASSIGN_OR_RETURN(auto connection, Connection::Open(options_.path, options_.mode));
+  ALIQUOT_RETURN_IF_ERROR(Configure(*connection, options_));
+  {
+    MutexLock lock(commit_mutex_);
+    writer_ = std::move(connection);
+    if (options_.mode == OpenMode::kReadOnly) {
+      ALIQUOT_RETURN_IF_ERROR(RequireCurrentSchema(*writer_));
+    } else {
+      ALIQUOT_RETURN_IF_ERROR(Migrate(*writer_));
+    }
+  }
+  ALIQUOT_RETURN_IF_ERROR(EnsureProjections());
+  ALIQUOT_RETURN_IF_ERROR(LoadChain());
+  MutexLock lock(commit_mutex_);
+  if (options_.mode == OpenMode::kReadOnly) {
+    // The read-only handle serves as the first pooled reader; nothing writes through it.
+    MutexLock pool(pool_mutex_);
+    readers_.push_back(std::move(writer_));
+  }
+  return {};
+}
+
+Status SqliteStore::EnsureProjections() {
+  MutexLock lock(commit_mutex_);
+  const std::string fingerprint = app::ProjectionSchemaFingerprint(projector_.Tables());
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                           writer_->Prepare("SELECT value FROM store_meta WHERE name = ?1"));
+  const auto read_meta = [&](std::string_view name) -> Result<std::string> {
+    StatementScope scope(*select);
+    select->BindText(1, name);
+    ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+    return row ? std::string(select->ColumnText(0)) : std::string();
+  };
+  ALIQUOT_ASSIGN_OR_RETURN(const std::string stored, read_meta("projection_schema"));
+  ALIQUOT_ASSIGN_OR_RETURN(const std::string stored_tables, read_meta("projection_tables"));
+  if (stored == fingerprint) return {};
+  if (options_.mode == OpenMode::kReadOnly) {
+    return Unexpected(FailedPrecondition(
+        "the projections were built by another version of Aliquot; start 'aliquot serve' once "
+        "to rebuild them from the ledger"));
+  }
+  // The definitions changed (or this is a new store): rebuild every projection from the ledger,
+  // which is what projections are for. One transaction: a crash leaves the old ones in place.
+  ALIQUOT_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+  if (auto rebuilt = RebuildProjections(fingerprint, stored_tables); !rebuilt) {
+    (void)writer_->Exec("ROLLBACK");
+    return Unexpected(rebuilt.error().WithContext("rebuilding projections"));
+  }
+  return {};
+}
+
+Status SqliteStore::RebuildProjections(const std::string& fingerprint,
+                                       const std::string& stored_tables) {
+  std::string_view rest = stored_tables;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view name = rest.substr(0, comma);
+    if (IsSqlName(name) && !IsReservedTable(name)) {
+      ALIQUOT_RETURN_IF_ERROR(writer_->Exec("DROP TABLE IF EXISTS " + std::string(name)));
+    }
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  std::string names;
+  for (const app::TableSpec& table : projector_.Tables()) {
+    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(CreateTableSql(table)));
+    names += (names.empty() ? "" : ",") + table.name;
+  }
+  SqlProjectionWriter writer(*writer_);
+  Reader reader(*writer_);
+  ALIQUOT_RETURN_IF_ERROR(reader.ScanEvents(
+      1, UINT64_MAX, [&](const ledger::Event& event) { return projector_.Apply(event, writer); }));
+  ALIQUOT_ASSIGN_OR_RETURN(
+      Statement * upsert,
+      writer_->Prepare("INSERT INTO store_meta (name, value) VALUES (?1, ?2) "
+                       "ON CONFLICT (name) DO UPDATE SET value = excluded.value"));
+  for (const auto& [name, value] :
+       {std::pair<std::string, std::string>{"projection_schema", fingerprint},
+        std::pair<std::string, std::string>{"projection_tables", names}}) {
+    StatementScope scope(*upsert);
+    upsert->BindText(1, name);
+    upsert->BindText(2, value);
+    ALIQUOT_RETURN_IF_ERROR(upsert->Run());
+  }
+  return writer_->Exec("COMMIT");
+}
+
+Status SqliteStore::LoadChain() {
+  MutexLock lock(commit_mutex_);
+  Chain chain;
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                           writer_->Prepare("SELECT seq, hash, time_us FROM events ORDER BY seq"));
+  StatementScope scope(*select);
+  for (;;) {
+    ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    const auto seq = static_cast<std::uint64_t>(select->ColumnInt64(0));
+    if (seq != chain.size + 1) {
+      // A server must not extend a chain with a hole in it.
+      return Unexpected(DataLoss("the ledger is damaged: seq " + std::to_string(chain.size + 1) +
+                                 " is missing; run 'aliquot verify' for details"));
+    }
+    chain.size = seq;
+    chain.head_hash = ReadHash(*select, 1);
+    chain.last_time = Timestamp::FromMicros(select->ColumnInt64(2));
+    chain.frontier.Append(chain.head_hash);
+  }
+  MutexLock head_lock(head_mutex_);
+  head_ = {chain.size, chain.head_hash, chain.frontier.Root(), chain.last_time};
+  chain_ = std::move(chain);
+  return {};
+}
+
+Result<std::vector<ledger::Event>> SqliteStore::Append(const app::AppendRequest& request) {
+  if (options_.mode == OpenMode::kReadOnly) {
+    return Unexpected(PermissionDenied("the store is open read-only"));
+  }
+  if (request.events.empty()) return Unexpected(InvalidArgument("nothing to append", "events"));
+  // Validation needs no lock: a malformed request never joins a batch.
+  for (std::size_t i = 0; i < request.events.size(); ++i) {
+    if (auto valid = ledger::ValidateNewEvent(request.events[i]); !valid) {
+      const Error& error = valid.error();
+      return Unexpected(Error(error.Code(), error.Message(),
+                              "events[" + std::to_string(i) + "]." + error.Field()));
+    }
+  }
+  Pending pending{&request};
+  queue_mutex_.Lock();
+  queue_.push_back(&pending);
+  while (!pending.done) {
+    if (leader_active_) {
+      queue_changed_.Wait(queue_mutex_);
+      continue;
+    }
+    // Lead: take everyone queued so far (up to max_batch) into one transaction.
+    leader_active_ = true;
+    const std::size_t take = std::min(queue_.size(), options_.max_batch);
+    std::vector<Pending*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+    queue_mutex_.Unlock();
+    CommitBatch(batch);
+    queue_mutex_.Lock();
+    for (Pending* member : batch) member->done = true;
+    leader_active_ = false;
+    queue_changed_.NotifyAll();
+  }
+  queue_mutex_.Unlock();
+  return std::move(pending.result);
+}
+
+void SqliteStore::CommitBatch(std::vector<Pending*>& batch) {
+  MutexLock lock(commit_mutex_);
+  const auto started = std::chrono::steady_clock::now();
+  const auto fail_all = [&](const Error& error) {
+    for (Pending* member : batch) member->result = Unexpected(error);
+  };
+  if (auto begin = writer_->Exec("BEGIN IMMEDIATE"); !begin) {
+    fail_all(begin.error());
+    return;
+  }
+  const Chain before_batch = chain_;
+  std::uint64_t accepted_events = 0;
+  std::uint64_t rejected = 0;
+  for (Pending* member : batch) {
+    const Chain before_unit = chain_;
+    Status savepoint = writer_->Exec("SAVEPOINT unit");
+    auto applied = savepoint ? ApplyUnit(*member->request) : Unexpected(savepoint.error());
+    if (applied) {
+      savepoint = writer_->Exec("RELEASE unit");
+      if (savepoint) {
+        accepted_events += applied->size();
+        member->result = std::move(applied);
+        continue;
+      }
+      applied = Unexpected(savepoint.error());
+    }
+    // This unit is refused; the others in the batch go on, unless SQLite ended the transaction
+    // (it does on some I/O errors) or the savepoint cannot be rolled back.
+    chain_ = before_unit;
+    member->result = Unexpected(applied.error());
+    ++rejected;
+    if (writer_->InAutocommit() || !writer_->Exec("ROLLBACK TO unit") ||
+        !writer_->Exec("RELEASE unit")) {
+      (void)writer_->Exec("ROLLBACK");
+      chain_ = before_batch;
+      fail_all(applied.error());
+      MutexLock head_lock(head_mutex_);
+      stats_.rejected += batch.size();
+      return;
+    }
+  }
+  if (auto commit = writer_->Exec("COMMIT"); !commit) {
+    (void)writer_->Exec("ROLLBACK");
+    chain_ = before_batch;
+    fail_all(commit.error());
+    MutexLock head_lock(head_mutex_);
+    stats_.rejected += batch.size();
+    return;
+  }
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  MutexLock head_lock(head_mutex_);
+  head_ = {chain_.size, chain_.head_hash, chain_.frontier.Root(), chain_.last_time};
+  stats_.appends += batch.size() - rejected;
+  stats_.rejected += rejected;
+  stats_.events += accepted_events;
+  stats_.commits += 1;
+  stats_.commit_seconds_total += elapsed.count();
+}
+
+Result<std::vector<ledger::Event>> SqliteStore::ApplyUnit(const app::AppendRequest& request) {
+  for (const app::StreamExpectation& expectation : request.expectations) {
+    ALIQUOT_ASSIGN_OR_RETURN(std::uint64_t head,
+                             Reader::StreamHeadOn(*writer_, expectation.stream));
+    if (head != expectation.last_seq) {
+      return Unexpected(Aborted("stream " + expectation.stream.type + "/" + expectation.stream.id +
+                                " changed concurrently (last seq " + std::to_string(head) +
+                                ", expected " + std::to_string(expectation.last_seq) + "); retry"));
+    }
+  }
+  SqlProjectionWriter projections(*writer_);
+  std::vector<ledger::Event> sealed;
+  sealed.reserve(request.events.size());
+  for (const ledger::NewEvent& event : request.events) {
+    // AL-01: server time, and never earlier than the event before it, even if the system clock
+    // steps back.
+    const Timestamp now = std::max(clock_.Now(), chain_.last_time);
+    ledger::Event next = ledger::SealEvent(event, chain_.size + 1, now, chain_.head_hash);
+    ALIQUOT_RETURN_IF_ERROR(InsertEvent(next));
+    ALIQUOT_RETURN_IF_ERROR(projector_.Apply(next, projections));
+    chain_.size = next.seq;
+    chain_.head_hash = next.hash;
+    chain_.last_time = next.time;
+    chain_.frontier.Append(next.hash);
+    sealed.push_back(std::move(next));
+  }
+  return sealed;
+}
+
+Status SqliteStore::InsertEvent(const ledger::Event& event) {
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * insert,
+                           writer_->Prepare("INSERT INTO events (" + std::string(kEventColumns) +
+                                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                            "?11, ?12)"));
+  StatementScope scope(*insert);
+  insert->BindInt64(1, static_cast<std::int64_t>(event.seq));
+  insert->BindText(2, event.stream.type);
+  insert->BindText(3, event.stream.id);
+  insert->BindText(4, event.event_type);
+  insert->BindText(5, event.payload);
+  insert->BindText(6, event.actor.id);
+  insert->BindText(7, event.actor.name);
+  insert->BindText(8, event.terminal);
+  insert->BindInt64(9, event.time.Micros());
+  if (event.reason) {
+    insert->BindText(10, *event.reason);
+  } else {
+    insert->BindNull(10);
+  }
+  insert->BindBlob(11, event.prev_hash.bytes);
+  insert->BindBlob(12, event.hash.bytes);
+  return insert->Run();
+}
+
+Result<app::LedgerHead> SqliteStore::Head() {
+  MutexLock lock(head_mutex_);
+  return head_;
+}
+
+app::StoreStats SqliteStore::Stats() {
+  MutexLock lock(head_mutex_);
+  return stats_;
+}
+
+Status SqliteStore::AddCheckpoint(const ledger::Checkpoint& checkpoint) {
+  if (options_.mode == OpenMode::kReadOnly) {
+    return Unexpected(PermissionDenied("the store is open read-only"));
+  }
+  MutexLock lock(commit_mutex_);
+  ALIQUOT_ASSIGN_OR_RETURN(
+      Statement * insert,
+      writer_->Prepare("INSERT INTO checkpoints (tree_size, root_hash, time_us, "
+                       "key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5) "
+                       "ON CONFLICT (tree_size) DO NOTHING"));
+  StatementScope scope(*insert);
+  insert->BindInt64(1, static_cast<std::int64_t>(checkpoint.tree_size));
+  insert->BindBlob(2, checkpoint.root_hash.bytes);
+  insert->BindInt64(3, checkpoint.time.Micros());
+  insert->BindBlob(4, checkpoint.key_id.bytes);
+  insert->BindBlob(5, checkpoint.signature);
+  ALIQUOT_RETURN_IF_ERROR(insert->Run());
+  if (sqlite3_changes(writer_->Handle()) == 0) {
+    return Unexpected(AlreadyExists("a checkpoint at tree size " +
+                                    std::to_string(checkpoint.tree_size) + " exists"));
+  }
+  return {};
+}
+
+Status SqliteStore::WithReader(const std::function<Status(Reader&)>& work, bool snapshot) {
+  std::unique_ptr<Connection> connection;
+  {
+    MutexLock lock(pool_mutex_);
+    if (!readers_.empty()) {
+      connection = std::move(readers_.back());
+      readers_.pop_back();
+    }
+  }
+  if (!connection) {
+    ALIQUOT_ASSIGN_OR_RETURN(connection, Connection::Open(options_.path, OpenMode::kReadOnly));
+    ALIQUOT_RETURN_IF_ERROR(connection->Exec("PRAGMA busy_timeout = 10000"));
+  }
+  Reader reader(*connection);
+  Status status;
+  if (snapshot) {
+    // In WAL mode a read transaction sees the database as of its first read, whatever commits
+    // afterwards: that first read happens here, before `work` runs.
+    status = connection->Exec("BEGIN");
+    if (status) status = connection->Exec("SELECT count(*) FROM store_meta");
+  }
+  if (status) status = work(reader);
+  if (!connection->InAutocommit()) (void)connection->Exec("ROLLBACK");
+  MutexLock lock(pool_mutex_);
+  readers_.push_back(std::move(connection));
+  return status;
+}
+
+Status SqliteStore::Read(const std::function<Status(app::StoreReader&)>& work) {
+  return WithReader([&](Reader& reader) { return work(reader); }, /*snapshot=*/true);
+}
+
+Result<std::uint64_t> SqliteStore::StreamHead(const ledger::StreamRef& stream) {
+  std::uint64_t head = 0;
+  ALIQUOT_RETURN_IF_ERROR(WithReader([&](Reader& reader) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(head, reader.StreamHead(stream));
+    return {};
+  }));
+  return head;
+}
+
+Status SqliteStore::ScanEvents(std::uint64_t from_seq, std::uint64_t to_seq,
+                               const app::EventVisitor& visit) {
+  return WithReader([&](Reader& reader) { return reader.ScanEvents(from_seq, to_seq, visit); });
+}
+
+Result<std::vector<Hash256>> SqliteStore::EventHashes(std::uint64_t size) {
+  std::vector<Hash256> hashes;
+  ALIQUOT_RETURN_IF_ERROR(WithReader([&](Reader& reader) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(hashes, reader.EventHashes(size));
+    return {};
+  }));
+  return hashes;
+}
+
+Result<std::vector<ledger::Checkpoint>> SqliteStore::Checkpoints() {
+  std::vector<ledger::Checkpoint> checkpoints;
+  ALIQUOT_RETURN_IF_ERROR(WithReader([&](Reader& reader) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(checkpoints, reader.Checkpoints());
+    return {};
+  }));
+  return checkpoints;
+}
+
+Result<std::optional<app::Row>> SqliteStore::GetRow(const app::TableSpec& table,
+                                                    const app::Row& key) {
+  std::optional<app::Row> row;
+  ALIQUOT_RETURN_IF_ERROR(WithReader([&](Reader& reader) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(row, reader.GetRow(table, key));
+    return {};
+  }));
+  return row;
+}
+
+Status SqliteStore::ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) {
+  return WithReader([&](Reader& reader) { return reader.ScanRows(table, visit); });
+}
+
+}  // namespace aliquot::storage

@@ -1,0 +1,26 @@
+// TempDir: a fresh folder under the system's temporary directory, removed with its contents when
+// the test ends.
+#pragma once
+
+#include <filesystem>
+
+namespace aliquot::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& Path() const { return path_; }
+  std::filesystem::path operator/(const std::filesystem::path& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The source tree root, for tests that read tools/ or docs/ (set by CTest).
+std::filesystem::path SourceDir();
+
+}  // namespace aliquot::testing
