@@ -11,8 +11,8 @@ namespace aliquot {
 namespace {
 
 void EnsureSodium() {
-  static const bool ready = sodium_init() >= 0;
-  ALIQUOT_CHECK_MSG(ready, "libsodium failed to initialise");
+  static const bool kReady = sodium_init() >= 0;
+  ALIQUOT_CHECK_MSG(kReady, "libsodium failed to initialise");
 }
 
 }  // namespace

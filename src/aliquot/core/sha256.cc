@@ -10,9 +10,9 @@ namespace {
 
 // Fetched once: EVP_sha256() would look the implementation up again on every Init.
 const EVP_MD* Sha256Method() {
-  static const EVP_MD* const method = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  ALIQUOT_CHECK_MSG(method != nullptr, "OpenSSL has no SHA-256");
-  return method;
+  static const EVP_MD* const kMethod = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  ALIQUOT_CHECK_MSG(kMethod != nullptr, "OpenSSL has no SHA-256");
+  return kMethod;
 }
 
 }  // namespace

@@ -28,7 +28,9 @@ class Timestamp {
   // naming the first character that does not fit.
   static Result<Timestamp> ParseRfc3339(std::string_view text);
 
-  friend constexpr auto operator<=>(const Timestamp&, const Timestamp&) = default;
+  // clang-tidy 14 misreads the defaulted comparison as comparing a pointer with 0.
+  friend constexpr auto operator<=>(const Timestamp&,
+                                    const Timestamp&) = default;  // NOLINT(modernize-use-nullptr)
 
  private:
   constexpr explicit Timestamp(std::int64_t micros) : micros_(micros) {}

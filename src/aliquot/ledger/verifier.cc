@@ -17,7 +17,7 @@ std::string CheckpointName(std::size_t index, const Checkpoint& checkpoint) {
 
 LedgerVerifier::LedgerVerifier(const Ed25519PublicKey& key, std::vector<Checkpoint> checkpoints,
                                std::optional<Checkpoint> trusted)
-    : key_(key), checkpoints_(std::move(checkpoints)), trusted_(std::move(trusted)) {}
+    : key_(key), checkpoints_(std::move(checkpoints)), trusted_(trusted) {}
 
 Status LedgerVerifier::CheckOne(const Checkpoint& checkpoint, const std::string& name) {
   if (auto signature = VerifyCheckpointSignature(checkpoint, key_); !signature) {
