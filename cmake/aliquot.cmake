@@ -60,7 +60,7 @@ function(aliquot_test name)
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "ALIQUOT_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+               ENVIRONMENT "RC_PARAMS=seed=20261121")
 endfunction()
 
 # aliquot_fuzz(<name> SOURCE <file> DEPS ... SECONDS <n>): a libFuzzer target that CTest runs for a

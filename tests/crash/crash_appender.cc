@@ -11,8 +11,6 @@
 //
 //     crash_appender DATABASE RUN [THREADS] [SECONDS]
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -23,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projectors.h"
@@ -60,8 +60,8 @@ void WriteAcknowledgement(const std::string& text) {
 
 void AppendUntil(aliquot::app::Store& store, std::int64_t run, std::int64_t thread,
                  std::chrono::steady_clock::time_point until) {
-  const aliquot::ledger::StreamRef stream{"crashtest", "run-" + std::to_string(run) + "-thread-" +
-                                                           std::to_string(thread)};
+  const aliquot::ledger::StreamRef stream{
+      "crashtest", "run-" + std::to_string(run) + "-thread-" + std::to_string(thread)};
   std::int64_t counter = 0;
   for (std::int64_t unit = 0; std::chrono::steady_clock::now() < until; ++unit) {
     aliquot::app::AppendRequest request;

@@ -1,5 +1,12 @@
 #include "tests/support/process.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -7,13 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-#include <thread>
-
-extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX declares it nowhere.
+extern char** environ;  // NOLINT(readability-redundant-declaration): <unistd.h> needs _GNU_SOURCE.
 
 namespace aliquot::testing {
 namespace {
@@ -21,7 +22,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Error SpawnError(std::string what, int error) {
-  return Internal(std::move(what) + ": " + std::strerror(error));
+  return Internal(std::move(what) + ": " + std::generic_category().message(error));
 }
 
 // Milliseconds left until `deadline`, for poll(2); 0 once it has passed.
@@ -65,7 +66,9 @@ ExitStatus Decode(int wait_status) {
 
 std::string ExitStatus::Describe() const {
   if (exited) return "exit code " + std::to_string(code);
-  return "killed by signal " + std::to_string(signal) + " (" + ::strsignal(signal) + ")";
+  const char* name = ::sigabbrev_np(signal);
+  return "killed by signal " + std::to_string(signal) + " (SIG" + (name != nullptr ? name : "?") +
+         ")";
 }
 
 Result<std::unique_ptr<Process>> Process::Start(const ProcessOptions& options) {
@@ -93,8 +96,8 @@ Result<std::unique_ptr<Process>> Process::Start(const ProcessOptions& options) {
   const auto route = [&](int target, const std::filesystem::path& file, int& read_end,
                          int& write_slot) -> Status {
     if (!file.empty()) {
-      posix_spawn_file_actions_addopen(&actions, target, file.c_str(),
-                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      posix_spawn_file_actions_addopen(&actions, target, file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                       0644);
       return {};
     }
     int ends[2];
@@ -144,12 +147,13 @@ Process::~Process() {
   if (stderr_fd_ >= 0) ::close(stderr_fd_);
 }
 
-bool Process::Signal(int signal) { return !reaped_ && ::kill(pid_, signal) == 0; }
+bool Process::Signal(int signal) const { return !reaped_ && ::kill(pid_, signal) == 0; }
 
 std::optional<ExitStatus> Process::Wait(std::chrono::milliseconds timeout) {
   if (reaped_) return std::nullopt;
   const auto deadline = Clock::now() + timeout;
-  for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, decltype(pause)(20))) {
+  for (auto pause = std::chrono::milliseconds(1);;
+       pause = std::min(pause * 2, decltype(pause)(20))) {
     int wait_status = 0;
     const pid_t done = ::waitpid(pid_, &wait_status, WNOHANG);
     if (done == pid_) {
@@ -213,8 +217,7 @@ RunResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
     if (entries[1].revents != 0) ReadSome(process.stderr_fd_, process.stderr_text_, deadline);
   }
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  std::optional<ExitStatus> status =
-      process.Wait(std::max(left, std::chrono::milliseconds(0)));
+  std::optional<ExitStatus> status = process.Wait(std::max(left, std::chrono::milliseconds(0)));
   if (!status) {
     result.timed_out = true;
     process.Signal(SIGKILL);

@@ -3,8 +3,6 @@
 // timeout, and reads what the child writes, so a test asserts what a user would see.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -12,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "aliquot/core/result.h"
 
@@ -59,7 +59,7 @@ class Process {
   pid_t Pid() const { return pid_; }
 
   // Sends `signal`. False once the child has been reaped.
-  bool Signal(int signal);
+  bool Signal(int signal) const;
 
   // Waits for the child to end. nullopt when it is still running after `timeout`.
   std::optional<ExitStatus> Wait(std::chrono::milliseconds timeout);

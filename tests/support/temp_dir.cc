@@ -1,6 +1,5 @@
 #include "tests/support/temp_dir.h"
 
-#include <cstdlib>
 #include <string>
 #include <system_error>
 
@@ -24,10 +23,6 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::filesystem::path SourceDir() {
-  const char* dir = std::getenv("ALIQUOT_SOURCE_DIR");
-  ALIQUOT_CHECK_MSG(dir != nullptr, "ALIQUOT_SOURCE_DIR is not set; run the tests through ctest");
-  return dir;
-}
+std::filesystem::path SourceDir() { return ALIQUOT_SOURCE_DIR; }
 
 }  // namespace aliquot::testing

@@ -20,7 +20,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// The source tree root, for tests that read tools/ or docs/ (set by CTest).
+// The source tree the tests were built from, for tests that read tools/ or docs/.
 std::filesystem::path SourceDir();
 
 }  // namespace aliquot::testing

@@ -11,7 +11,10 @@
 
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/system_service.h"
+#include "aliquot/core/json.h"
+#include "aliquot/core/sha256.h"
 #include "aliquot/ledger/export_format.h"
+#include "aliquot/ledger/merkle.h"
 #include "aliquot/ledger/verifier.h"
 
 #ifndef ALIQUOT_VERSION
@@ -72,6 +75,56 @@ void PrintReport(const ledger::VerifyReport& report, const Ed25519PublicKey& key
   std::cout << "\n";
 }
 
+// Checks manifest.json: the hash of every file it lists, and the counts, head and root it states.
+Status CheckManifest(const std::string& folder, const ledger::VerifyReport& report,
+                     std::uint64_t checkpoint_count) {
+  ALIQUOT_ASSIGN_OR_RETURN(std::string text, ReadFile(folder + "/manifest.json"));
+  auto manifest = ParseJson(text.ends_with('\n') ? std::string_view(text).substr(0, text.size() - 1)
+                                                 : std::string_view(text));
+  const auto bad = [](const std::string& why) {
+    return Unexpected(DataLoss("manifest.json: " + why));
+  };
+  if (!manifest || !manifest->IsObject()) return bad("not a JSON object");
+  const Json* format = manifest->Find("format");
+  if (format == nullptr || !format->IsString() || format->AsString() != "aliquot-ledger-export/1") {
+    return bad("format is not \"aliquot-ledger-export/1\"");
+  }
+  const Json* files = manifest->Find("files");
+  if (files == nullptr || !files->IsObject() || files->AsObject().size() != 3) {
+    return bad("files must list events.jsonl, checkpoints.jsonl and public_key.json");
+  }
+  for (const auto& [name, hash] : files->AsObject()) {
+    if (name != "events.jsonl" && name != "checkpoints.jsonl" && name != "public_key.json") {
+      return bad("lists an unknown file '" + name + "'");
+    }
+    ALIQUOT_ASSIGN_OR_RETURN(std::string content, ReadFile(folder + "/" + name));
+    if (!hash.IsString() || hash.AsString() != Sha256::Of(content).Hex()) {
+      return bad(name + " does not match its SHA-256 in the manifest");
+    }
+  }
+  const auto integer = [&](const char* name) {
+    const Json* value = manifest->Find(name);
+    return value != nullptr && value->IsNumber() ? value->AsInteger() : std::nullopt;
+  };
+  const auto text_member = [&](const char* name) {
+    const Json* value = manifest->Find(name);
+    return value != nullptr && value->IsString() ? value->AsString() : std::string();
+  };
+  const std::string head = report.events == 0 ? ledger::EmptyRoot().Hex() : report.head_hash.Hex();
+  if (integer("events") != static_cast<std::int64_t>(report.events) ||
+      integer("tree_size") != static_cast<std::int64_t>(report.events)) {
+    return bad("states another number of events than events.jsonl holds (" +
+               std::to_string(report.events) + ")");
+  }
+  if (integer("checkpoints") != static_cast<std::int64_t>(checkpoint_count)) {
+    return bad("states another number of checkpoints than checkpoints.jsonl holds");
+  }
+  if (text_member("head_hash") != head || text_member("root_hash") != report.root_hash.Hex()) {
+    return bad("head_hash or root_hash differs from the ledger's");
+  }
+  return {};
+}
+
 // Verifies an export folder with the same verifier the server uses (tools/verify_ledger.py does
 // the same without our code).
 Result<ledger::VerifyReport> VerifyExport(const std::string& folder,
@@ -87,6 +140,11 @@ Result<ledger::VerifyReport> VerifyExport(const std::string& folder,
   std::string line;
   for (std::size_t number = 1; std::getline(checkpoint_lines, line); ++number) {
     auto checkpoint = ledger::ParseCheckpointJson(line);
+    // An auditor's checkpoint file may be formatted freely; the export's own lines are canonical
+    // (docs/ledger-format.md), as tools/verify_ledger.py also requires.
+    if (checkpoint && ledger::CheckpointJson(*checkpoint) != line) {
+      checkpoint = Unexpected(InvalidArgument("checkpoint is not in canonical form (RFC 8785)"));
+    }
     if (!checkpoint) {
       return Unexpected(
           DataLoss(checkpoint.error()
@@ -95,6 +153,8 @@ Result<ledger::VerifyReport> VerifyExport(const std::string& folder,
     }
     checkpoints.push_back(*checkpoint);
   }
+  const std::uint64_t last_checkpoint_size = checkpoints.empty() ? 0 : checkpoints.back().tree_size;
+  const std::uint64_t checkpoint_count = checkpoints.size();
   ledger::LedgerVerifier verifier(key, std::move(checkpoints), trusted);
   std::ifstream events(folder + "/events.jsonl", std::ios::binary);
   if (!events) return Unexpected(NotFound("cannot read " + folder + "/events.jsonl"));
@@ -106,7 +166,19 @@ Result<ledger::VerifyReport> VerifyExport(const std::string& folder,
     }
     ALIQUOT_RETURN_IF_ERROR(verifier.Add(*event));
   }
-  return verifier.Finish();
+  ALIQUOT_ASSIGN_OR_RETURN(ledger::VerifyReport report, verifier.Finish());
+  // An export ends with a checkpoint over all of it (docs/ledger-format.md): an event after the
+  // last signature was appended by someone without the key.
+  const std::uint64_t signed_size = last_checkpoint_size;
+  if (signed_size != report.events) {
+    return Unexpected(DataLoss("event seq " + std::to_string(signed_size + 1) +
+                               ": not covered by any signed checkpoint (the export's last "
+                               "checkpoint covers " +
+                               std::to_string(signed_size) + " of " +
+                               std::to_string(report.events) + " events)"));
+  }
+  ALIQUOT_RETURN_IF_ERROR(CheckManifest(folder, report, checkpoint_count));
+  return report;
 }
 
 }  // namespace

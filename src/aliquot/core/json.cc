@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <numeric>
 #include <string>
 #include <system_error>
 
@@ -488,19 +487,28 @@ class Parser {
   // an attacker makes large; equal names compare after unescaping, so "a" and "\u0061" clash.
   static Status CheckNamesAreUnique(const Json::Object& members,
                                     const std::vector<std::size_t>& name_offsets) {
-    if (members.size() < 2) return {};
-    std::vector<std::size_t> order(members.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      const int compared = members[a].first.compare(members[b].first);
-      return compared != 0 ? compared < 0 : a < b;
-    });
-    // Of all repeated names, report the repetition that comes first in the text.
-    std::optional<std::size_t> repeat;
-    for (std::size_t i = 1; i < order.size(); ++i) {
-      if (members[order[i - 1]].first == members[order[i]].first &&
-          (!repeat || order[i] < *repeat)) {
-        repeat = order[i];
+    // Most objects are small: compare each pair without allocating.
+    constexpr std::size_t kSmallObject = 8;
+    std::optional<std::size_t> repeat;  // The index of the first name to repeat an earlier one.
+    if (members.size() <= kSmallObject) {
+      for (std::size_t i = 1; i < members.size() && !repeat; ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+          if (members[i].first == members[j].first) {
+            repeat = i;
+            break;
+          }
+        }
+      }
+    } else {
+      std::vector<std::pair<std::string_view, std::size_t>> names;
+      names.reserve(members.size());
+      for (std::size_t i = 0; i < members.size(); ++i) names.emplace_back(members[i].first, i);
+      std::sort(names.begin(), names.end());
+      for (std::size_t i = 1; i < names.size(); ++i) {
+        // Equal names sort by index, so names[i] repeats an earlier member.
+        if (names[i - 1].first == names[i].first && (!repeat || names[i].second < *repeat)) {
+          repeat = names[i].second;
+        }
       }
     }
     if (!repeat) return {};
@@ -859,6 +867,15 @@ void AppendJsonString(std::string_view text, std::string& out) {
   }
   out.append(text.substr(run_start));
   out.push_back('"');
+}
+
+bool IsValidUtf8(std::string_view text) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const Utf8Sequence sequence = DecodeUtf8(text, pos);
+    if (sequence.problem != Utf8Problem::kNone) return false;
+    pos += sequence.length;
+  }
+  return true;
 }
 
 }  // namespace aliquot

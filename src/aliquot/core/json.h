@@ -26,21 +26,23 @@ class Json {
   // The largest integer every JSON reader holds exactly (RFC 8785 section 3.2.2.3, I-JSON).
   static constexpr std::int64_t kMaxExactInteger = (std::int64_t{1} << 53) - 1;
 
-  Json() = default;  // null
-  Json(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): reads as JSON.
+  Json() = default;                    // null
+  Json(std::nullptr_t) {}              // NOLINT(google-explicit-constructor): reads as JSON.
   Json(bool value) : value_(value) {}  // NOLINT(google-explicit-constructor)
   // A non-finite value is an invariant violation (ALIQUOT_CHECK): JSON has no NaN or Infinity.
   Json(double value);  // NOLINT(google-explicit-constructor)
   // Integers beyond +/-kMaxExactInteger are an invariant violation (ALIQUOT_CHECK): callers keep
   // counters and sequence numbers in range, or carry them as strings.
   Json(std::int64_t value);  // NOLINT(google-explicit-constructor)
-  Json(int value) : Json(static_cast<std::int64_t>(value)) {}  // NOLINT(google-explicit-constructor)
-  Json(std::uint64_t value);  // NOLINT(google-explicit-constructor)
+  Json(int value)
+      : Json(static_cast<std::int64_t>(value)) {}        // NOLINT(google-explicit-constructor)
+  Json(std::uint64_t value);                             // NOLINT(google-explicit-constructor)
   Json(std::string value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Json(std::string_view value) : value_(std::string(value)) {}  // NOLINT(google-explicit-constructor)
+  Json(std::string_view value)
+      : value_(std::string(value)) {}                      // NOLINT(google-explicit-constructor)
   Json(const char* value) : value_(std::string(value)) {}  // NOLINT(google-explicit-constructor)
-  Json(Array value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Json(Object value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Json(Array value) : value_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
+  Json(Object value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
 
   static Json MakeObject() { return Json(Object{}); }
   static Json MakeArray() { return Json(Array{}); }
@@ -100,6 +102,10 @@ void AppendCanonicalJson(const Json& value, std::string& out);
 // The ECMAScript Number::toString form of a finite double (RFC 8785 section 3.2.2.3):
 // 1e+21, 1e-7, 0.000001, 123456789012345680000, -0 -> "0".
 std::string CanonicalNumber(double value);
+
+// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF):
+// what every string in a Json must be. Callers check outside input with it before building Json.
+bool IsValidUtf8(std::string_view text);
 
 // Appends a JSON string literal with RFC 8785's escaping to `out`. `text` must be valid UTF-8.
 void AppendJsonString(std::string_view text, std::string& out);

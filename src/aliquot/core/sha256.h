@@ -22,9 +22,9 @@ struct Hash256 {
   // Parses 64 hex digits. Returns kInvalidArgument otherwise.
   static Result<Hash256> FromHex(std::string_view hex);
 
-  // clang-tidy 14 misreads the defaulted comparison as comparing a pointer with 0.
-  friend auto operator<=>(const Hash256&,
-                          const Hash256&) = default;  // NOLINT(modernize-use-nullptr)
+  // clang-tidy 14 misreads a defaulted <=> as comparing a pointer with 0.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
+  friend auto operator<=>(const Hash256&, const Hash256&) = default;
 };
 
 // Incremental hasher. Reusable: Finish() resets it for the next message, which keeps the

@@ -28,9 +28,9 @@ class Timestamp {
   // naming the first character that does not fit.
   static Result<Timestamp> ParseRfc3339(std::string_view text);
 
-  // clang-tidy 14 misreads the defaulted comparison as comparing a pointer with 0.
-  friend constexpr auto operator<=>(const Timestamp&,
-                                    const Timestamp&) = default;  // NOLINT(modernize-use-nullptr)
+  // clang-tidy 14 misreads a defaulted <=> as comparing a pointer with 0.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
+  friend constexpr auto operator<=>(const Timestamp&, const Timestamp&) = default;
 
  private:
   constexpr explicit Timestamp(std::int64_t micros) : micros_(micros) {}

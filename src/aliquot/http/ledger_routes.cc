@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "aliquot/core/json.h"
+#include "aliquot/http/response.h"
 #include "aliquot/ledger/checkpoint.h"
 #include "aliquot/ledger/event.h"
-#include "aliquot/http/response.h"
 
 namespace aliquot::http {
 namespace {

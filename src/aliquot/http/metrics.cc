@@ -13,9 +13,8 @@ namespace {
 
 template <typename A, typename B>
 bool LexicographicLess(std::span<A> a, std::span<B> b) {
-  return std::lexicographical_compare(
-      a.begin(), a.end(), b.begin(), b.end(),
-      [](std::string_view x, std::string_view y) { return x < y; });
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](std::string_view x, std::string_view y) { return x < y; });
 }
 
 // Prometheus metric and label names: [a-zA-Z_:][a-zA-Z0-9_:]*, labels without ':'.
@@ -23,8 +22,8 @@ bool IsValidName(std::string_view name, bool allow_colon) {
   if (name.empty()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                        (allow_colon && c == ':');
+    const bool letter =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
     const bool digit = c >= '0' && c <= '9';
     if (!letter && !(digit && i > 0)) return false;
   }
@@ -122,14 +121,13 @@ std::string FormatMetricValue(double value) {
   return CanonicalNumber(value);
 }
 
-MetricFamily::MetricFamily(std::string name, std::string help,
-                           std::vector<std::string> label_names)
+MetricFamily::MetricFamily(std::string name, std::string help, std::vector<std::string> label_names)
     : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {
   ALIQUOT_CHECK_MSG(IsValidName(name_, /*allow_colon=*/true), "invalid metric name");
   for (const std::string& label : label_names_) {
-    ALIQUOT_CHECK_MSG(IsValidName(label, /*allow_colon=*/false) && label != "le" &&
-                          !label.starts_with("__"),
-                      "invalid metric label name");
+    ALIQUOT_CHECK_MSG(
+        IsValidName(label, /*allow_colon=*/false) && label != "le" && !label.starts_with("__"),
+        "invalid metric label name");
   }
 }
 
@@ -209,8 +207,7 @@ void Histogram::AppendText(std::string& out) const {
       AppendSample(bucket_name, LabelNames(), labels, &le, static_cast<double>(cumulative), out);
     }
     AppendSample(sum_name, LabelNames(), labels, nullptr, series.sum, out);
-    AppendSample(count_name, LabelNames(), labels, nullptr, static_cast<double>(series.count),
-                 out);
+    AppendSample(count_name, LabelNames(), labels, nullptr, static_cast<double>(series.count), out);
   }
 }
 
@@ -226,9 +223,9 @@ Counter& Metrics::AddCounter(std::string_view name, std::string_view help,
   MutexLock lock(mutex_);
   if (MetricFamily* existing = Find(name)) {
     auto* counter = dynamic_cast<Counter*>(existing);
-    ALIQUOT_CHECK_MSG(counter != nullptr && counter->Help() == help &&
-                          counter->LabelNames() == label_names,
-                      "metric registered twice with different definitions");
+    ALIQUOT_CHECK_MSG(
+        counter != nullptr && counter->Help() == help && counter->LabelNames() == label_names,
+        "metric registered twice with different definitions");
     return *counter;
   }
   auto counter =
@@ -300,16 +297,16 @@ std::string Metrics::Render() const {
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 void AddStoreCollector(Metrics& metrics, app::Store& store) {
   metrics.AddCollector([&store] {
     const app::StoreStats stats = store.Stats();
     const auto counter = [](std::string name, std::string help, double value) {
-      return CollectedFamily{std::move(name), std::move(help), CollectedFamily::Type::kCounter,
-                             {Sample{{}, value}}};
+      return CollectedFamily{
+          std::move(name), std::move(help), CollectedFamily::Type::kCounter, {Sample{{}, value}}};
     };
     return std::vector<CollectedFamily>{
         counter("aliquot_store_appends_total", "Append requests the store acknowledged.",

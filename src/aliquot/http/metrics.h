@@ -25,7 +25,7 @@ namespace aliquot::http {
 
 // Orders label-value tuples and lets a lookup by string_views find them without allocating.
 struct LabelValuesLess {
-  using is_transparent = void;
+  using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard's name.
   bool operator()(std::span<const std::string> a, std::span<const std::string> b) const;
   bool operator()(std::span<const std::string> a, std::span<const std::string_view> b) const;
   bool operator()(std::span<const std::string_view> a, std::span<const std::string> b) const;

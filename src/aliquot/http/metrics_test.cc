@@ -1,19 +1,19 @@
 #include "aliquot/http/metrics.h"
 
-#include <gtest/gtest.h>
-
 #include <limits>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace aliquot::http {
 namespace {
 
 TEST(Metrics, RendersCountersInTheTextExpositionFormat) {
   Metrics metrics;
-  Counter& requests = metrics.AddCounter("aliquot_test_requests_total", "Requests served.",
-                                         {"method", "status"});
+  Counter& requests =
+      metrics.AddCounter("aliquot_test_requests_total", "Requests served.", {"method", "status"});
   requests.Increment({"POST", "201"});
   requests.Increment({"GET", "200"}, 2);
   requests.Increment({"GET", "200"});
@@ -42,8 +42,8 @@ TEST(Metrics, EscapesLabelValuesAndHelpText) {
 
 TEST(Metrics, RendersHistogramsWithCumulativeBucketsSumAndCount) {
   Metrics metrics;
-  Histogram& latency = metrics.AddHistogram("aliquot_test_seconds", "Request latency.",
-                                            {"route"}, {0.125, 1, 2.5});
+  Histogram& latency =
+      metrics.AddHistogram("aliquot_test_seconds", "Request latency.", {"route"}, {0.125, 1, 2.5});
   latency.Observe({"/b"}, 0.0625);
   latency.Observe({"/b"}, 1);  // A bound is "less than or equal": this lands in le="1".
   latency.Observe({"/b"}, 4);
@@ -85,9 +85,13 @@ TEST(Metrics, AsksCollectorsAtEveryScrapeAfterTheRegisteredFamilies) {
   metrics.AddCollector([&scrapes] {
     ++scrapes;
     return std::vector<CollectedFamily>{
-        {"aliquot_test_open_connections", "Connections open now.", CollectedFamily::Type::kGauge,
+        {"aliquot_test_open_connections",
+         "Connections open now.",
+         CollectedFamily::Type::kGauge,
          {Sample{{{"pool", "read"}}, 2}, Sample{{{"pool", "write \"w\""}}, 0.25}}},
-        {"aliquot_test_commits_total", "Commits.", CollectedFamily::Type::kCounter,
+        {"aliquot_test_commits_total",
+         "Commits.",
+         CollectedFamily::Type::kCounter,
          {Sample{{}, static_cast<double>(scrapes)}}},
     };
   });
@@ -135,6 +139,7 @@ TEST(Metrics, CountsEveryIncrementFromConcurrentThreads) {
   constexpr int kThreads = 4;
   constexpr int kIncrements = 2000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const std::string label = t % 2 == 0 ? "even" : "odd";

@@ -24,26 +24,26 @@ int HttpStatus(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidArgument:
       return 400;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kAlreadyExists:
-      return 409;
-    // 409 rather than 422: the request is well-formed but conflicts with the current state of the
-    // resource ("batch B-17 has an open deviation"), which is what RFC 9110 section 15.5.10 says
-    // 409 is for; 422 would say the content itself is wrong, and that is kInvalidArgument's 400.
-    // Clients tell the 409s apart by the body's "code".
-    case ErrorCode::kFailedPrecondition:
-      return 409;
-    case ErrorCode::kPermissionDenied:
-      return 403;
     case ErrorCode::kUnauthenticated:
       return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    // All three conflict with the current state of the resource (RFC 9110 section 15.5.10);
+    // clients tell them apart by the body's "code". kFailedPrecondition is 409 rather than 422:
+    // the request is well-formed and would succeed once the state changes ("batch B-17 has an
+    // open deviation"), whereas 422 says the content itself is wrong, which is kInvalidArgument's
+    // 400. kAborted is a lost race: retry from the start.
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
     case ErrorCode::kAborted:
       return 409;
     case ErrorCode::kUnavailable:
       return 503;
+    // Both are our failure, not the client's; kDataLoss additionally means the record needs an
+    // investigation, which the body's "code" says.
     case ErrorCode::kDataLoss:
-      return 500;
     case ErrorCode::kInternal:
       return 500;
   }
@@ -62,10 +62,9 @@ Response MethodNotAllowedResponse(std::string_view method, std::string_view path
     if (!allow.empty()) allow += ", ";
     allow += name;
   }
-  const Error error = InvalidArgument(
-      "method " + std::string(method) + " is not allowed on " + std::string(path) + "; allowed: " +
-          allow,
-      "method");
+  const Error error = InvalidArgument("method " + std::string(method) + " is not allowed on " +
+                                          std::string(path) + "; allowed: " + allow,
+                                      "method");
   Response response = JsonResponse(kMethodNotAllowed, ErrorBody(error, request_id));
   response.headers.emplace_back("Allow", std::move(allow));
   return response;

@@ -18,7 +18,8 @@ namespace aliquot::http {
 
 inline constexpr std::string_view kJsonContentType = "application/json";
 // The Prometheus text exposition format, version 0.0.4.
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 // The HTTP status of an error code. The only place that maps ErrorCode to a status.
 int HttpStatus(ErrorCode code);

@@ -185,8 +185,8 @@ Result<std::uint64_t> ParseUnsigned(std::string_view text, std::string_view fiel
 Result<std::uint64_t> PathParamUnsigned(const Request& request, std::string_view name) {
   const std::optional<std::string_view> text = request.PathParam(name);
   if (!text) {
-    return Unexpected(InvalidArgument("missing path parameter " + std::string(name),
-                                      std::string(name)));
+    return Unexpected(
+        InvalidArgument("missing path parameter " + std::string(name), std::string(name)));
   }
   return ParseUnsigned(*text, name);
 }

@@ -1,9 +1,10 @@
 #include "aliquot/http/router.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "aliquot/core/json.h"
 #include "aliquot/http/response.h"
@@ -12,7 +13,7 @@ namespace aliquot::http {
 namespace {
 
 Handler Named(std::string name) {
-  return [name](const Request&) { return TextResponse(200, "text/plain", name); };
+  return [name = std::move(name)](const Request&) { return TextResponse(200, "text/plain", name); };
 }
 
 // Which handler a match selected, by the body it writes.
@@ -135,8 +136,8 @@ TEST(RouterParams, ParsesUnsignedIntegersUpToTheLargest) {
 }
 
 TEST(RouterParams, RefusesWhatIsNotAnUnsignedIntegerNamingTheParameter) {
-  for (const char* text : {"", "-1", "+1", " 1", "1 ", "1.0", "0x10", "ten",
-                           "18446744073709551616", "99999999999999999999999"}) {
+  for (const char* text : {"", "-1", "+1", " 1", "1 ", "1.0", "0x10", "ten", "18446744073709551616",
+                           "99999999999999999999999"}) {
     const Result<std::uint64_t> parsed = ParseUnsigned(text, "limit");
     ASSERT_FALSE(parsed) << text;
     EXPECT_EQ(parsed.error().Code(), ErrorCode::kInvalidArgument) << text;
@@ -179,9 +180,8 @@ TEST(HttpResponse, WritesErrorBodyAsCanonicalJsonWithFieldAndRequestId) {
       ErrorResponse(FailedPrecondition("batch B-17 has an open deviation", "batch"), "req-1");
   EXPECT_EQ(response.status, 409);
   EXPECT_EQ(response.content_type, "application/json");
-  EXPECT_EQ(response.body,
-            R"({"code":"failed_precondition","field":"batch",)"
-            R"("message":"batch B-17 has an open deviation","request_id":"req-1"})");
+  EXPECT_EQ(response.body, R"({"code":"failed_precondition","field":"batch",)"
+                           R"("message":"batch B-17 has an open deviation","request_id":"req-1"})");
 }
 
 TEST(HttpResponse, OmitsFieldWhenTheErrorNamesNone) {
@@ -203,9 +203,9 @@ TEST(HttpResponse, KeepsValidUtf8AndReplacesEachInvalidByte) {
             "Zellzahl \xC2\xB5L \xE2\x82\xAC \xF0\x9F\xA7\xAA");
   EXPECT_EQ(ToValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // Overlong '/'.
   EXPECT_EQ(ToValidUtf8("\xED\xA0\x80"),
-            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");                // A surrogate.
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // A surrogate.
   EXPECT_EQ(ToValidUtf8("\xF4\x90\x80\x80"),
-            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");    // Above U+10FFFF.
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");     // Above U+10FFFF.
   EXPECT_EQ(ToValidUtf8("a\xE2\x82"), "a\xEF\xBF\xBD\xEF\xBF\xBD");  // Truncated.
 }
 

@@ -1,13 +1,5 @@
 #include "aliquot/http/server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -16,7 +8,14 @@
 #include <thread>
 #include <utility>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "aliquot/core/json.h"
 #include "aliquot/http/response.h"
@@ -60,6 +59,12 @@ std::string SocketAddressText(const sockaddr* address) {
   return HostPort(host.data(), static_cast<std::uint16_t>(std::atoi(service.data())));
 }
 
+// strerror is not thread-safe; this is glibc's strerror_r, which returns the text.
+std::string ErrnoText(int error) {
+  std::array<char, 256> buffer{};
+  return strerror_r(error, buffer.data(), buffer.size());
+}
+
 // Resolves `address` and returns a listening, non-blocking socket bound to it. libmicrohttpd
 // would bind for us, but then a failure reaches us only as NULL; binding here lets the error name
 // the address and the operating system's reason ("Address already in use").
@@ -73,8 +78,8 @@ Result<int> Listen(const std::string& address, std::uint16_t port) {
   const std::string service = std::to_string(port);
   const int resolved = getaddrinfo(address.c_str(), service.c_str(), &hints, &found);
   if (resolved != 0) {
-    return Unexpected(Unavailable("cannot listen on " + where + ": " + gai_strerror(resolved),
-                                  "address"));
+    return Unexpected(
+        Unavailable("cannot listen on " + where + ": " + gai_strerror(resolved), "address"));
   }
   std::string reason = "no address to bind";
   int fd = -1;
@@ -82,7 +87,7 @@ Result<int> Listen(const std::string& address, std::uint16_t port) {
     fd = socket(candidate->ai_family, candidate->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                 candidate->ai_protocol);
     if (fd < 0) {
-      reason = std::strerror(errno);
+      reason = ErrnoText(errno);
       continue;
     }
     // A restarted server rebinds at once although connections of its predecessor linger in
@@ -92,7 +97,7 @@ Result<int> Listen(const std::string& address, std::uint16_t port) {
     if (bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
       break;
     }
-    reason = std::strerror(errno);
+    reason = ErrnoText(errno);
     close(fd);
     fd = -1;
   }
@@ -115,9 +120,8 @@ std::uint64_t Mix(std::uint64_t x) {
 // Methods outside this set share one label value, so that a client inventing methods cannot
 // grow the metrics without bound.
 std::string_view MethodLabel(std::string_view method) {
-  static constexpr std::array<std::string_view, 7> kKnown = {"GET",   "HEAD",   "POST",
-                                                             "PUT",   "PATCH",  "DELETE",
-                                                             "OPTIONS"};
+  static constexpr std::array<std::string_view, 7> kKnown = {"GET",   "HEAD",   "POST",   "PUT",
+                                                             "PATCH", "DELETE", "OPTIONS"};
   for (std::string_view known : kKnown) {
     if (known == method) return known;
   }
@@ -161,9 +165,8 @@ struct HttpServer::Exchange {
 // into C. Returning MHD_NO makes libmicrohttpd close the connection.
 struct ServerCallbacks {
   static MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
-                              const char* method, const char* /*version*/,
-                              const char* upload_data, std::size_t* upload_data_size,
-                              void** context) {
+                              const char* method, const char* /*version*/, const char* upload_data,
+                              std::size_t* upload_data_size, void** context) {
     try {
       return static_cast<HttpServer*>(cls)->OnRequest(connection, url, method, upload_data,
                                                       upload_data_size, context) != 0
@@ -220,7 +223,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
   if (daemon == nullptr) {
     // MHD leaves the socket open when it refuses its options; close it unless it already did.
     if (fcntl(fd, F_GETFD) != -1) close(fd);
-    return Unexpected(Unavailable("cannot serve HTTP on " + HostPort(options.address, options.port) +
+    return Unexpected(Unavailable("cannot serve HTTP on " +
+                                  HostPort(options.address, options.port) +
                                   ": libmicrohttpd failed to start"));
   }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -294,11 +298,13 @@ int HttpServer::OnRequest(MHD_Connection* connection, const char* url, const cha
                            ? SocketAddressText(info->client_addr)
                            : "unknown";
     Exchange& state = *exchange;
-    *context = exchange.release();
+    // Counted and handed to MHD together, with nothing that can throw in between, so that
+    // OnCompleted's decrement always matches this increment.
     {
       MutexLock lock(state_mutex_);
       ++in_flight_;
     }
+    *context = exchange.release();
     // A declared length above the limit is refused before a byte of the body is read; MHD then
     // closes the connection rather than read the rest.
     const char* length =

@@ -64,7 +64,9 @@ class HttpServer {
 
   // Stops accepting connections (new ones are refused), lets requests in flight finish for up to
   // `grace`, then closes every connection and joins the workers. Responses sent meanwhile carry
-  // "Connection: close". Idempotent; safe to call from any thread but a handler's.
+  // "Connection: close". A handler still running when the grace period ends is not interrupted:
+  // the stop waits for it to return, then closes its connection unanswered. Idempotent; safe to
+  // call from any thread but a handler's.
   void Shutdown(std::chrono::milliseconds grace) EXCLUDES(lifecycle_mutex_, state_mutex_);
 
   // Requests received whose response has not been sent in full.

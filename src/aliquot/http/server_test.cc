@@ -2,14 +2,6 @@
 // HTTP/1.1 client written here so that the test sees exactly the bytes a client would.
 #include "aliquot/http/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
 #include <cerrno>
 #include <chrono>
 #include <functional>
@@ -22,6 +14,13 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "aliquot/core/json.h"
 #include "aliquot/core/mutex.h"
@@ -105,7 +104,7 @@ class Client {
 
   bool Connected() const { return fd_ >= 0; }
 
-  void Send(std::string_view data) {
+  void Send(std::string_view data) const {
     while (!data.empty()) {
       const ssize_t sent = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
       if (sent <= 0) return;  // The server closed; the read that follows will tell.
@@ -380,8 +379,8 @@ TEST_F(HttpServerTest, AnswersAnUnknownPathWithA404JsonError) {
   EXPECT_EQ(reply->Header("content-type"), "application/json");
   EXPECT_EQ(reply->Header("x-request-id"), "r-404");
   EXPECT_EQ(reply->body,
-            R"({"code":"not_found","field":"path",)"
-            R"("message":"no resource at /nothing/here (method GET)","request_id":"r-404"})");
+            R"j({"code":"not_found","field":"path",)j"
+            R"j("message":"no resource at /nothing/here (method GET)","request_id":"r-404"})j");
 }
 
 TEST_F(HttpServerTest, AnswersAWrongMethodWith405AndTheAllowedMethods) {
@@ -405,10 +404,11 @@ TEST_F(HttpServerTest, HandsPathQueryHeadersAndBodyToTheHandler) {
   ASSERT_NE(server, nullptr);
   Client client(server->Port());
   const std::string body = R"({"viability":0.93})";
-  client.Send("POST /echo/lot%2017?q=a%20b&other=1 HTTP/1.1\r\nHost: localhost\r\n"
-              "X-CUSTOM: shouted\r\nX-Request-Id: echo-1\r\nContent-Type: application/json\r\n"
-              "Content-Length: " +
-              std::to_string(body.size()) + "\r\n\r\n" + body);
+  client.Send(
+      "POST /echo/lot%2017?q=a%20b&other=1 HTTP/1.1\r\nHost: localhost\r\n"
+      "X-CUSTOM: shouted\r\nX-Request-Id: echo-1\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   const std::optional<Reply> reply = client.Read();
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200);
@@ -441,9 +441,10 @@ TEST_F(HttpServerTest, RefusesADeclaredBodyAboveTheLimitWith413BeforeReadingIt) 
   const auto server = Start();
   ASSERT_NE(server, nullptr);
   Client client(server->Port());
-  client.Send("POST /echo/big HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: big-1\r\n"
-              "Content-Length: " +
-              std::to_string(kBodyLimit + 1) + "\r\n\r\n");
+  client.Send(
+      "POST /echo/big HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: big-1\r\n"
+      "Content-Length: " +
+      std::to_string(kBodyLimit + 1) + "\r\n\r\n");
   const std::optional<Reply> reply = client.Read();
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 413);
@@ -459,8 +460,10 @@ TEST_F(HttpServerTest, RefusesAChunkedBodyThatGrowsBeyondTheLimitWith413) {
   ASSERT_NE(server, nullptr);
   Client client(server->Port());
   const std::string chunk(600, 'x');
-  client.Send("POST /echo/big HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
-              "258\r\n" + chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+  client.Send(
+      "POST /echo/big HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "258\r\n" +
+      chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
   const std::optional<Reply> refused = client.Read();
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 413);
@@ -642,6 +645,7 @@ TEST_F(HttpServerTest, ServesConcurrentClientsFromSeveralThreads) {
   constexpr int kClients = 8;
   constexpr int kRequestsEach = 25;
   std::vector<std::thread> clients;
+  clients.reserve(kClients);
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&server, c] {
       Client client(server->Port());
@@ -674,9 +678,9 @@ TEST_F(HttpServerTest, ReportsAPortInUseAsUnavailableNamingAddressAndReason) {
   const Result<std::unique_ptr<HttpServer>> second = HttpServer::Start(options, router_, metrics_);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().Code(), ErrorCode::kUnavailable);
-  EXPECT_EQ(second.error().Message(), "cannot listen on 127.0.0.1:" +
-                                          std::to_string(first->Port()) +
-                                          ": Address already in use");
+  EXPECT_EQ(
+      second.error().Message(),
+      "cannot listen on 127.0.0.1:" + std::to_string(first->Port()) + ": Address already in use");
 }
 
 TEST_F(HttpServerTest, ReportsAnAddressNotOfThisHostAsUnavailable) {

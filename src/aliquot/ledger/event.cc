@@ -1,5 +1,7 @@
 #include "aliquot/ledger/event.h"
 
+#include <optional>
+
 #include "aliquot/core/check.h"
 
 namespace aliquot::ledger {
@@ -15,13 +17,35 @@ bool IsIdentifier(std::string_view text) {
   return text.front() >= 'a' && text.front() <= 'z';
 }
 
-// Non-empty, at most 512 bytes, no control characters: ids and names must print on a record.
+// Non-empty, at most 512 bytes of UTF-8, no control characters: ids and names must print on a
+// record, and the ledger's JSON encoding holds only well-formed text.
 bool IsPrintableText(std::string_view text) {
-  if (text.empty() || text.size() > 512) return false;
+  if (text.empty() || text.size() > 512 || !IsValidUtf8(text)) return false;
   for (const char c : text) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
   }
   return true;
+}
+
+// The path of the first string (member name or value) in `value` that is not UTF-8, if any.
+std::optional<std::string> FindInvalidUtf8(const Json& value, const std::string& path) {
+  if (value.IsString()) {
+    return IsValidUtf8(value.AsString()) ? std::nullopt : std::optional<std::string>(path);
+  }
+  if (value.IsArray()) {
+    for (std::size_t i = 0; i < value.AsArray().size(); ++i) {
+      auto found = FindInvalidUtf8(value.AsArray()[i], path + "[" + std::to_string(i) + "]");
+      if (found) return found;
+    }
+  }
+  if (value.IsObject()) {
+    for (const auto& [name, member] : value.AsObject()) {
+      if (!IsValidUtf8(name)) return path + ".<name>";
+      auto found = FindInvalidUtf8(member, path + "." + name);
+      if (found) return found;
+    }
+  }
+  return std::nullopt;
 }
 
 void AppendKey(std::string_view key, std::string& out) {
@@ -51,6 +75,9 @@ Status ValidateNewEvent(const NewEvent& event) {
   if (!event.payload.IsObject()) {
     return Unexpected(InvalidArgument("payload must be a JSON object", "payload"));
   }
+  if (auto invalid = FindInvalidUtf8(event.payload, "payload")) {
+    return Unexpected(InvalidArgument("text must be UTF-8", *invalid));
+  }
   if (!IsPrintableText(event.actor.id)) {
     return Unexpected(InvalidArgument("actor id must be 1-512 printable characters", "actor.id"));
   }
@@ -61,9 +88,11 @@ Status ValidateNewEvent(const NewEvent& event) {
   if (!IsPrintableText(event.terminal)) {
     return Unexpected(InvalidArgument("terminal must be 1-512 printable characters", "terminal"));
   }
-  if (event.reason && (event.reason->empty() || event.reason->size() > 4096)) {
+  if (event.reason &&
+      (event.reason->empty() || event.reason->size() > 4096 || !IsValidUtf8(*event.reason))) {
     // 21 CFR 11.10(e): a reason, when one is required, is a real one.
-    return Unexpected(InvalidArgument("reason, when given, must be 1-4096 characters", "reason"));
+    return Unexpected(
+        InvalidArgument("reason, when given, must be 1-4096 bytes of UTF-8 text", "reason"));
   }
   return {};
 }

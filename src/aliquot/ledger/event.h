@@ -21,9 +21,9 @@ inline constexpr int kEventFormat = 1;
 struct StreamRef {
   std::string type;
   std::string id;
-  // clang-tidy 14 misreads the defaulted comparison as comparing a pointer with 0.
-  friend auto operator<=>(const StreamRef&,
-                          const StreamRef&) = default;  // NOLINT(modernize-use-nullptr)
+  // clang-tidy 14 misreads a defaulted <=> as comparing a pointer with 0.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
+  friend auto operator<=>(const StreamRef&, const StreamRef&) = default;
 };
 
 // Who did it: the user id and the printed name at that moment (21 CFR 11.50 wants the name as

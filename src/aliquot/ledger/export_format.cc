@@ -9,9 +9,10 @@
 namespace aliquot::ledger {
 namespace {
 
-// Strips a trailing "\n" or "\r\n" that a reader may leave on a line.
+// Strips the one "\n" that ends a line. A "\r" before it is not part of the format: an event line
+// that keeps it is not canonical, as tools/verify_ledger.py also judges.
 std::string_view TrimNewline(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  if (text.ends_with('\n')) text.remove_suffix(1);
   return text;
 }
 
@@ -166,6 +167,8 @@ Result<Ed25519PublicKey> ParsePublicKeyJson(std::string_view text) {
   ALIQUOT_ASSIGN_OR_RETURN(std::string key_hex, StringMember(json, "public_key", "public_key"));
   auto key = Ed25519PublicKey::FromHex(key_hex);
   if (!key) return Unexpected(InvalidArgument(key.error().Message(), "public_key"));
+  if (key->Hex() != key_hex)
+    return Unexpected(InvalidArgument("public_key must be lower-case hex", "public_key"));
   ALIQUOT_ASSIGN_OR_RETURN(Hash256 key_id, HashMember(json, "key_id"));
   if (key_id != key->KeyId()) {
     return Unexpected(InvalidArgument("key_id is not the SHA-256 of public_key", "key_id"));

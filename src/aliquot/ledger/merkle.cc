@@ -30,7 +30,9 @@ bool IsOdd(std::uint64_t value) { return (value & 1) != 0; }
 // MTH of a non-empty run of leaf hashes. Every leaf is hashed into exactly one node per level,
 // so the whole tree costs n - 1 node hashes, and the recursion is only log2(n) deep.
 Hash256 SubtreeRoot(std::span<const Hash256> leaves) {
-  if (leaves.size() == 1) return leaves[0];
+  if (leaves.size() == 1) {
+    return leaves[0];
+  }
   const std::size_t k = SplitPoint(leaves.size());
   return NodeHash(SubtreeRoot(leaves.first(k)), SubtreeRoot(leaves.subspan(k)));
 }
@@ -38,7 +40,9 @@ Hash256 SubtreeRoot(std::span<const Hash256> leaves) {
 // PATH(m, D[n]) of RFC 9162 section 2.1.3.1, appended to `proof`: the sibling nearest the leaf
 // comes first, the root's other child last.
 void AppendPath(std::size_t index, std::span<const Hash256> leaves, std::vector<Hash256>& proof) {
-  if (leaves.size() <= 1) return;
+  if (leaves.size() <= 1) {
+    return;
+  }
   const std::size_t k = SplitPoint(leaves.size());
   if (index < k) {
     AppendPath(index, leaves.first(k), proof);
@@ -57,7 +61,9 @@ enum class OldSubtree { kIsWholeOldTree, kIsOnOldRightEdge };
 void AppendSubproof(std::size_t old_size, std::span<const Hash256> leaves, OldSubtree old_subtree,
                     std::vector<Hash256>& proof) {
   if (old_size == leaves.size()) {
-    if (old_subtree == OldSubtree::kIsOnOldRightEdge) proof.push_back(SubtreeRoot(leaves));
+    if (old_subtree == OldSubtree::kIsOnOldRightEdge) {
+      proof.push_back(SubtreeRoot(leaves));
+    }
     return;
   }
   const std::size_t k = SplitPoint(leaves.size());
@@ -74,20 +80,23 @@ void AppendSubproof(std::size_t old_size, std::span<const Hash256> leaves, OldSu
 // to `index` and to the last leaf part, the leaf's subtree is perfect and each level gives one
 // sibling; above it, the path runs along the right edge and gives a sibling at each set bit.
 std::size_t InclusionProofLength(std::uint64_t index, std::uint64_t size) {
-  const int inner = static_cast<int>(std::bit_width(index ^ (size - 1)));
-  const int border = inner < 64 ? std::popcount(index >> inner) : 0;
-  return static_cast<std::size_t>(inner + border);
+  const auto inner = static_cast<std::size_t>(std::bit_width(index ^ (size - 1)));
+  const std::size_t border =
+      inner < 64 ? static_cast<std::size_t>(std::popcount(index >> inner)) : 0;
+  return inner + border;
 }
 
 // The number of hashes in PROOF(old_size, D[new_size]), for 0 < old_size < new_size: the
 // inclusion path of the old tree's last leaf, less the levels inside the old tree's rightmost
 // perfect subtree, plus that subtree's root unless it is the whole old tree.
 std::size_t ConsistencyProofLength(std::uint64_t old_size, std::uint64_t new_size) {
-  const int inner = static_cast<int>(std::bit_width((old_size - 1) ^ (new_size - 1)));
-  const int border = inner < 64 ? std::popcount((old_size - 1) >> inner) : 0;
-  const int shift = std::countr_zero(old_size);
-  const int start = std::has_single_bit(old_size) ? 0 : 1;
-  return static_cast<std::size_t>(start + (inner - shift) + border);
+  const auto inner = static_cast<std::size_t>(std::bit_width((old_size - 1) ^ (new_size - 1)));
+  const std::size_t border =
+      inner < 64 ? static_cast<std::size_t>(std::popcount((old_size - 1) >> inner)) : 0;
+  // Fewer than `inner`: the old and new sizes part above the old tree's rightmost perfect subtree.
+  const auto shift = static_cast<std::size_t>(std::countr_zero(old_size));
+  const std::size_t start = std::has_single_bit(old_size) ? 0 : 1;
+  return start + (inner - shift) + border;
 }
 
 Error WrongLength(std::string_view kind, std::size_t actual, std::size_t expected) {
@@ -111,8 +120,8 @@ Hash256 NodeHash(const Hash256& left, const Hash256& right) {
 }
 
 Hash256 EmptyRoot() {
-  static const Hash256 root = Sha256::Of(std::string_view());
-  return root;
+  static const Hash256 kEmptyRoot = Sha256::Of(std::string_view());
+  return kEmptyRoot;
 }
 
 void MerkleFrontier::Append(const Hash256& leaf_hash) {
@@ -128,16 +137,22 @@ void MerkleFrontier::Append(const Hash256& leaf_hash) {
 }
 
 Hash256 MerkleFrontier::Root() const {
-  if (peaks_.empty()) return EmptyRoot();
+  if (peaks_.empty()) {
+    return EmptyRoot();
+  }
   // MTH splits off the largest perfect subtree on the left at every level, so the root folds the
   // peaks from the right.
   Hash256 root = peaks_.back();
-  for (auto peak = peaks_.rbegin() + 1; peak != peaks_.rend(); ++peak) root = NodeHash(*peak, root);
+  for (auto peak = peaks_.rbegin() + 1; peak != peaks_.rend(); ++peak) {
+    root = NodeHash(*peak, root);
+  }
   return root;
 }
 
 Hash256 MerkleRoot(std::span<const Hash256> leaf_hashes) {
-  if (leaf_hashes.empty()) return EmptyRoot();
+  if (leaf_hashes.empty()) {
+    return EmptyRoot();
+  }
   return SubtreeRoot(leaf_hashes);
 }
 
@@ -162,7 +177,9 @@ Result<std::vector<Hash256>> ConsistencyProof(std::span<const Hash256> leaf_hash
                                       std::to_string(leaf_hashes.size())));
   }
   std::vector<Hash256> proof;
-  if (old_size == leaf_hashes.size()) return proof;
+  if (old_size == leaf_hashes.size()) {
+    return proof;
+  }
   proof.reserve(ConsistencyProofLength(old_size, leaf_hashes.size()));
   AppendSubproof(static_cast<std::size_t>(old_size), leaf_hashes, OldSubtree::kIsWholeOldTree,
                  proof);
@@ -208,7 +225,9 @@ Status VerifyInclusion(std::uint64_t index, std::uint64_t tree_size, const Hash2
     return Unexpected(
         WrongLength("inclusion", proof.size(), InclusionProofLength(index, tree_size)));
   }
-  if (r != root) return Unexpected(DataLoss("inclusion proof does not lead to the root"));
+  if (r != root) {
+    return Unexpected(DataLoss("inclusion proof does not lead to the root"));
+  }
   return {};
 }
 
@@ -222,7 +241,9 @@ Status VerifyConsistency(std::uint64_t old_size, std::uint64_t new_size, const H
                                       " is larger than new tree size " + std::to_string(new_size)));
   }
   if (old_size == new_size) {
-    if (!proof.empty()) return Unexpected(WrongLength("consistency", proof.size(), 0));
+    if (!proof.empty()) {
+      return Unexpected(WrongLength("consistency", proof.size(), 0));
+    }
     if (old_root != new_root) {
       return Unexpected(
           DataLoss("trees of the same size " + std::to_string(old_size) + " have different roots"));
@@ -280,10 +301,12 @@ Status VerifyConsistency(std::uint64_t old_size, std::uint64_t new_size, const H
     return Unexpected(
         WrongLength("consistency", proof.size(), ConsistencyProofLength(old_size, new_size)));
   }
-  if (fr != old_root)
+  if (fr != old_root) {
     return Unexpected(DataLoss("consistency proof does not lead to the old root"));
-  if (sr != new_root)
+  }
+  if (sr != new_root) {
     return Unexpected(DataLoss("consistency proof does not lead to the new root"));
+  }
   return {};
 }
 

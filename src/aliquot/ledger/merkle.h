@@ -39,7 +39,8 @@ Hash256 MerkleRoot(std::span<const Hash256> leaf_hashes);
 
 // The inclusion proof of RFC 9162 section 2.1.3.1 for leaf `index` in the tree of the given leaf
 // hashes. Returns kInvalidArgument if index >= leaf_hashes.size().
-Result<std::vector<Hash256>> InclusionProof(std::span<const Hash256> leaf_hashes, std::uint64_t index);
+Result<std::vector<Hash256>> InclusionProof(std::span<const Hash256> leaf_hashes,
+                                            std::uint64_t index);
 
 // The consistency proof of RFC 9162 section 2.1.4.1 between the tree of the first `old_size` leaves
 // and the tree of all of them. Returns kInvalidArgument unless 0 < old_size <= leaf_hashes.size().

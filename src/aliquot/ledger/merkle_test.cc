@@ -1,6 +1,7 @@
 #include "aliquot/ledger/merkle.h"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -22,8 +23,8 @@ namespace {
 // vectors of their own.
 Sha256& ReferenceHasher() {
   // Reused, because constructing a Sha256 allocates and the sanitizers make that slow.
-  static Sha256* const hasher = new Sha256();
-  return *hasher;
+  static Sha256* const kHasher = new Sha256();
+  return *kHasher;
 }
 
 Hash256 ReferenceLeafHash(std::string_view data) {
@@ -38,13 +39,19 @@ Hash256 ReferenceNodeHash(const Hash256& left, const Hash256& right) {
       .Finish();
 }
 
+std::span<const std::uint8_t> Bytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
 std::string_view AsText(const Hash256& hash) {
   return {reinterpret_cast<const char*>(hash.bytes.data()), hash.bytes.size()};
 }
 
 std::size_t ReferenceSplit(std::size_t n) {
   std::size_t k = 1;
-  while (k * 2 < n) k *= 2;
+  while (k * 2 < n) {
+    k *= 2;
+  }
   return k;
 }
 
@@ -55,8 +62,12 @@ std::vector<Hash256> Slice(const std::vector<Hash256>& leaves, std::size_t begin
 
 // MTH(D[n]).
 Hash256 ReferenceRoot(const std::vector<Hash256>& leaves) {
-  if (leaves.empty()) return Sha256::Of(std::string_view());
-  if (leaves.size() == 1) return leaves[0];
+  if (leaves.empty()) {
+    return Sha256::Of(std::string_view());
+  }
+  if (leaves.size() == 1) {
+    return leaves[0];
+  }
   const std::size_t k = ReferenceSplit(leaves.size());
   return ReferenceNodeHash(ReferenceRoot(Slice(leaves, 0, k)),
                            ReferenceRoot(Slice(leaves, k, leaves.size())));
@@ -70,17 +81,22 @@ std::vector<Hash256> Concat(std::vector<Hash256> head, const Hash256& tail) {
 // PATH(m, D[n]).
 std::vector<Hash256> ReferencePath(std::size_t m, const std::vector<Hash256>& leaves) {
   const std::size_t n = leaves.size();
-  if (n == 1) return {};
+  if (n == 1) {
+    return {};
+  }
   const std::size_t k = ReferenceSplit(n);
-  if (m < k)
+  if (m < k) {
     return Concat(ReferencePath(m, Slice(leaves, 0, k)), ReferenceRoot(Slice(leaves, k, n)));
+  }
   return Concat(ReferencePath(m - k, Slice(leaves, k, n)), ReferenceRoot(Slice(leaves, 0, k)));
 }
 
 // SUBPROOF(m, D[n], b), with the RFC's own boolean.
 std::vector<Hash256> ReferenceSubproof(std::size_t m, const std::vector<Hash256>& leaves, bool b) {
   const std::size_t n = leaves.size();
-  if (m == n) return b ? std::vector<Hash256>{} : std::vector<Hash256>{ReferenceRoot(leaves)};
+  if (m == n) {
+    return b ? std::vector<Hash256>{} : std::vector<Hash256>{ReferenceRoot(leaves)};
+  }
   const std::size_t k = ReferenceSplit(n);
   if (m <= k) {
     return Concat(ReferenceSubproof(m, Slice(leaves, 0, k), b), ReferenceRoot(Slice(leaves, k, n)));
@@ -112,19 +128,27 @@ Hash256 FromHex(std::string_view hex) {
 
 std::vector<Hash256> FromHex(const std::vector<std::string_view>& hexes) {
   std::vector<Hash256> hashes;
-  for (std::string_view hex : hexes) hashes.push_back(FromHex(hex));
+  hashes.reserve(hexes.size());
+  for (std::string_view hex : hexes) {
+    hashes.push_back(FromHex(hex));
+  }
   return hashes;
 }
 
 // Hashes as hex, so that a failed comparison prints something a person can read.
 std::vector<std::string> Hex(const std::vector<Hash256>& hashes) {
   std::vector<std::string> hexes;
-  for (const Hash256& hash : hashes) hexes.push_back(hash.Hex());
+  hexes.reserve(hashes.size());
+  for (const Hash256& hash : hashes) {
+    hexes.push_back(hash.Hex());
+  }
   return hexes;
 }
 
 std::vector<std::string> HexOrError(const Result<std::vector<Hash256>>& hashes) {
-  if (!hashes) return {hashes.error().ToString()};
+  if (!hashes) {
+    return {hashes.error().ToString()};
+  }
   return Hex(*hashes);
 }
 
@@ -142,7 +166,9 @@ std::vector<std::size_t> BitsToFlip(Flips flips) {
   std::vector<std::size_t> bits;
   for (std::size_t byte = 0; byte < 32; ++byte) {
     if (flips == Flips::kEveryBit) {
-      for (std::size_t bit = 0; bit < 8; ++bit) bits.push_back(byte * 8 + bit);
+      for (std::size_t bit = 0; bit < 8; ++bit) {
+        bits.push_back(byte * 8 + bit);
+      }
     } else {
       bits.push_back(byte * 8 + byte % 8);
     }
@@ -151,13 +177,17 @@ std::vector<std::size_t> BitsToFlip(Flips flips) {
 }
 
 testing::AssertionResult Succeeds(const Status& status) {
-  if (status) return testing::AssertionSuccess();
+  if (status) {
+    return testing::AssertionSuccess();
+  }
   return testing::AssertionFailure() << status.error().ToString();
 }
 
 testing::AssertionResult FailsWith(const Status& status, ErrorCode code,
                                    std::string_view message = {}) {
-  if (status) return testing::AssertionFailure() << "succeeded";
+  if (status) {
+    return testing::AssertionFailure() << "succeeded";
+  }
   if (status.error().Code() != code || (!message.empty() && status.error().Message() != message)) {
     return testing::AssertionFailure() << "failed with " << status.error().ToString();
   }
@@ -178,8 +208,10 @@ struct Trees {
   // roots[n] is the root of the first n leaves.
   std::vector<Hash256> roots = [this] {
     std::vector<Hash256> result;
-    for (std::size_t n = 0; n <= leaves.size(); ++n)
+    result.reserve(leaves.size() + 1);
+    for (std::size_t n = 0; n <= leaves.size(); ++n) {
       result.push_back(ReferenceRoot(Slice(leaves, 0, n)));
+    }
     return result;
   }();
 
@@ -187,13 +219,13 @@ struct Trees {
 };
 
 const Trees& ExhaustiveTrees() {
-  static const Trees* const trees = new Trees();
-  return *trees;
+  static const Trees* const kTrees = new Trees();
+  return *kTrees;
 }
 
 // Certificate Transparency's reference test data (RFC 6962, unchanged by RFC 9162): eight leaves
 // and the root of the tree over the first n of them.
-const std::vector<std::string_view> kCtLeafData = {
+constexpr std::array<std::string_view, 8> kCtLeafData = {
     std::string_view(""),
     std::string_view("\x00", 1),
     "\x10",
@@ -203,7 +235,7 @@ const std::vector<std::string_view> kCtLeafData = {
     "\x50\x51\x52\x53\x54\x55\x56\x57",
     "\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
 };
-const std::vector<std::string_view> kCtRoots = {
+constexpr std::array<std::string_view, 8> kCtRoots = {
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
     "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
     "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
@@ -216,16 +248,16 @@ const std::vector<std::string_view> kCtRoots = {
 
 std::vector<Hash256> CtLeafHashes() {
   std::vector<Hash256> hashes;
+  hashes.reserve(kCtLeafData.size());
   for (std::string_view data : kCtLeafData) {
-    hashes.push_back(LeafHash({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}));
+    hashes.push_back(LeafHash(Bytes(data)));
   }
   return hashes;
 }
 
 TEST(MerkleHashes, LeafHashIsSha256OfZeroByteAndData) {
   const std::string data = "seq 1";
-  EXPECT_EQ(LeafHash({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}),
-            Sha256::Of(std::string("\x00", 1) + data));
+  EXPECT_EQ(LeafHash(Bytes(data)), Sha256::Of(std::string("\x00", 1) + data));
   // RFC 6962's empty leaf: the root of Certificate Transparency's one-leaf reference tree.
   EXPECT_EQ(LeafHash({}).Hex(), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
 }
@@ -242,12 +274,11 @@ TEST(MerkleHashes, LeafAndNodeOverTheSameBytesHashDifferently) {
   const Hash256 left = Sha256::Of("left");
   const Hash256 right = Sha256::Of("right");
   const std::string both = std::string(AsText(left)) + std::string(AsText(right));
-  EXPECT_NE(LeafHash({reinterpret_cast<const std::uint8_t*>(both.data()), both.size()}),
-            NodeHash(left, right));
+  EXPECT_NE(LeafHash(Bytes(both)), NodeHash(left, right));
 }
 
 TEST(MerkleTree, EmptyTreeHasTheSha256OfNothingAsRoot) {
-  const std::string_view kSha256OfNothing =
+  constexpr std::string_view kSha256OfNothing =
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
   EXPECT_EQ(EmptyRoot().Hex(), kSha256OfNothing);
   EXPECT_EQ(MerkleRoot({}).Hex(), kSha256OfNothing);
@@ -422,7 +453,9 @@ TEST(MerkleTree, InclusionVerificationRejectsEveryOtherIndex) {
     for (std::size_t i = 0; i < n; ++i) {
       const std::vector<Hash256> proof = InclusionProof(trees.First(n), i).value();
       for (std::size_t other = 0; other < n; ++other) {
-        if (other == i) continue;
+        if (other == i) {
+          continue;
+        }
         EXPECT_TRUE(FailsWith(VerifyInclusion(other, n, trees.leaves[i], proof, trees.roots[n]),
                               ErrorCode::kDataLoss))
             << i << " claimed as " << other << " of " << n;
@@ -441,7 +474,9 @@ TEST(MerkleTree, InclusionVerificationRejectsEveryOtherSizeWithThatSizesRoot) {
     for (std::size_t i = 0; i < n; ++i) {
       const std::vector<Hash256> proof = InclusionProof(trees.First(n), i).value();
       for (std::size_t other = 1; other <= kExhaustiveSize + 1; ++other) {
-        if (other == n) continue;
+        if (other == n) {
+          continue;
+        }
         EXPECT_TRUE(FailsWith(VerifyInclusion(i, other, trees.leaves[i], proof, trees.roots[other]),
                               i < other ? ErrorCode::kDataLoss : ErrorCode::kInvalidArgument))
             << i << " of " << n << " claimed in " << other;
@@ -590,14 +625,18 @@ TEST(MerkleTree, ConsistencyVerificationRejectsEveryOtherSizeWithThatSizesRoot) 
     for (std::size_t m = 1; m < n; ++m) {
       const std::vector<Hash256> proof = ConsistencyProof(trees.First(n), m).value();
       for (std::size_t other = 1; other <= kExhaustiveSize + 1; ++other) {
-        if (other == m) continue;
+        if (other == m) {
+          continue;
+        }
         EXPECT_TRUE(
             FailsWith(VerifyConsistency(other, n, trees.roots[other], trees.roots[n], proof),
                       other <= n ? ErrorCode::kDataLoss : ErrorCode::kInvalidArgument))
             << m << " to " << n << " claimed from " << other;
       }
       for (std::size_t other = 1; other <= kExhaustiveSize + 1; ++other) {
-        if (other == n) continue;
+        if (other == n) {
+          continue;
+        }
         EXPECT_TRUE(
             FailsWith(VerifyConsistency(m, other, trees.roots[m], trees.roots[other], proof),
                       m <= other ? ErrorCode::kDataLoss : ErrorCode::kInvalidArgument))
@@ -726,8 +765,12 @@ RC_GTEST_PROP(MerkleFrontier, RootEqualsMerkleRootAtSampledSizes, ()) {
   const std::vector<Hash256> leaves = MakeLeaves(size, salt);
   MerkleFrontier frontier;
   for (std::size_t n = 0; n <= size; ++n) {
-    if (n > 0) frontier.Append(leaves[n - 1]);
-    if (std::find(checks.begin(), checks.end(), n) == checks.end()) continue;
+    if (n > 0) {
+      frontier.Append(leaves[n - 1]);
+    }
+    if (std::find(checks.begin(), checks.end(), n) == checks.end()) {
+      continue;
+    }
     RC_ASSERT(frontier.Size() == n);
     RC_ASSERT(frontier.Root() == MerkleRoot(std::span(leaves).first(n)));
   }
@@ -749,7 +792,9 @@ RC_GTEST_PROP(MerkleTree, InclusionProofVerifiesAndRejectsTampering, ()) {
   std::vector<Hash256> extended = proof;
   extended.push_back(root);
   RC_ASSERT(!VerifyInclusion(index, size, leaves[index], extended, root).has_value());
-  if (proof.empty()) return;
+  if (proof.empty()) {
+    return;
+  }
   RC_ASSERT(
       !VerifyInclusion(index, size, leaves[index], std::span(proof).first(proof.size() - 1), root)
            .has_value());
@@ -775,7 +820,9 @@ RC_GTEST_PROP(MerkleTree, ConsistencyProofVerifiesAndRejectsTampering, ()) {
   std::vector<Hash256> extended = proof;
   extended.push_back(new_root);
   RC_ASSERT(!VerifyConsistency(old_size, new_size, old_root, new_root, extended).has_value());
-  if (proof.empty()) return;
+  if (proof.empty()) {
+    return;
+  }
   RC_ASSERT(!VerifyConsistency(old_size, new_size, old_root, new_root,
                                std::span(proof).first(proof.size() - 1))
                  .has_value());

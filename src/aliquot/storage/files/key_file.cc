@@ -60,10 +60,15 @@ Result<Ed25519SigningKey> FileKeyStore::LoadSigningKey() {
                                          " belongs to another user (uid " +
                                          std::to_string(info.st_uid) + ")"));
   }
-  ALIQUOT_ASSIGN_OR_RETURN(std::string content, ReadSmallFile(path_, 4096));
   const auto corrupt = [&](const std::string& why) {
     return Unexpected(DataLoss("the key file " + path_.string() + " is corrupt: " + why));
   };
+  auto read = ReadSmallFile(path_, 4096);
+  if (!read) {
+    if (read.error().Code() == ErrorCode::kInvalidArgument) return corrupt("it is far too large");
+    return Unexpected(read.error());
+  }
+  std::string content = std::move(*read);
   if (!content.starts_with(kPrefix))
     return corrupt("it does not start with '" + std::string(kPrefix) + "'");
   std::string_view hex = std::string_view(content).substr(kPrefix.size());

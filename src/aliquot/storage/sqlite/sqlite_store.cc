@@ -222,6 +222,8 @@ class SqliteStore::Reader final : public app::StoreReader {
 
   Status ScanEvents(std::uint64_t from_seq, std::uint64_t to_seq,
                     const app::EventVisitor& visit) override {
+    // seq is a signed 64-bit integer in SQLite: a bound past INT64_MAX must not wrap negative.
+    if (from_seq >= to_seq || from_seq > static_cast<std::uint64_t>(INT64_MAX)) return {};
     ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
                              connection_.Prepare("SELECT " + std::string(kEventColumns) +
                                                  " FROM events WHERE seq >= ?1 AND seq < ?2 "
