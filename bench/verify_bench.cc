@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,13 +40,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t kEvents = 200'000;
-constexpr std::size_t kEventsPerRequest = 1000;
+constexpr std::int64_t kEventsPerRequest = 1000;
 constexpr std::int64_t kEventsPerCheckpoint = 20'000;
 constexpr int kStreams = 64;
-constexpr std::int64_t kPasses = 3;
+constexpr std::int64_t kRounds = 5;
 
 std::int64_t events_wanted = kEvents;
-std::int64_t passes = kPasses;
+std::int64_t rounds = kRounds;
 
 // CPU time of the process: on a shared machine a rate per CPU second moves less with the
 // neighbours' load than a rate per wall second.
@@ -57,6 +57,14 @@ double ProcessCpuSeconds() {
 }
 
 double Seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
+
+// The median; of an even count, the mean of the middle two.
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
 
 // Figures for the summary table, by name; the median over repetitions.
 std::map<std::string, std::vector<double>>& Figures() {
@@ -69,9 +77,7 @@ void Record(const std::string& name, double value) { Figures()[name].push_back(v
 std::optional<double> Figure(const std::string& name) {
   const auto found = Figures().find(name);
   if (found == Figures().end() || found->second.empty()) return std::nullopt;
-  std::vector<double> values = found->second;
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
+  return Median(found->second);
 }
 
 // The ledger under test, built once: an installation, a server start, then batch entries from 64
@@ -144,8 +150,7 @@ Ledger& TheLedger() {
     std::int64_t appended = 0;
     while (appended < events_wanted) {
       app::AppendRequest request;
-      const auto count = static_cast<std::int64_t>(
-          std::min<std::int64_t>(kEventsPerRequest, events_wanted - appended));
+      const std::int64_t count = std::min(kEventsPerRequest, events_wanted - appended);
       for (std::int64_t i = 0; i < count; ++i) {
         request.events.push_back(MeasurementEvent(appended + i));
       }
@@ -169,9 +174,9 @@ Ledger& TheLedger() {
 }
 
 // The limit: every column of every event read with plain sqlite3 in seq order, and one SHA-256
-// over each row's bytes (text and blobs as stored, integers as 8 bytes).
-void RawScanSha256Bench(benchmark::State& state) {
-  Ledger& ledger = TheLedger();
+// over each row's bytes concatenated (text and blobs as stored, integers as their 8 bytes).
+// Returns the rows read.
+std::uint64_t RawScanSha256(const Ledger& ledger, std::uint8_t& sink) {
   sqlite3* db = nullptr;
   ALIQUOT_CHECK(sqlite3_open_v2(ledger.path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
                 SQLITE_OK);
@@ -182,101 +187,116 @@ void RawScanSha256Bench(benchmark::State& state) {
                                    "hash FROM events ORDER BY seq",
                                    -1, &select, nullptr) == SQLITE_OK);
   Sha256 sha;
+  std::string row;  // The row's bytes, concatenated: one Update per row, as the verifier does.
   std::uint64_t rows = 0;
-  std::uint8_t sink = 0;
-  const double cpu_began = ProcessCpuSeconds();
-  const Clock::time_point began = Clock::now();
-  while (state.KeepRunning()) {
-    while (sqlite3_step(select) == SQLITE_ROW) {
-      for (int column = 0; column < 12; ++column) {
-        if (sqlite3_column_type(select, column) == SQLITE_INTEGER) {
-          const std::int64_t value = sqlite3_column_int64(select, column);
-          sha.Update(std::span(reinterpret_cast<const std::uint8_t*>(&value), sizeof value));
-        } else {
-          const auto* bytes = static_cast<const std::uint8_t*>(sqlite3_column_blob(select, column));
-          const auto size = static_cast<std::size_t>(sqlite3_column_bytes(select, column));
-          if (bytes != nullptr) sha.Update(std::span(bytes, size));
-        }
+  while (sqlite3_step(select) == SQLITE_ROW) {
+    row.clear();
+    for (int column = 0; column < 12; ++column) {
+      if (sqlite3_column_type(select, column) == SQLITE_INTEGER) {
+        const std::int64_t value = sqlite3_column_int64(select, column);
+        row.append(reinterpret_cast<const char*>(&value), sizeof value);
+      } else {
+        const auto* bytes = static_cast<const char*>(sqlite3_column_blob(select, column));
+        const auto size = static_cast<std::size_t>(sqlite3_column_bytes(select, column));
+        if (bytes != nullptr) row.append(bytes, size);
       }
-      sink ^= sha.Finish().bytes[0];
-      ++rows;
     }
-    ALIQUOT_CHECK(sqlite3_reset(select) == SQLITE_OK);
+    sink ^= sha.Update(row).Finish().bytes[0];
+    ++rows;
   }
-  const double rate = static_cast<double>(rows) / Seconds(Clock::now() - began);
-  const double cpu_rate = static_cast<double>(rows) / (ProcessCpuSeconds() - cpu_began);
-  benchmark::DoNotOptimize(sink);
   sqlite3_finalize(select);
   sqlite3_close_v2(db);
-  ALIQUOT_CHECK(rows == ledger.events * static_cast<std::uint64_t>(state.iterations()));
-  state.counters["events/s"] = rate;
-  state.counters["events/cpu_s"] = cpu_rate;
-  Record("raw", rate);
-  Record("raw_cpu", cpu_rate);
+  return rows;
 }
 
-// The figure: the full verification, as `aliquot verify` runs it.
-void VerifyBench(benchmark::State& state) {
-  Ledger& ledger = TheLedger();
+// The figure: the full verification, as `aliquot verify` runs it. Returns the events checked.
+std::uint64_t FullVerify(Ledger& ledger) {
   app::LedgerService service(*ledger.store, ledger.clock, ledger.key, *ledger.projector);
-  std::uint64_t events = 0;
-  const double cpu_began = ProcessCpuSeconds();
-  const Clock::time_point began = Clock::now();
-  while (state.KeepRunning()) {
-    const app::VerifyOutcome outcome = Must(service.Verify({}), "verifying");
-    ALIQUOT_CHECK(outcome.ledger.events == ledger.events);
-    ALIQUOT_CHECK(outcome.ledger.checkpoints == ledger.checkpoints);
-    events += outcome.ledger.events;
-  }
-  const double rate = static_cast<double>(events) / Seconds(Clock::now() - began);
-  const double cpu_rate = static_cast<double>(events) / (ProcessCpuSeconds() - cpu_began);
-  state.counters["events/s"] = rate;
-  state.counters["events/cpu_s"] = cpu_rate;
-  if (const auto raw = Figure("raw")) state.counters["of_raw"] = rate / *raw;
-  Record("verify", rate);
-  Record("verify_cpu", cpu_rate);
+  const app::VerifyOutcome outcome = Must(service.Verify({}), "verifying");
+  ALIQUOT_CHECK(outcome.ledger.events == ledger.events);
+  ALIQUOT_CHECK(outcome.ledger.checkpoints == ledger.checkpoints);
+  return outcome.ledger.events;
 }
 
-// Where verify's time goes: each stage adds one step of Verify's loop to the one before.
-enum class Stage { kScan, kScanHash, kScanVerifier, kScanVerifierProject };
+// Where verify's time goes: each stage adds one step of Verify's loop to the one before (the
+// last stage, with Projector::Apply, is Verify without the final table comparison).
+enum class Stage { kScan, kScanHash, kScanVerifier };
 
-void VerifyStageBench(benchmark::State& state) {
-  const auto stage = static_cast<Stage>(state.range(0));
-  Ledger& ledger = TheLedger();
+std::uint64_t VerifyStage(Ledger& ledger, Stage stage, std::uint8_t& sink) {
+  ledger::EventHasher hasher;
+  auto checkpoints = Must(ledger.store->Checkpoints(), "reading checkpoints");
+  ledger::LedgerVerifier verifier(ledger.key.PublicKey(), std::move(checkpoints));
   std::uint64_t events = 0;
+  const Status scanned =
+      ledger.store->ScanEvents(1, UINT64_MAX, [&](const ledger::Event& event) -> Status {
+        ++events;
+        switch (stage) {
+          case Stage::kScan:
+            sink ^= static_cast<std::uint8_t>(event.payload.size());
+            return {};
+          case Stage::kScanHash:
+            sink ^= hasher.Hash(event).bytes[0];
+            return {};
+          case Stage::kScanVerifier:
+            return verifier.Add(event);
+        }
+        return {};
+      });
+  ALIQUOT_CHECK(scanned.has_value());
+  return events;
+}
+
+struct Pass {
+  std::string name;
+  std::function<std::uint64_t()> run;
+  std::vector<double> rates;      // Events per wall second, one per round.
+  std::vector<double> cpu_rates;  // Events per CPU second, one per round.
+};
+
+// Each iteration is one round: every pass over the ledger once, the limit and the figure next to
+// each other (their order alternating), so that a burst of load on this shared machine lands on
+// both. Ratios are taken within a round, then the median over rounds is reported.
+void VerifyBesideRawBench(benchmark::State& state) {
+  Ledger& ledger = TheLedger();
   std::uint8_t sink = 0;
-  const double cpu_began = ProcessCpuSeconds();
+  std::vector<Pass> passes;
+  passes.push_back({"raw", [&] { return RawScanSha256(ledger, sink); }, {}, {}});
+  passes.push_back({"verify", [&] { return FullVerify(ledger); }, {}, {}});
+  passes.push_back({"stage_0", [&] { return VerifyStage(ledger, Stage::kScan, sink); }, {}, {}});
+  passes.push_back(
+      {"stage_1", [&] { return VerifyStage(ledger, Stage::kScanHash, sink); }, {}, {}});
+  passes.push_back(
+      {"stage_2", [&] { return VerifyStage(ledger, Stage::kScanVerifier, sink); }, {}, {}});
+  // One pass of each, unmeasured: the first read after the build competes with its write-back.
+  for (Pass& pass : passes) (void)pass.run();
+  std::int64_t round = 0;
   while (state.KeepRunning()) {
-    ledger::EventHasher hasher;
-    auto checkpoints = Must(ledger.store->Checkpoints(), "reading checkpoints");
-    ledger::LedgerVerifier verifier(ledger.key.PublicKey(), std::move(checkpoints));
-    app::ProjectionModel rebuilt;
-    const Status scanned =
-        ledger.store->ScanEvents(1, UINT64_MAX, [&](const ledger::Event& event) -> Status {
-          ++events;
-          switch (stage) {
-            case Stage::kScan:
-              sink ^= static_cast<std::uint8_t>(event.payload.size());
-              return {};
-            case Stage::kScanHash:
-              sink ^= hasher.Hash(event).bytes[0];
-              return {};
-            case Stage::kScanVerifier:
-              return verifier.Add(event);
-            case Stage::kScanVerifierProject:
-              ALIQUOT_RETURN_IF_ERROR(verifier.Add(event));
-              return ledger.projector->Apply(event, rebuilt);
-          }
-          return {};
-        });
-    ALIQUOT_CHECK(scanned.has_value());
+    for (std::size_t i = 0; i < passes.size(); ++i) {
+      Pass& pass = passes[round % 2 == 0 ? i : passes.size() - 1 - i];
+      const double cpu_began = ProcessCpuSeconds();
+      const Clock::time_point began = Clock::now();
+      const auto events = static_cast<double>(pass.run());
+      pass.rates.push_back(events / Seconds(Clock::now() - began));
+      pass.cpu_rates.push_back(events / (ProcessCpuSeconds() - cpu_began));
+    }
+    ++round;
   }
-  // Per CPU second: the stages run one after another, and the neighbours' load would otherwise
-  // move them further than the differences being measured.
-  const double cpu_rate = static_cast<double>(events) / (ProcessCpuSeconds() - cpu_began);
   benchmark::DoNotOptimize(sink);
-  state.counters["events/cpu_s"] = cpu_rate;
-  Record("stage_" + std::to_string(state.range(0)), cpu_rate);
+  const Pass& raw = passes[0];
+  for (const Pass& pass : passes) {
+    std::vector<double> ratios;
+    std::vector<double> cpu_ratios;
+    for (std::size_t r = 0; r < pass.rates.size(); ++r) {
+      ratios.push_back(pass.rates[r] / raw.rates[r]);
+      cpu_ratios.push_back(pass.cpu_rates[r] / raw.cpu_rates[r]);
+    }
+    Record(pass.name, Median(pass.rates));
+    Record(pass.name + "_cpu", Median(pass.cpu_rates));
+    Record(pass.name + "_ratio", Median(ratios));
+    Record(pass.name + "_cpu_ratio", Median(cpu_ratios));
+    state.counters[pass.name + "/s"] = Median(pass.rates);
+  }
+  state.counters["verify_of_raw"] = *Figure("verify_ratio");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,11 +316,6 @@ std::string Percent(std::optional<double> value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f%%", *value * 100);
   return text;
-}
-
-std::optional<double> Ratio(std::optional<double> value, std::optional<double> limit) {
-  if (!value || !limit || *limit == 0) return std::nullopt;
-  return *value / *limit;
 }
 
 struct Line {
@@ -333,32 +348,33 @@ void PrintTable(const std::vector<Line>& lines) {
 
 void PrintSummary() {
   const auto raw = Figure("raw");
-  const auto verify = Figure("verify");
-  const auto ratio = Ratio(verify, raw);
-  const std::string limit = "raw scan " + Number(raw, "rows/s");
+  const auto raw_cpu = Figure("raw_cpu");
+  const auto ratio = Figure("verify_ratio");
   std::vector<Line> lines;
   lines.push_back(
       {"raw sqlite3 scan + SHA-256 per row", Number(raw, "rows/s"), "-", "", "the limit", ""});
   std::string met = "n/a";
   if (ratio) met = *ratio >= 0.75 ? "yes" : "NO";
-  lines.push_back(
-      {"LedgerService::Verify", Number(verify, "events/s"), limit, Percent(ratio), ">= 75%", met});
-  const auto raw_cpu = Figure("raw_cpu");
-  const auto verify_cpu = Figure("verify_cpu");
+  lines.push_back({"LedgerService::Verify", Number(Figure("verify"), "events/s"),
+                   "raw scan " + Number(raw, "rows/s"), Percent(ratio), ">= 75%", met});
   lines.push_back({"  per CPU second: raw scan + SHA-256", Number(raw_cpu, "rows/cpu-s"), "-", "",
                    "orientation", ""});
-  lines.push_back({"  per CPU second: Verify", Number(verify_cpu, "events/cpu-s"),
-                   "raw scan " + Number(raw_cpu, "rows/cpu-s"), Percent(Ratio(verify_cpu, raw_cpu)),
+  lines.push_back({"  per CPU second: Verify", Number(Figure("verify_cpu"), "events/cpu-s"),
+                   "raw scan " + Number(raw_cpu, "rows/cpu-s"), Percent(Figure("verify_cpu_ratio")),
                    "orientation", ""});
-  const std::array<const char*, 4> stages{
-      "  breakdown: Store::ScanEvents only", "  breakdown: + EventHasher (JSON + SHA-256)",
-      "  breakdown: + LedgerVerifier::Add (Merkle)", "  breakdown: + Projector::Apply"};
+  const std::array<const char*, 3> stages{"  breakdown: Store::ScanEvents only",
+                                          "  breakdown: + EventHasher (JSON + SHA-256)",
+                                          "  breakdown: + LedgerVerifier::Add (Merkle)"};
   for (std::size_t i = 0; i < stages.size(); ++i) {
-    const auto rate = Figure("stage_" + std::to_string(i));
-    lines.push_back({stages[i], Number(rate, "events/cpu-s"),
-                     "raw scan " + Number(raw_cpu, "rows/cpu-s"), Percent(Ratio(rate, raw_cpu)),
-                     "-", ""});
+    const std::string name = "stage_" + std::to_string(i);
+    lines.push_back({stages[i], Number(Figure(name + "_cpu"), "events/cpu-s"),
+                     "raw scan " + Number(raw_cpu, "rows/cpu-s"),
+                     Percent(Figure(name + "_cpu_ratio")), "-", ""});
   }
+  lines.push_back({"  breakdown: + Projector::Apply and compare (= Verify)",
+                   Number(Figure("verify_cpu"), "events/cpu-s"),
+                   "raw scan " + Number(raw_cpu, "rows/cpu-s"), Percent(Figure("verify_cpu_ratio")),
+                   "-", ""});
   if (the_ledger) {
     const Ledger& ledger = *the_ledger;
     std::printf("\nLedger: %llu events, %llu checkpoints, built in %.1f s (%s)\n",
@@ -366,12 +382,12 @@ void PrintSummary() {
                 static_cast<unsigned long long>(ledger.checkpoints), ledger.build_seconds,
                 ledger.path.c_str());
   }
-  std::printf("Summary (medians over repetitions):\n");
+  std::printf("Summary (ratios within a round, medians over rounds and repetitions):\n");
   PrintTable(lines);
 }
 
-// Takes our own flags out of argv: --events=N sets the ledger's size (default 200000), --passes=N
-// how often each figure reads it (default 3; raise it when profiling).
+// Takes our own flags out of argv: --events=N sets the ledger's size (default 200000), --rounds=N
+// how many rounds of passes over it are measured (default 5; raise it when profiling).
 void ParseOwnFlags(int& argc, char** argv) {
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -379,9 +395,9 @@ void ParseOwnFlags(int& argc, char** argv) {
     if (arg.starts_with("--events=")) {
       events_wanted = std::stoll(std::string(arg.substr(9)));
       ALIQUOT_CHECK_MSG(events_wanted > 0, "--events must be positive");
-    } else if (arg.starts_with("--passes=")) {
-      passes = std::stoll(std::string(arg.substr(9)));
-      ALIQUOT_CHECK_MSG(passes > 0, "--passes must be positive");
+    } else if (arg.starts_with("--rounds=")) {
+      rounds = std::stoll(std::string(arg.substr(9)));
+      ALIQUOT_CHECK_MSG(rounds > 0, "--rounds must be positive");
     } else {
       argv[kept++] = argv[i];
     }
@@ -401,17 +417,8 @@ int main(int argc, char** argv) {
   ParseOwnFlags(argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
-  benchmark::RegisterBenchmark("raw_scan_sha256", RawScanSha256Bench)
-      ->Iterations(passes)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("verify", VerifyBench)
-      ->Iterations(passes)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("verify_stage", VerifyStageBench)
-      ->DenseRange(0, 3)
-      ->Iterations(passes)
+  benchmark::RegisterBenchmark("verify_beside_raw", VerifyBesideRawBench)
+      ->Iterations(rounds)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
   benchmark::RunSpecifiedBenchmarks();

@@ -205,7 +205,8 @@ ledger::Event EventNumber(std::uint64_t seq) {
   return event;
 }
 
-std::unique_ptr<CompositeProjector> Compose(std::vector<std::pair<std::string, bool>> parts) {
+std::unique_ptr<CompositeProjector> Compose(
+    const std::vector<std::pair<std::string, bool>>& parts) {
   std::vector<std::unique_ptr<Projector>> projectors;
   for (auto& [name, fail] : parts) {
     TableSpec own{name + "_table", {{"id", ColumnType::kText}}, 1};
@@ -304,7 +305,7 @@ TEST(ProjectionModel, HoldsTheSameRowsInTheSameOrderAsTheSqliteStore) {
   ASSERT_EQ(Describe(store), "ok");
 
   AppendRequest request;
-  const auto add = [&](std::string material, std::int64_t lot, double quantity,
+  const auto add = [&](const std::string& material, std::int64_t lot, double quantity,
                        std::optional<std::string> note = std::nullopt) {
     ledger::NewEvent event;
     event.stream = {"stock", material};

@@ -59,9 +59,10 @@ class SystemProjector final : public Projector {
   Status Apply(const ledger::Event& event, ProjectionWriter& writer) const override {
     if (event.stream != system::InstallationStream()) return {};
     auto payload = ParseJson(event.payload);
-    if (!payload)
+    if (!payload) {
       return Unexpected(DataLoss("event seq " + std::to_string(event.seq) +
                                  ": payload: " + payload.error().Message()));
+    }
     const TableSpec& table = InstallationTable();
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> current, writer.Get(table, InstallationKey()));
     const std::string time = event.time.ToRfc3339();

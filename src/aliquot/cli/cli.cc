@@ -97,7 +97,7 @@ Status CheckManifest(const std::string& folder, const ledger::VerifyReport& repo
     if (name != "events.jsonl" && name != "checkpoints.jsonl" && name != "public_key.json") {
       return bad("lists an unknown file '" + name + "'");
     }
-    ALIQUOT_ASSIGN_OR_RETURN(std::string content, ReadFile(folder + "/" + name));
+    ALIQUOT_ASSIGN_OR_RETURN(std::string content, ReadFile(folder + "/" += name));
     if (!hash.IsString() || hash.AsString() != Sha256::Of(content).Hex()) {
       return bad(name + " does not match its SHA-256 in the manifest");
     }

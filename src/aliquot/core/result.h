@@ -36,7 +36,10 @@ inline tl::unexpected<Error> Unexpected(Error error) {
 // error from the enclosing function.
 #define ALIQUOT_ASSIGN_OR_RETURN(lhs, expr) \
   ALIQUOT_ASSIGN_OR_RETURN_IMPL(ALIQUOT_CONCAT(aliquot_result_, __LINE__), lhs, expr)
+// `lhs` is a declaration ("auto value"), which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ALIQUOT_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)             \
   auto tmp = (expr);                                              \
   if (!tmp) return ::aliquot::Unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)

@@ -41,7 +41,7 @@ std::optional<std::string> FindInvalidUtf8(const Json& value, const std::string&
   if (value.IsObject()) {
     for (const auto& [name, member] : value.AsObject()) {
       if (!IsValidUtf8(name)) return path + ".<name>";
-      auto found = FindInvalidUtf8(member, path + "." + name);
+      auto found = FindInvalidUtf8(member, path + "." += name);
       if (found) return found;
     }
   }

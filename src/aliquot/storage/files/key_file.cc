@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <system_error>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -48,7 +49,7 @@ Result<Ed25519SigningKey> FileKeyStore::LoadSigningKey() {
                                  "; is this an initialised data folder ('aliquot init')?"));
     }
     return Unexpected(PermissionDenied("cannot examine the key file " + path_.string() + ": " +
-                                       std::strerror(errno)));
+                                       std::error_code(errno, std::generic_category()).message()));
   }
   if ((info.st_mode & 077) != 0) {
     return Unexpected(FailedPrecondition(

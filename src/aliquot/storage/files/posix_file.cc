@@ -1,7 +1,7 @@
 #include "aliquot/storage/files/posix_file.h"
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,9 @@ namespace aliquot::storage {
 
 Error ErrnoError(const std::string& what, const std::filesystem::path& path) {
   const int code = errno;
-  std::string message = "cannot " + what + " " + path.string() + ": " + std::strerror(code);
+  // std::error_code's message is thread-safe where strerror is not.
+  std::string message = "cannot " + what + " " + path.string() + ": " +
+                        std::error_code(code, std::generic_category()).message();
   switch (code) {
     case ENOENT:
       return NotFound(message);

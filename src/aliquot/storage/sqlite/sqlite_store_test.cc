@@ -230,7 +230,7 @@ TEST_F(SqliteStoreTest, EventsReadBackExactlyAsAppended) {
   with_reason.reason = "transcription error";
   ledger::NewEvent unusual = Note("n-\"2\"", "naïve \u00b5g \\ \"quoted\" \t tab");
   unusual.payload.Set("values", Json(Json::Array{Json(1), Json(2.5), Json(nullptr), Json(true)}));
-  for (auto request : {Request({Note("n-1", "5.02 g")}), Request({with_reason, unusual})}) {
+  for (const auto& request : {Request({Note("n-1", "5.02 g")}), Request({with_reason, unusual})}) {
     auto events = store->Append(request);
     ASSERT_TRUE(events) << events.error().ToString();
     appended.insert(appended.end(), events->begin(), events->end());
@@ -448,6 +448,7 @@ TEST_F(SqliteStoreTest, ConcurrentAppendsShareCommitsAndEveryAcknowledgedEventIs
   std::vector<std::vector<ledger::Event>> acknowledged(kThreads);
   std::vector<std::vector<std::string>> errors(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const std::string id = "thread-" + std::to_string(t);
@@ -480,7 +481,7 @@ TEST_F(SqliteStoreTest, ConcurrentAppendsShareCommitsAndEveryAcknowledgedEventIs
           << "seq " << mine[i].seq << " acknowledged twice";
     }
   }
-  constexpr std::size_t kTotal = kThreads * kAppendsPerThread;
+  constexpr std::size_t kTotal = static_cast<std::size_t>(kThreads) * kAppendsPerThread;
   const auto stored = AllEvents(*store);
   ASSERT_EQ(stored.size(), kTotal);
   for (std::size_t i = 0; i < stored.size(); ++i) {
@@ -521,6 +522,7 @@ TEST_F(SqliteStoreTest, ARefusedRequestInAConcurrentBatchLeavesTheOthersCommitte
   std::vector<std::vector<std::vector<ledger::Event>>> acknowledged(kThreads);
   std::vector<std::vector<ErrorCode>> refusals(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const std::string id = "thread-" + std::to_string(t);
@@ -552,7 +554,7 @@ TEST_F(SqliteStoreTest, ARefusedRequestInAConcurrentBatchLeavesTheOthersCommitte
     }
     const std::string id = "thread-" + std::to_string(t);
     EXPECT_EQ(NoteRow(*store, id),
-              NoteValues(id, std::to_string(kRequestsPerThread - 2) + "b", 2 * 15));
+              NoteValues(id, std::to_string(kRequestsPerThread - 2) + "b", std::int64_t{2} * 15));
   }
   const auto stored = AllEvents(*store);
   EXPECT_EQ(stored.size(), accepted);
@@ -610,7 +612,7 @@ TEST_F(SqliteStoreTest, AFullDiskRefusesTheAppendStoresNothingAndTheChainContinu
   const auto before = store->Head();
   ASSERT_TRUE(before);
 
-  const std::string photo(256 * 1024, 'x');
+  const std::string photo(std::size_t{256} * 1024, 'x');
   auto refused = store->Append(Request({Note("n-2", "caption"), Note("n-3", photo)}));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().Code(), ErrorCode::kUnavailable);
