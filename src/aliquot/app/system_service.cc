@@ -57,7 +57,8 @@ class SystemProjector final : public Projector {
   }
 
   Status Apply(const ledger::Event& event, ProjectionWriter& writer) const override {
-    if (event.stream != system::InstallationStream()) return {};
+    // Compared in place: this runs for every event of every area.
+    if (event.stream.type != "system" || event.stream.id != "installation") return {};
     auto payload = ParseJson(event.payload);
     if (!payload) {
       return Unexpected(DataLoss("event seq " + std::to_string(event.seq) +

@@ -13,13 +13,19 @@ int DigitValue(char c) {
 }  // namespace
 
 std::string HexEncode(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    text[2 * i] = kDigits[bytes[i] >> 4];
-    text[2 * i + 1] = kDigits[bytes[i] & 0x0f];
-  }
+  std::string text;
+  AppendHex(bytes, text);
   return text;
+}
+
+void AppendHex(std::span<const std::uint8_t> bytes, std::string& out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  const std::size_t start = out.size();
+  out.resize(start + bytes.size() * 2);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    out[start + 2 * i] = kDigits[bytes[i] >> 4];
+    out[start + 2 * i + 1] = kDigits[bytes[i] & 0x0f];
+  }
 }
 
 Result<std::vector<std::uint8_t>> HexDecode(std::string_view text) {

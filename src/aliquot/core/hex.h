@@ -12,6 +12,8 @@
 namespace aliquot {
 
 std::string HexEncode(std::span<const std::uint8_t> bytes);
+// Appends the hex of `bytes` to `out`.
+void AppendHex(std::span<const std::uint8_t> bytes, std::string& out);
 
 // Decodes lower- or upper-case hex. Returns kInvalidArgument on odd length or a non-hex digit,
 // naming its position.

@@ -1,7 +1,6 @@
 #include "aliquot/core/timestamp.h"
 
 #include <array>
-#include <cstdio>
 
 namespace aliquot {
 namespace {
@@ -52,6 +51,12 @@ constexpr std::int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
 }  // namespace
 
 std::string Timestamp::ToRfc3339() const {
+  std::string text;
+  AppendRfc3339(text);
+  return text;
+}
+
+void Timestamp::AppendRfc3339(std::string& out) const {
   std::int64_t days = micros_ / kMicrosPerDay;
   std::int64_t rest = micros_ % kMicrosPerDay;
   if (rest < 0) {
@@ -60,13 +65,22 @@ std::string Timestamp::ToRfc3339() const {
   }
   const Civil date = CivilFromDays(days);
   const std::int64_t seconds = rest / kMicrosPerSecond;
-  const std::int64_t fraction = rest % kMicrosPerSecond;
-  std::array<char, 40> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
-                static_cast<long long>(date.year), date.month, date.day,
-                static_cast<long long>(seconds / 3600), static_cast<long long>(seconds / 60 % 60),
-                static_cast<long long>(seconds % 60), static_cast<long long>(fraction));
-  return buffer.data();
+  // Fixed-width digits by hand: this runs once per event when the ledger is verified.
+  char text[] = "0000-00-00T00:00:00.000000Z";
+  const auto put = [&text](std::size_t end, std::int64_t value, std::size_t width) {
+    for (std::size_t i = 0; i < width; ++i) {
+      text[end - i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(3, date.year, 4);
+  put(6, date.month, 2);
+  put(9, date.day, 2);
+  put(12, seconds / 3600, 2);
+  put(15, seconds / 60 % 60, 2);
+  put(18, seconds % 60, 2);
+  put(25, rest % kMicrosPerSecond, 6);
+  out.append(text, sizeof text - 1);  // Without the terminating NUL.
 }
 
 Result<Timestamp> Timestamp::ParseRfc3339(std::string_view text) {

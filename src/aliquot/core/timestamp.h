@@ -23,6 +23,8 @@ class Timestamp {
   // "2026-11-21T20:22:03.123456Z": always six fractional digits and 'Z', so the text sorts as the
   // instants do and hashes the same everywhere.
   std::string ToRfc3339() const;
+  // The same, appended to `out`: the verifier formats one per event, so no temporary string.
+  void AppendRfc3339(std::string& out) const;
 
   // Parses exactly the form ToRfc3339 writes, years 0001 to 9999. Returns kInvalidArgument
   // naming the first character that does not fit.

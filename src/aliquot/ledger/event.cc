@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "aliquot/core/check.h"
+#include "aliquot/core/hex.h"
 
 namespace aliquot::ledger {
 namespace {
@@ -135,7 +136,7 @@ void AppendEventJson(const Event& event, const Hash256* hash, std::string& out) 
   if (hash != nullptr) {
     AppendKey("hash", out);
     out += '"';
-    out += hash->Hex();
+    AppendHex(hash->bytes, out);
     out += "\",";
   }
   AppendKey("payload", out);
@@ -143,7 +144,7 @@ void AppendEventJson(const Event& event, const Hash256* hash, std::string& out) 
   out += ',';
   AppendKey("prev_hash", out);
   out += '"';
-  out += event.prev_hash.Hex();
+  AppendHex(event.prev_hash.bytes, out);
   out += "\",";
   AppendKey("reason", out);
   if (event.reason) {
@@ -166,7 +167,7 @@ void AppendEventJson(const Event& event, const Hash256* hash, std::string& out) 
   out += ',';
   AppendKey("time", out);
   out += '"';
-  out += event.time.ToRfc3339();
+  event.time.AppendRfc3339(out);
   out += "\"}";
 }
 

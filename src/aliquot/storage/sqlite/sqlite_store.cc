@@ -111,8 +111,8 @@ Hash256 ReadHash(const Statement& statement, int column) {
   return hash;
 }
 
-ledger::Event ReadEvent(const Statement& statement) {
-  ledger::Event event;
+// Reads the current row into `event`, reusing its strings' storage from the previous row.
+void ReadEvent(const Statement& statement, ledger::Event& event) {
   event.seq = static_cast<std::uint64_t>(statement.ColumnInt64(0));
   event.stream.type = statement.ColumnText(1);
   event.stream.id = statement.ColumnText(2);
@@ -122,10 +122,13 @@ ledger::Event ReadEvent(const Statement& statement) {
   event.actor.name = statement.ColumnText(6);
   event.terminal = statement.ColumnText(7);
   event.time = Timestamp::FromMicros(statement.ColumnInt64(8));
-  if (!statement.ColumnIsNull(9)) event.reason = std::string(statement.ColumnText(9));
+  if (statement.ColumnIsNull(9)) {
+    event.reason.reset();
+  } else {
+    event.reason = std::string(statement.ColumnText(9));
+  }
   event.prev_hash = ReadHash(statement, 10);
   event.hash = ReadHash(statement, 11);
-  return event;
 }
 
 // Projection changes made through one connection (inside the writer's transaction).
@@ -231,10 +234,12 @@ class SqliteStore::Reader final : public app::StoreReader {
     StatementScope scope(*select);
     select->BindInt64(1, static_cast<std::int64_t>(from_seq));
     select->BindInt64(2, static_cast<std::int64_t>(std::min<std::uint64_t>(to_seq, INT64_MAX)));
+    ledger::Event event;
     for (;;) {
       ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
       if (!row) return {};
-      ALIQUOT_RETURN_IF_ERROR(visit(ReadEvent(*select)));
+      ReadEvent(*select, event);
+      ALIQUOT_RETURN_IF_ERROR(visit(event));
     }
   }
 
