@@ -32,6 +32,7 @@
 #include "aliquot/core/check.h"
 #include "aliquot/core/clock.h"
 #include "aliquot/ledger/event.h"
+#include "aliquot/storage/sqlite/migrations.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -40,26 +41,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The events table and its index exactly as migration 1 (storage/sqlite/migrations.cc) creates
-// them, so the raw limit pays for the same B-trees the store does. The append-only triggers fire
-// on UPDATE and DELETE only and cost an insert nothing.
-constexpr const char* kEventsSchema = R"sql(
-CREATE TABLE events (
-  seq         INTEGER PRIMARY KEY,
-  stream_type TEXT    NOT NULL,
-  stream_id   TEXT    NOT NULL,
-  event_type  TEXT    NOT NULL,
-  payload     TEXT    NOT NULL,
-  actor_id    TEXT    NOT NULL,
-  actor_name  TEXT    NOT NULL,
-  terminal    TEXT    NOT NULL,
-  time_us     INTEGER NOT NULL,
-  reason      TEXT,
-  prev_hash   BLOB    NOT NULL,
-  hash        BLOB    NOT NULL
-);
-CREATE INDEX events_by_stream ON events (stream_type, stream_id, seq);
-)sql";
+// The raw limit runs migration 1 itself (storage/sqlite/migrations.cc), so it pays for exactly
+// the B-trees the store does. The append-only triggers fire on UPDATE and DELETE only and cost an
+// insert nothing.
+std::string EventsSchema() { return std::string(aliquot::storage::SqliteMigrations().front().sql); }
 
 // Concurrent appenders write to this many batches; the raw inserts rotate over as many streams so
 // that both pay for the same interleaving in the stream index.
@@ -194,7 +179,7 @@ class RawDatabase {
                                   nullptr) == SQLITE_OK);
     Exec("PRAGMA journal_mode = WAL");
     Exec("PRAGMA synchronous = FULL");
-    Exec(kEventsSchema);
+    Exec(EventsSchema().c_str());
   }
   ~RawDatabase() {
     sqlite3_finalize(insert_);
