@@ -307,9 +307,12 @@ class SqliteStore::Reader final : public app::StoreReader {
 };
 
 struct SqliteStore::Pending {
-  const app::AppendRequest* request;
+  const app::AppendRequest* request = nullptr;
   Result<std::vector<ledger::Event>> result = Unexpected(Internal("append was not committed"));
   bool done = false;
+  // Each appender sleeps on its own condition, so a commit wakes only those whose fate it decided
+  // and the next leader, not every thread in the queue.
+  CondVar wake;
 };
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options,
@@ -458,12 +461,13 @@ Result<std::vector<ledger::Event>> SqliteStore::Append(const app::AppendRequest&
                               "events[" + std::to_string(i) + "]." + error.Field()));
     }
   }
-  Pending pending{&request};
+  Pending pending;
+  pending.request = &request;
   queue_mutex_.Lock();
   queue_.push_back(&pending);
   while (!pending.done) {
     if (leader_active_) {
-      queue_changed_.Wait(queue_mutex_);
+      pending.wake.Wait(queue_mutex_);
       continue;
     }
     // Lead: take everyone queued so far (up to max_batch) into one transaction.
@@ -474,9 +478,13 @@ Result<std::vector<ledger::Event>> SqliteStore::Append(const app::AppendRequest&
     queue_mutex_.Unlock();
     CommitBatch(batch);
     queue_mutex_.Lock();
-    for (Pending* member : batch) member->done = true;
+    for (Pending* member : batch) {
+      member->done = true;
+      member->wake.NotifyOne();
+    }
     leader_active_ = false;
-    queue_changed_.NotifyAll();
+    // Whoever queued during this commit is led by the first of them.
+    if (!queue_.empty()) queue_.front()->wake.NotifyOne();
   }
   queue_mutex_.Unlock();
   return std::move(pending.result);
@@ -496,12 +504,17 @@ void SqliteStore::CommitBatch(std::vector<Pending*>& batch) {
   std::uint64_t accepted_events = 0;
   std::uint64_t rejected = 0;
   for (Pending* member : batch) {
-    const Chain before_unit = chain_;
-    Status savepoint = writer_->Exec("SAVEPOINT unit");
+    // The tip alone is saved per request: ApplyUnit leaves the Merkle frontier alone, and the
+    // request's hashes join it only once its savepoint is released.
+    const std::uint64_t size_before = chain_.size;
+    const Hash256 head_before = chain_.head_hash;
+    const Timestamp time_before = chain_.last_time;
+    Status savepoint = RunCached("SAVEPOINT unit");
     auto applied = savepoint ? ApplyUnit(*member->request) : Unexpected(savepoint.error());
     if (applied) {
-      savepoint = writer_->Exec("RELEASE unit");
+      savepoint = RunCached("RELEASE unit");
       if (savepoint) {
+        for (const ledger::Event& event : *applied) chain_.frontier.Append(event.hash);
         accepted_events += applied->size();
         member->result = std::move(applied);
         continue;
@@ -510,11 +523,12 @@ void SqliteStore::CommitBatch(std::vector<Pending*>& batch) {
     }
     // This unit is refused; the others in the batch go on, unless SQLite ended the transaction
     // (it does on some I/O errors) or the savepoint cannot be rolled back.
-    chain_ = before_unit;
+    chain_.size = size_before;
+    chain_.head_hash = head_before;
+    chain_.last_time = time_before;
     member->result = Unexpected(applied.error());
     ++rejected;
-    if (writer_->InAutocommit() || !writer_->Exec("ROLLBACK TO unit") ||
-        !writer_->Exec("RELEASE unit")) {
+    if (writer_->InAutocommit() || !RunCached("ROLLBACK TO unit") || !RunCached("RELEASE unit")) {
       (void)writer_->Exec("ROLLBACK");
       chain_ = before_batch;
       fail_all(applied.error());
@@ -564,10 +578,15 @@ Result<std::vector<ledger::Event>> SqliteStore::ApplyUnit(const app::AppendReque
     chain_.size = next.seq;
     chain_.head_hash = next.hash;
     chain_.last_time = next.time;
-    chain_.frontier.Append(next.hash);
     sealed.push_back(std::move(next));
   }
   return sealed;
+}
+
+Status SqliteStore::RunCached(const std::string& sql) {
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * statement, writer_->Prepare(sql));
+  StatementScope scope(*statement);
+  return statement->Run();
 }
 
 Status SqliteStore::InsertEvent(const ledger::Event& event) {

@@ -74,6 +74,8 @@ class SqliteStore final : public app::Store {
   Result<std::vector<ledger::Event>> ApplyUnit(const app::AppendRequest& request)
       REQUIRES(commit_mutex_);
   Status InsertEvent(const ledger::Event& event) REQUIRES(commit_mutex_);
+  // Runs a statement without results through the writer's statement cache.
+  Status RunCached(const std::string& sql) REQUIRES(commit_mutex_);
 
   // Runs `work` with a reader connection from the pool; with `snapshot`, inside one read
   // transaction.
@@ -85,7 +87,6 @@ class SqliteStore final : public app::Store {
 
   // Group commit: appenders queue here; one of them at a time leads a commit.
   Mutex queue_mutex_;
-  CondVar queue_changed_;
   std::vector<Pending*> queue_ GUARDED_BY(queue_mutex_);
   bool leader_active_ GUARDED_BY(queue_mutex_) = false;
 
