@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks every #include under src/aliquot against the dependency rule of STYLE.md.
+"""Checks every #include under src/aliquot against the dependency rule (docs/architecture.md).
 
     core <- ledger <- domain <- app <- {storage/*, http, ingest, reports, cli} <- server
 
@@ -60,7 +60,7 @@ def check_file(root, relative):
     layer = layer_of(relative)
     allowed = allowed_layers(layer)
     if allowed is None:
-        return ["%s: '%s' is not a layer of STYLE.md" % (relative, layer)]
+        return ["%s: '%s' is not a layer of docs/architecture.md" % (relative, layer)]
     is_test = relative.endswith("_test.cc")
     with open(os.path.join(root, relative), encoding="utf-8") as source:
         for number, line in enumerate(source, 1):
@@ -141,7 +141,7 @@ def main(argv):
     for problem in problems:
         print(problem)
     if problems:
-        print("%d include(s) against the dependency rule (STYLE.md)" % len(problems))
+        print("%d include(s) against the dependency rule (docs/architecture.md)" % len(problems))
         return 1
     print("all includes follow the dependency rule")
     return 0
