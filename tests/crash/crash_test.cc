@@ -12,22 +12,17 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "aliquot/app/ledger_service.h"
@@ -37,9 +32,8 @@
 #include "aliquot/ledger/event.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;  // NOLINT(readability-redundant-declaration): <unistd.h> needs _GNU_SOURCE.
 
 namespace aliquot {
 namespace {
@@ -60,48 +54,29 @@ std::uint64_t EnvNumber(const char* name, std::uint64_t fallback) {
 }
 
 // The appender as a child process: stdout and stderr to files, so that every acknowledgement line
-// it wrote before the kill is still there after it. Returns the pid, or -1.
-pid_t StartAppender(const std::filesystem::path& database, int run,
-                    const std::filesystem::path& out, const std::filesystem::path& err) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> args = {ALIQUOT_CRASH_APPENDER, database.string(), std::to_string(run),
-                                   std::to_string(kAppenderThreads), "120"};
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int spawned = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return spawned == 0 ? pid : -1;
-}
-
-std::string ReadWholeFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
+// it wrote before the kill is still there after it.
+Result<std::unique_ptr<testing::Process>> StartAppender(const std::filesystem::path& database,
+                                                        int run, const std::filesystem::path& out,
+                                                        const std::filesystem::path& err) {
+  testing::ProcessOptions options;
+  options.argv = {ALIQUOT_CRASH_APPENDER, database.string(), std::to_string(run),
+                  std::to_string(kAppenderThreads), "120"};
+  options.stdout_file = out;
+  options.stderr_file = err;
+  return testing::Process::Start(options);
 }
 
 // Waits until the child has written a first complete line, or has ended. True on the line.
-bool WaitForFirstAcknowledgement(pid_t pid, const std::filesystem::path& out) {
+bool WaitForFirstAcknowledgement(testing::Process& appender, const std::filesystem::path& out) {
   const auto deadline = SteadyClock::now() + kFirstAckTimeout;
   while (SteadyClock::now() < deadline) {
     struct stat info {};
     // The first line is at least "1 <64 hex digits>\n".
     if (::stat(out.c_str(), &info) == 0 && info.st_size >= 67 &&
-        ReadWholeFile(out).find('\n') != std::string::npos) {
+        testing::ReadFileBytes(out).find('\n') != std::string::npos) {
       return true;
     }
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
-    std::this_thread::sleep_for(milliseconds(1));
+    if (appender.Wait(milliseconds(1))) return false;
   }
   return false;
 }
@@ -251,22 +226,21 @@ TEST(Crash, KillAtAnyInstantLosesNoAcknowledgedEventAndLeavesNoPartialRequest) {
                  " ms after its first acknowledgement (seed " + std::to_string(seed) + ")");
     const std::filesystem::path out = dir / ("run-" + std::to_string(run) + ".out");
     const std::filesystem::path err = dir / ("run-" + std::to_string(run) + ".err");
-    const pid_t pid = StartAppender(database, run, out, err);
-    ASSERT_GT(pid, 0) << "cannot start " << ALIQUOT_CRASH_APPENDER;
-    if (!WaitForFirstAcknowledgement(pid, out)) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      FAIL() << "the appender acknowledged nothing; its stderr:\n" << ReadWholeFile(err);
+    auto appender = StartAppender(database, run, out, err);
+    ASSERT_TRUE(appender) << "cannot start " << ALIQUOT_CRASH_APPENDER << ": "
+                          << appender.error().ToString();
+    if (!WaitForFirstAcknowledgement(**appender, out)) {
+      FAIL() << "the appender acknowledged nothing; its stderr:\n" << testing::ReadFileBytes(err);
     }
     std::this_thread::sleep_for(milliseconds(delay));
-    ASSERT_EQ(::kill(pid, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "the appender ended before the kill; its stderr:\n"
-        << ReadWholeFile(err);
+    ASSERT_TRUE((*appender)->Signal(SIGKILL));
+    const std::optional<testing::ExitStatus> status = (*appender)->Wait(std::chrono::seconds(30));
+    ASSERT_TRUE(status.has_value()) << "the appender did not die of SIGKILL";
+    ASSERT_TRUE(!status->exited && status->signal == SIGKILL)
+        << "the appender ended before the kill (" << status->Describe() << "); its stderr:\n"
+        << testing::ReadFileBytes(err);
 
-    const auto acks = ParseAcknowledgements(ReadWholeFile(out));
+    const auto acks = ParseAcknowledgements(testing::ReadFileBytes(out));
     ASSERT_FALSE(acks.empty());
     for (const auto& [seq, hash] : acks) {
       ASSERT_GT(seq, size) << "seq " << seq << " was acknowledged again, though an earlier run "
