@@ -27,6 +27,9 @@ inline constexpr std::uint64_t kMaxEventPage = 1000;
 //   GET /api/v1/ledger/checkpoints/latest    the latest checkpoint; 404 while there is none
 // Errors are the service's, through ErrorResponse; bad parameters are kInvalidArgument naming
 // the parameter.
+// The routes read the ledger without authentication; the server listens on loopback by default
+// until sessions and permissions exist (P11-04). TODO(#4): require an authenticated session with
+// a permission to read the audit trail.
 void AddLedgerRoutes(Router& router, app::LedgerService& ledger);
 
 // Adds GET /healthz (200 {"status":"ok"}, or 503 {"message","status":"unavailable"} when
