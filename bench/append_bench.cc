@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,10 +20,10 @@
 #include <utility>
 #include <vector>
 
+#include "bench/report.h"
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "aliquot/app/ports/store.h"
@@ -90,36 +89,6 @@ void RemoveDatabase(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
-// The median; of an even count, the mean of the middle two.
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const std::size_t middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-// Figures for the summary table, by name; one sample per benchmark run (more with
-// --benchmark_repetitions, summarised by the median). Written by the benchmarks' main thread.
-std::map<std::string, std::vector<double>>& Figures() {
-  static std::map<std::string, std::vector<double>> figures;
-  return figures;
-}
-
-void Record(const std::string& name, double value) { Figures()[name].push_back(value); }
-
-std::optional<double> Figure(const std::string& name) {
-  const auto found = Figures().find(name);
-  if (found == Figures().end() || found->second.empty()) return std::nullopt;
-  return Median(found->second);
-}
-
-// CPU time of the whole process (every thread), for CPU cost per event.
-double ProcessCpuSeconds() {
-  timespec now{};
-  ALIQUOT_CHECK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now) == 0);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
 // Bytes this process has passed to write(2) and pwrite(2) so far (Linux /proc/self/io "wchar";
 // 0 where unavailable): what a commit costs a bandwidth-limited disk.
 double ProcessWrittenBytes() {
@@ -134,7 +103,6 @@ double ProcessWrittenBytes() {
   return static_cast<double>(bytes);
 }
 
-double Seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
 double Micros(Clock::duration duration) {
   return std::chrono::duration<double, std::micro>(duration).count();
 }
@@ -572,51 +540,11 @@ std::string Number(std::optional<double> value, const char* unit) {
   const double magnitude = std::fabs(*value);
   char text[64];
   if (magnitude >= 100) {
-    // Thousands separated by commas, so 401,233 reads at a glance.
-    std::string digits = std::to_string(std::llround(magnitude));
-    for (auto at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3) {
-      digits.insert(static_cast<std::size_t>(at), ",");
-    }
-    std::snprintf(text, sizeof text, "%s%s %s", sign, digits.c_str(), unit);
+    std::snprintf(text, sizeof text, "%s%s %s", sign, ThousandsSeparated(magnitude).c_str(), unit);
   } else {
     std::snprintf(text, sizeof text, "%s%.1f %s", sign, magnitude, unit);
   }
   return text;
-}
-
-std::string Percent(std::optional<double> value) {
-  if (!value) return "n/a";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f%%", *value * 100);
-  return text;
-}
-
-struct Line {
-  std::string figure, measured, limit, ratio, goal, met;
-};
-
-void PrintTable(const std::vector<Line>& lines) {
-  std::array<std::size_t, 6> width{6, 8, 5, 5, 4, 4};
-  const auto cells = [](const Line& line) {
-    return std::array<const std::string*, 6>{&line.figure, &line.measured, &line.limit,
-                                             &line.ratio,  &line.goal,     &line.met};
-  };
-  for (const Line& line : lines) {
-    const auto row = cells(line);
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i]->size());
-  }
-  const auto print = [&](const Line& line) {
-    const auto row = cells(line);
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      std::printf(i == 0 ? "%-*s" : " | %-*s", static_cast<int>(width[i]), row[i]->c_str());
-    }
-    std::printf("\n");
-  };
-  print({"figure", "measured", "limit", "ratio", "goal", "met?"});
-  std::size_t total = 3 * (width.size() - 1);
-  for (const std::size_t w : width) total += w;
-  std::printf("%s\n", std::string(total, '-').c_str());
-  for (const Line& line : lines) print(line);
 }
 
 std::optional<double> Ratio(std::optional<double> value, std::optional<double> limit) {

@@ -5,20 +5,18 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bench/report.h"
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
-#include <time.h>
 
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/ports/store.h"
@@ -47,38 +45,6 @@ constexpr std::int64_t kRounds = 5;
 
 std::int64_t events_wanted = kEvents;
 std::int64_t rounds = kRounds;
-
-// CPU time of the process: on a shared machine a rate per CPU second moves less with the
-// neighbours' load than a rate per wall second.
-double ProcessCpuSeconds() {
-  timespec now{};
-  ALIQUOT_CHECK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now) == 0);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
-double Seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
-
-// The median; of an even count, the mean of the middle two.
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const std::size_t middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-// Figures for the summary table, by name; the median over repetitions.
-std::map<std::string, std::vector<double>>& Figures() {
-  static std::map<std::string, std::vector<double>> figures;
-  return figures;
-}
-
-void Record(const std::string& name, double value) { Figures()[name].push_back(value); }
-
-std::optional<double> Figure(const std::string& name) {
-  const auto found = Figures().find(name);
-  if (found == Figures().end() || found->second.empty()) return std::nullopt;
-  return Median(found->second);
-}
 
 // The ledger under test, built once: an installation, a server start, then batch entries from 64
 // batches in requests of 1000 events, with a signed checkpoint every 20,000 events.
@@ -302,48 +268,11 @@ void VerifyBesideRawBench(benchmark::State& state) {
 // ---------------------------------------------------------------------------------------------
 // The summary.
 
+// Every figure here is a rate in the thousands or more, so whole numbers suffice (append_bench's
+// Number also prints tenths below 100).
 std::string Number(std::optional<double> value, const char* unit) {
   if (!value) return "n/a";
-  std::string digits = std::to_string(std::llround(*value));
-  for (auto at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3) {
-    digits.insert(static_cast<std::size_t>(at), ",");
-  }
-  return digits + " " + unit;
-}
-
-std::string Percent(std::optional<double> value) {
-  if (!value) return "n/a";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f%%", *value * 100);
-  return text;
-}
-
-struct Line {
-  std::string figure, measured, limit, ratio, goal, met;
-};
-
-void PrintTable(const std::vector<Line>& lines) {
-  std::array<std::size_t, 6> width{6, 8, 5, 5, 4, 4};
-  const auto cells = [](const Line& line) {
-    return std::array<const std::string*, 6>{&line.figure, &line.measured, &line.limit,
-                                             &line.ratio,  &line.goal,     &line.met};
-  };
-  for (const Line& line : lines) {
-    const auto row = cells(line);
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i]->size());
-  }
-  const auto print = [&](const Line& line) {
-    const auto row = cells(line);
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      std::printf(i == 0 ? "%-*s" : " | %-*s", static_cast<int>(width[i]), row[i]->c_str());
-    }
-    std::printf("\n");
-  };
-  print({"figure", "measured", "limit", "ratio", "goal", "met?"});
-  std::size_t total = 3 * (width.size() - 1);
-  for (const std::size_t w : width) total += w;
-  std::printf("%s\n", std::string(total, '-').c_str());
-  for (const Line& line : lines) print(line);
+  return ThousandsSeparated(*value) + " " + unit;
 }
 
 void PrintSummary() {

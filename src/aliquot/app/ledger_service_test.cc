@@ -16,7 +16,6 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
-#include <sqlite3.h>
 
 #include "aliquot/app/projectors.h"
 #include "aliquot/app/system_service.h"
@@ -31,12 +30,15 @@
 #include "aliquot/storage/files/data_folder.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/raw_sqlite.h"
 #include "tests/support/temp_dir.h"
 
 namespace aliquot::app {
 namespace {
 
 using ::aliquot::testing::FakeClock;
+using ::aliquot::testing::kEventContentColumns;
+using ::aliquot::testing::RawDatabase;
 using ::aliquot::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -52,84 +54,6 @@ Ed25519SigningKey::Seed FixedSeed() {
   for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(7 * i + 1);
   return seed;
 }
-
-// The events table's columns other than seq: an event's content as stored.
-constexpr char kContentColumns[] =
-    "stream_type, stream_id, event_type, payload, actor_id, actor_name, terminal, time_us, "
-    "reason, prev_hash, hash";
-
-// A second connection to the database file, behind the system's back: what an administrator with
-// the sqlite3 shell (or an attacker) can do.
-class RawDatabase {
- public:
-  explicit RawDatabase(const std::string& path) {
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-    sqlite3_busy_timeout(db_, 10000);
-  }
-  ~RawDatabase() { sqlite3_close_v2(db_); }
-  RawDatabase(const RawDatabase&) = delete;
-  RawDatabase& operator=(const RawDatabase&) = delete;
-
-  // Runs `sql` (any number of statements); returns SQLite's error message, or "" on success.
-  std::string Exec(const std::string& sql) {
-    char* message = nullptr;
-    const int code = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
-    std::string text = code == SQLITE_OK ? "" : (message != nullptr ? message : "error");
-    sqlite3_free(message);
-    return text;
-  }
-
-  // Runs one statement with ?1, ?2, ... bound to `params`; returns the error message or "".
-  std::string Run(const std::string& sql, const Row& params) {
-    sqlite3_stmt* statement = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
-      return sqlite3_errmsg(db_);
-    }
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const int index = static_cast<int>(i + 1);
-      if (const auto* integer = std::get_if<std::int64_t>(&params[i])) {
-        sqlite3_bind_int64(statement, index, *integer);
-      } else if (const auto* text = std::get_if<std::string>(&params[i])) {
-        sqlite3_bind_text(statement, index, text->c_str(), static_cast<int>(text->size()),
-                          SQLITE_TRANSIENT);
-      } else {
-        sqlite3_bind_null(statement, index);
-      }
-    }
-    const int code = sqlite3_step(statement);
-    std::string error = code == SQLITE_DONE || code == SQLITE_ROW ? "" : sqlite3_errmsg(db_);
-    sqlite3_finalize(statement);
-    return error;
-  }
-
-  std::string QueryText(const std::string& sql) {
-    sqlite3_stmt* statement = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db_);
-    EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW) << sqlite3_errmsg(db_);
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
-    std::string value = text != nullptr ? text : "";
-    sqlite3_finalize(statement);
-    return value;
-  }
-
-  std::string DropTriggers() {
-    return Exec("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete");
-  }
-
-  // Inserts a whole event row, as a forger would.
-  std::string InsertEvent(const ledger::Event& event) {
-    return Run("INSERT INTO events (seq, " + std::string(kContentColumns) +
-                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, x'" + event.prev_hash.Hex() +
-                   "', x'" + event.hash.Hex() + "')",
-               {static_cast<std::int64_t>(event.seq), event.stream.type, event.stream.id,
-                event.event_type, event.payload, event.actor.id, event.actor.name, event.terminal,
-                event.time.Micros(), event.reason ? Value(*event.reason) : Value()});
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 // One installation in a temporary folder, wired as the server wires it: a SQLite store, every
 // area's projector, SystemService for realistic events, a fixed signing key and a FakeClock.
@@ -387,7 +311,7 @@ std::uint64_t Tamper(RawDatabase& raw, Tampering tampering, std::uint64_t size) 
     case Tampering::kSwapRows: {
       const auto first = *rc::gen::inRange<std::uint64_t>(1, size);
       const auto second = *rc::gen::inRange<std::uint64_t>(first + 1, size + 1);
-      const std::string columns = kContentColumns;
+      const std::string columns = kEventContentColumns;
       const auto copy = [&](std::uint64_t to, std::uint64_t from) {
         return "UPDATE events SET (" + columns + ") = (SELECT " + columns +
                " FROM temp.original WHERE seq = " + seq_text(from) +
@@ -401,8 +325,8 @@ std::uint64_t Tamper(RawDatabase& raw, Tampering tampering, std::uint64_t size) 
     }
     case Tampering::kInsertCopyAtEnd: {
       const std::uint64_t seq = pick();
-      RC_ASSERT(raw.Exec("INSERT INTO events (seq, " + std::string(kContentColumns) + ") SELECT " +
-                         seq_text(size + 1) + ", " + kContentColumns +
+      RC_ASSERT(raw.Exec("INSERT INTO events (seq, " + std::string(kEventContentColumns) +
+                         ") SELECT " + seq_text(size + 1) + ", " + kEventContentColumns +
                          " FROM events WHERE seq = " + seq_text(seq))
                     .empty());
       // Its prev_hash is that of the copied event, never the hash of seq `size`.

@@ -13,7 +13,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
@@ -24,12 +23,14 @@
 #include "aliquot/ledger/merkle.h"
 #include "aliquot/ledger/verifier.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/raw_sqlite.h"
 #include "tests/support/temp_dir.h"
 
 namespace aliquot::storage {
 namespace {
 
 using ::aliquot::testing::FakeClock;
+using ::aliquot::testing::RawDatabase;
 using ::aliquot::testing::TempDir;
 using ::testing::HasSubstr;
 
@@ -104,41 +105,6 @@ app::AppendRequest Request(std::vector<ledger::NewEvent> events,
                            std::vector<app::StreamExpectation> expectations = {}) {
   return {std::move(events), std::move(expectations)};
 }
-
-// A second connection to the database file, behind the store's back: what an administrator with
-// the sqlite3 shell (or an attacker) can do.
-class RawDatabase {
- public:
-  explicit RawDatabase(const std::string& path) {
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-    sqlite3_busy_timeout(db_, 10000);
-  }
-  ~RawDatabase() { sqlite3_close_v2(db_); }
-  RawDatabase(const RawDatabase&) = delete;
-  RawDatabase& operator=(const RawDatabase&) = delete;
-
-  // Runs `sql`; returns SQLite's error message, or "" when it succeeded.
-  std::string Exec(const std::string& sql) {
-    char* message = nullptr;
-    const int code = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
-    std::string text = code == SQLITE_OK ? "" : (message != nullptr ? message : "error");
-    sqlite3_free(message);
-    return text;
-  }
-
-  std::int64_t QueryInt(const std::string& sql) {
-    sqlite3_stmt* statement = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db_);
-    EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW) << sqlite3_errmsg(db_);
-    const std::int64_t value = sqlite3_column_int64(statement, 0);
-    sqlite3_finalize(statement);
-    return value;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
