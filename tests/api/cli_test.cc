@@ -352,8 +352,6 @@ TEST_F(CliTest, TamperedExportFailsBothVerifiersAtTheSameEvent) {
 
 // Verifies P11-01: an event a forger appends to an export, chained correctly onto the last one but
 // signed by no checkpoint, is refused by both verifiers.
-// DISABLED until `aliquot verify --export` requires the last checkpoint to cover every event (and
-// checks manifest.json) as tools/verify_ledger.py does: today it reports such an export "OK".
 TEST_F(CliTest, EventAppendedToAnExportWithoutASignatureFailsBothVerifiers) {
   ASSERT_NO_FATAL_FAILURE(StartAndStopServer());
   const std::string out = Export("export");

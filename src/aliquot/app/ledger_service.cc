@@ -3,6 +3,7 @@
 #include <map>
 #include <utility>
 
+#include "aliquot/ledger/export_format.h"
 #include "aliquot/ledger/merkle.h"
 
 namespace aliquot::app {
@@ -121,16 +122,7 @@ Result<std::string> LedgerService::InclusionProofJson(std::uint64_t seq) {
   const ledger::Checkpoint& checkpoint = checkpoints.back();
   ALIQUOT_ASSIGN_OR_RETURN(std::vector<Hash256> leaves, store_.EventHashes(checkpoint.tree_size));
   ALIQUOT_ASSIGN_OR_RETURN(std::vector<Hash256> path, ledger::InclusionProof(leaves, seq - 1));
-  // Members in RFC 8785 order: audit_path, checkpoint, event, format, leaf_index, public_key.
-  std::string text = "{\"audit_path\":[";
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    text += (i > 0 ? ",\"" : "\"") + path[i].Hex() + "\"";
-  }
-  text += "],\"checkpoint\":" + ledger::CheckpointJson(checkpoint) + ",\"event\":";
-  ledger::AppendEventJson(event, &event.hash, text);
-  text += ",\"format\":\"aliquot-inclusion-proof/1\",\"leaf_index\":" + std::to_string(seq - 1) +
-          ",\"public_key\":" + ledger::PublicKeyJson(key_.PublicKey()) + "}";
-  return text;
+  return ledger::InclusionProofJson(event, path, checkpoint, key_.PublicKey());
 }
 
 Result<VerifyOutcome> LedgerService::Verify(const VerifyOptions& options) {
@@ -175,7 +167,7 @@ Result<ExportSummary> LedgerService::Export(ExportWriter& writer) {
   ALIQUOT_ASSIGN_OR_RETURN(ledger::Checkpoint covering, Checkpoint());
   ExportSummary summary;
   Hash256 head_hash = ledger::kGenesisPrevHash;
-  std::map<std::string, Hash256> file_hashes;
+  std::map<std::string, Hash256, std::less<>> file_hashes;
   ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
     ALIQUOT_ASSIGN_OR_RETURN(auto events_file, writer.Create("events.jsonl"));
     Sha256 events_hash;
@@ -223,19 +215,15 @@ Result<ExportSummary> LedgerService::Export(ExportWriter& writer) {
   ALIQUOT_RETURN_IF_ERROR(key_file->Commit());
   file_hashes["public_key.json"] = Sha256::Of(key_json);
 
-  Json files = Json::MakeObject();
-  for (const auto& [name, hash] : file_hashes) files.Set(name, hash.Hex());
-  Json manifest = Json::MakeObject();
-  manifest.Set("format", "aliquot-ledger-export/1");
-  manifest.Set("exported_at", clock_.Now().ToRfc3339());
-  manifest.Set("events", summary.events);
-  manifest.Set("checkpoints", summary.checkpoints);
-  manifest.Set("tree_size", summary.events);
-  manifest.Set("head_hash", summary.events == 0 ? ledger::EmptyRoot().Hex() : head_hash.Hex());
-  manifest.Set("root_hash", summary.root_hash.Hex());
-  manifest.Set("files", std::move(files));
+  ledger::ExportManifest manifest;
+  manifest.events = summary.events;
+  manifest.checkpoints = summary.checkpoints;
+  manifest.head_hash = ledger::ExportHeadHash(summary.events, head_hash);
+  manifest.root_hash = summary.root_hash;
+  manifest.exported_at = clock_.Now();
+  manifest.files = std::move(file_hashes);
   ALIQUOT_ASSIGN_OR_RETURN(auto manifest_file, writer.Create("manifest.json"));
-  ALIQUOT_RETURN_IF_ERROR(manifest_file->Append(CanonicalJson(manifest) + "\n"));
+  ALIQUOT_RETURN_IF_ERROR(manifest_file->Append(ledger::ManifestJson(manifest) + "\n"));
   ALIQUOT_RETURN_IF_ERROR(manifest_file->Commit());
   return summary;
 }

@@ -11,10 +11,8 @@
 
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/system_service.h"
-#include "aliquot/core/json.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/ledger/export_format.h"
-#include "aliquot/ledger/merkle.h"
 #include "aliquot/ledger/verifier.h"
 
 #ifndef ALIQUOT_VERSION
@@ -78,48 +76,26 @@ void PrintReport(const ledger::VerifyReport& report, const Ed25519PublicKey& key
 // Checks manifest.json: the hash of every file it lists, and the counts, head and root it states.
 Status CheckManifest(const std::string& folder, const ledger::VerifyReport& report,
                      std::uint64_t checkpoint_count) {
-  ALIQUOT_ASSIGN_OR_RETURN(std::string text, ReadFile(folder + "/manifest.json"));
-  auto manifest = ParseJson(text.ends_with('\n') ? std::string_view(text).substr(0, text.size() - 1)
-                                                 : std::string_view(text));
   const auto bad = [](const std::string& why) {
     return Unexpected(DataLoss("manifest.json: " + why));
   };
-  if (!manifest || !manifest->IsObject()) return bad("not a JSON object");
-  const Json* format = manifest->Find("format");
-  if (format == nullptr || !format->IsString() || format->AsString() != "aliquot-ledger-export/1") {
-    return bad("format is not \"aliquot-ledger-export/1\"");
-  }
-  const Json* files = manifest->Find("files");
-  if (files == nullptr || !files->IsObject() || files->AsObject().size() != 3) {
-    return bad("files must list events.jsonl, checkpoints.jsonl and public_key.json");
-  }
-  for (const auto& [name, hash] : files->AsObject()) {
-    if (name != "events.jsonl" && name != "checkpoints.jsonl" && name != "public_key.json") {
-      return bad("lists an unknown file '" + name + "'");
-    }
+  ALIQUOT_ASSIGN_OR_RETURN(std::string text, ReadFile(folder + "/manifest.json"));
+  auto manifest = ledger::ParseManifestJson(text);
+  if (!manifest) return bad(manifest.error().Message());
+  for (const auto& [name, hash] : manifest->files) {
     ALIQUOT_ASSIGN_OR_RETURN(std::string content, ReadFile(folder + "/" += name));
-    if (!hash.IsString() || hash.AsString() != Sha256::Of(content).Hex()) {
+    if (Sha256::Of(content) != hash)
       return bad(name + " does not match its SHA-256 in the manifest");
-    }
   }
-  const auto integer = [&](const char* name) {
-    const Json* value = manifest->Find(name);
-    return value != nullptr && value->IsNumber() ? value->AsInteger() : std::nullopt;
-  };
-  const auto text_member = [&](const char* name) {
-    const Json* value = manifest->Find(name);
-    return value != nullptr && value->IsString() ? value->AsString() : std::string();
-  };
-  const std::string head = report.events == 0 ? ledger::EmptyRoot().Hex() : report.head_hash.Hex();
-  if (integer("events") != static_cast<std::int64_t>(report.events) ||
-      integer("tree_size") != static_cast<std::int64_t>(report.events)) {
+  if (manifest->events != report.events) {
     return bad("states another number of events than events.jsonl holds (" +
                std::to_string(report.events) + ")");
   }
-  if (integer("checkpoints") != static_cast<std::int64_t>(checkpoint_count)) {
+  if (manifest->checkpoints != checkpoint_count) {
     return bad("states another number of checkpoints than checkpoints.jsonl holds");
   }
-  if (text_member("head_hash") != head || text_member("root_hash") != report.root_hash.Hex()) {
+  if (manifest->head_hash != ledger::ExportHeadHash(report.events, report.head_hash) ||
+      manifest->root_hash != report.root_hash) {
     return bad("head_hash or root_hash differs from the ledger's");
   }
   return {};

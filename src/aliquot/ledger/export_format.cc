@@ -5,6 +5,8 @@
 #include <string>
 
 #include "aliquot/core/hex.h"
+#include "aliquot/core/json.h"
+#include "aliquot/ledger/merkle.h"
 
 namespace aliquot::ledger {
 namespace {
@@ -174,6 +176,77 @@ Result<Ed25519PublicKey> ParsePublicKeyJson(std::string_view text) {
     return Unexpected(InvalidArgument("key_id is not the SHA-256 of public_key", "key_id"));
   }
   return *key;
+}
+
+Hash256 ExportHeadHash(std::uint64_t events, const Hash256& last_event_hash) {
+  return events == 0 ? EmptyRoot() : last_event_hash;
+}
+
+std::string ManifestJson(const ExportManifest& manifest) {
+  Json files = Json::MakeObject();
+  for (const auto& [name, hash] : manifest.files) files.Set(name, hash.Hex());
+  Json json = Json::MakeObject();
+  json.Set("format", "aliquot-ledger-export/1");
+  json.Set("exported_at", manifest.exported_at.ToRfc3339());
+  json.Set("events", manifest.events);
+  json.Set("checkpoints", manifest.checkpoints);
+  json.Set("tree_size", manifest.events);
+  json.Set("head_hash", manifest.head_hash.Hex());
+  json.Set("root_hash", manifest.root_hash.Hex());
+  json.Set("files", std::move(files));
+  return CanonicalJson(json);
+}
+
+Result<ExportManifest> ParseManifestJson(std::string_view text) {
+  text = TrimNewline(text);
+  ALIQUOT_ASSIGN_OR_RETURN(Json json, ParseObject(text, "manifest"));
+  ALIQUOT_RETURN_IF_ERROR(ExpectMembers(json,
+                                        {"checkpoints", "events", "exported_at", "files", "format",
+                                         "head_hash", "root_hash", "tree_size"},
+                                        "manifest"));
+  ALIQUOT_ASSIGN_OR_RETURN(std::string format, StringMember(json, "format", "format"));
+  if (format != "aliquot-ledger-export/1") {
+    return Unexpected(
+        InvalidArgument("format is not \"aliquot-ledger-export/1\": \"" + format + "\"", "format"));
+  }
+  ExportManifest manifest;
+  ALIQUOT_ASSIGN_OR_RETURN(manifest.events, CountMember(json, "events", 0));
+  ALIQUOT_ASSIGN_OR_RETURN(manifest.checkpoints, CountMember(json, "checkpoints", 0));
+  ALIQUOT_ASSIGN_OR_RETURN(std::uint64_t tree_size, CountMember(json, "tree_size", 0));
+  if (tree_size != manifest.events) {
+    return Unexpected(InvalidArgument("tree_size differs from events", "tree_size"));
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(manifest.head_hash, HashMember(json, "head_hash"));
+  ALIQUOT_ASSIGN_OR_RETURN(manifest.root_hash, HashMember(json, "root_hash"));
+  ALIQUOT_ASSIGN_OR_RETURN(manifest.exported_at, TimeMember(json, "exported_at"));
+  const Json& files = *json.Find("files");
+  ALIQUOT_RETURN_IF_ERROR(
+      ExpectMembers(files, {kExportFiles[0], kExportFiles[1], kExportFiles[2]}, "manifest files"));
+  for (const std::string_view name : kExportFiles) {
+    ALIQUOT_ASSIGN_OR_RETURN(manifest.files[std::string(name)], HashMember(files, name));
+  }
+  return manifest;
+}
+
+std::string InclusionProofJson(const Event& event, std::span<const Hash256> audit_path,
+                               const Checkpoint& checkpoint, const Ed25519PublicKey& key) {
+  // Members in RFC 8785 order: audit_path, checkpoint, event, format, leaf_index, public_key.
+  std::string text = "{\"audit_path\":[";
+  for (std::size_t i = 0; i < audit_path.size(); ++i) {
+    text += i > 0 ? ",\"" : "\"";
+    AppendHex(audit_path[i].bytes, text);
+    text += '"';
+  }
+  text += "],\"checkpoint\":";
+  text += CheckpointJson(checkpoint);
+  text += ",\"event\":";
+  AppendEventJson(event, &event.hash, text);
+  text += ",\"format\":\"aliquot-inclusion-proof/1\",\"leaf_index\":";
+  text += std::to_string(event.seq - 1);
+  text += ",\"public_key\":";
+  text += PublicKeyJson(key);
+  text += '}';
+  return text;
 }
 
 }  // namespace aliquot::ledger

@@ -429,5 +429,53 @@ TEST(ParsePublicKeyJson, RefusesExtraAndMissingMembers) {
                             "key_id"));
 }
 
+ExportManifest SampleManifest() {
+  ExportManifest manifest;
+  manifest.events = 3;
+  manifest.checkpoints = 2;
+  manifest.head_hash = Sha256::Of(std::string_view("head"));
+  manifest.root_hash = Sha256::Of(std::string_view("root"));
+  manifest.exported_at = Timestamp::FromMicros(kWorkedSeconds * kMicrosPerSecond);
+  for (const std::string_view name : kExportFiles) {
+    manifest.files[std::string(name)] = Sha256::Of(name);
+  }
+  return manifest;
+}
+
+TEST(ExportManifest, RoundTripsThroughItsCanonicalJson) {
+  const ExportManifest manifest = SampleManifest();
+  const std::string text = ManifestJson(manifest);
+  EXPECT_EQ(text, CanonicalJson(*ParseJson(text)));
+  auto parsed = ParseManifestJson(text + "\n");
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, manifest);
+}
+
+TEST(ExportManifest, RefusesAnotherFormatMissingFilesAndATreeSizeThatDisagrees) {
+  const std::string text = ManifestJson(SampleManifest());
+  const auto refused_naming = [](const std::string& changed, const std::string& field) {
+    auto parsed = ParseManifestJson(changed);
+    return !parsed && parsed.error().Code() == ErrorCode::kInvalidArgument &&
+           parsed.error().Field() == field;
+  };
+  std::string other_format = text;
+  other_format.replace(other_format.find("export/1"), 8, "export/2");
+  EXPECT_TRUE(refused_naming(other_format, "format"));
+  Json without_file = *ParseJson(text);
+  for (auto& [name, member] : without_file.AsObject()) {
+    if (name == "files") member.AsObject().pop_back();  // Members are sorted: public_key.json.
+  }
+  EXPECT_TRUE(refused_naming(CanonicalJson(without_file), "public_key.json"));
+  Json tree_size = *ParseJson(text);
+  tree_size.Set("tree_size", 4);
+  EXPECT_TRUE(refused_naming(CanonicalJson(tree_size), "tree_size"));
+}
+
+TEST(ExportHeadHash, IsTheHashOfTheEmptyStringForAnEmptyExport) {
+  const Hash256 last = Sha256::Of(std::string_view("last"));
+  EXPECT_EQ(ExportHeadHash(0, last), Sha256::Of(std::string_view("")));
+  EXPECT_EQ(ExportHeadHash(5, last), last);
+}
+
 }  // namespace
 }  // namespace aliquot::ledger
