@@ -95,18 +95,21 @@ Result<std::vector<ledger::Checkpoint>> LedgerService::Checkpoints() {
   return store_.Checkpoints();
 }
 
+Result<std::optional<ledger::Checkpoint>> LedgerService::LatestCheckpoint() {
+  return store_.LatestCheckpoint();
+}
+
 Result<ledger::Checkpoint> LedgerService::Checkpoint() {
-  ALIQUOT_ASSIGN_OR_RETURN(auto checkpoints, store_.Checkpoints());
+  ALIQUOT_ASSIGN_OR_RETURN(std::optional<ledger::Checkpoint> latest, store_.LatestCheckpoint());
   ALIQUOT_ASSIGN_OR_RETURN(LedgerHead head, store_.Head());
-  if (!checkpoints.empty() && checkpoints.back().tree_size >= head.size) return checkpoints.back();
-  const Timestamp now =
-      std::max(clock_.Now(), checkpoints.empty() ? Timestamp() : checkpoints.back().time);
+  if (latest && latest->tree_size >= head.size) return *latest;
+  const Timestamp now = std::max(clock_.Now(), latest ? latest->time : Timestamp());
   ledger::Checkpoint checkpoint = ledger::SignCheckpoint(head.size, head.root_hash, now, key_);
   auto added = store_.AddCheckpoint(checkpoint);
   if (!added && added.error().Code() == ErrorCode::kAlreadyExists) {
     // Another caller signed the same head a moment ago; theirs is as good.
-    ALIQUOT_ASSIGN_OR_RETURN(checkpoints, store_.Checkpoints());
-    return checkpoints.back();
+    ALIQUOT_ASSIGN_OR_RETURN(latest, store_.LatestCheckpoint());
+    if (latest) return *latest;
   }
   ALIQUOT_RETURN_IF_ERROR(added);
   return checkpoint;
@@ -114,12 +117,11 @@ Result<ledger::Checkpoint> LedgerService::Checkpoint() {
 
 Result<std::string> LedgerService::InclusionProofJson(std::uint64_t seq) {
   ALIQUOT_ASSIGN_OR_RETURN(ledger::Event event, EventAt(seq));
-  ALIQUOT_ASSIGN_OR_RETURN(auto checkpoints, store_.Checkpoints());
-  if (checkpoints.empty() || checkpoints.back().tree_size < seq) {
-    ALIQUOT_ASSIGN_OR_RETURN(ledger::Checkpoint signed_now, Checkpoint());
-    checkpoints.push_back(signed_now);
+  ALIQUOT_ASSIGN_OR_RETURN(std::optional<ledger::Checkpoint> latest, store_.LatestCheckpoint());
+  if (!latest || latest->tree_size < seq) {
+    ALIQUOT_ASSIGN_OR_RETURN(latest, Checkpoint());
   }
-  const ledger::Checkpoint& checkpoint = checkpoints.back();
+  const ledger::Checkpoint& checkpoint = *latest;
   ALIQUOT_ASSIGN_OR_RETURN(std::vector<Hash256> leaves, store_.EventHashes(checkpoint.tree_size));
   ALIQUOT_ASSIGN_OR_RETURN(std::vector<Hash256> path, ledger::InclusionProof(leaves, seq - 1));
   return ledger::InclusionProofJson(event, path, checkpoint, key_.PublicKey());

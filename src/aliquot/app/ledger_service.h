@@ -52,6 +52,8 @@ class LedgerService {
   Result<ledger::Event> EventAt(std::uint64_t seq);
 
   Result<std::vector<ledger::Checkpoint>> Checkpoints();
+  // The most recent checkpoint, or nullopt before the first.
+  Result<std::optional<ledger::Checkpoint>> LatestCheckpoint();
   // Signs and stores a checkpoint at the current head, unless the latest checkpoint already
   // covers it; returns the checkpoint covering the head either way.
   Result<ledger::Checkpoint> Checkpoint();

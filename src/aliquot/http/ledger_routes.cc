@@ -111,12 +111,12 @@ Response Checkpoints(app::LedgerService& ledger, const Request& request) {
 }
 
 Response LatestCheckpoint(app::LedgerService& ledger, const Request& request) {
-  const Result<std::vector<ledger::Checkpoint>> checkpoints = ledger.Checkpoints();
-  if (!checkpoints) return ErrorResponse(checkpoints.error(), request.request_id);
-  if (checkpoints->empty()) {
+  const Result<std::optional<ledger::Checkpoint>> latest = ledger.LatestCheckpoint();
+  if (!latest) return ErrorResponse(latest.error(), request.request_id);
+  if (!latest->has_value()) {
     return ErrorResponse(NotFound("the ledger has no checkpoint yet"), request.request_id);
   }
-  return JsonTextResponse(kOk, ledger::CheckpointJson(checkpoints->back()));
+  return JsonTextResponse(kOk, ledger::CheckpointJson(**latest));
 }
 
 }  // namespace

@@ -69,6 +69,9 @@ class StoreReader {
 
   // All checkpoints, in increasing tree size.
   virtual Result<std::vector<ledger::Checkpoint>> Checkpoints() = 0;
+  // The checkpoint with the largest tree size, if any: what signing and proofs need, without
+  // reading the one-a-minute history.
+  virtual Result<std::optional<ledger::Checkpoint>> LatestCheckpoint() = 0;
 
   // Projection reads. GetRow returns the row with primary key `key`; ScanRows visits a table's
   // rows in primary-key order.

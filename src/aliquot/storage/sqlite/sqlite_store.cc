@@ -131,6 +131,21 @@ void ReadEvent(const Statement& statement, ledger::Event& event) {
   event.hash = ReadHash(statement, 11);
 }
 
+constexpr std::string_view kCheckpointSelect =
+    "SELECT tree_size, root_hash, time_us, key_id, signature FROM checkpoints";
+
+ledger::Checkpoint ReadCheckpoint(const Statement& statement) {
+  ledger::Checkpoint checkpoint;
+  checkpoint.tree_size = static_cast<std::uint64_t>(statement.ColumnInt64(0));
+  checkpoint.root_hash = ReadHash(statement, 1);
+  checkpoint.time = Timestamp::FromMicros(statement.ColumnInt64(2));
+  checkpoint.key_id = ReadHash(statement, 3);
+  const auto signature = statement.ColumnBlob(4);
+  std::copy_n(signature.begin(), std::min(signature.size(), checkpoint.signature.size()),
+              checkpoint.signature.begin());
+  return checkpoint;
+}
+
 // Projection changes made through one connection (inside the writer's transaction).
 class SqlProjectionWriter final : public app::ProjectionWriter {
  public:
@@ -264,24 +279,26 @@ class SqliteStore::Reader final : public app::StoreReader {
   }
 
   Result<std::vector<ledger::Checkpoint>> Checkpoints() override {
-    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
-                             connection_.Prepare("SELECT tree_size, root_hash, time_us, key_id, "
-                                                 "signature FROM checkpoints ORDER BY tree_size"));
+    ALIQUOT_ASSIGN_OR_RETURN(
+        Statement * select,
+        connection_.Prepare(std::string(kCheckpointSelect) + " ORDER BY tree_size"));
     StatementScope scope(*select);
     std::vector<ledger::Checkpoint> checkpoints;
     for (;;) {
       ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
       if (!row) return checkpoints;
-      ledger::Checkpoint checkpoint;
-      checkpoint.tree_size = static_cast<std::uint64_t>(select->ColumnInt64(0));
-      checkpoint.root_hash = ReadHash(*select, 1);
-      checkpoint.time = Timestamp::FromMicros(select->ColumnInt64(2));
-      checkpoint.key_id = ReadHash(*select, 3);
-      const auto signature = select->ColumnBlob(4);
-      std::copy_n(signature.begin(), std::min(signature.size(), checkpoint.signature.size()),
-                  checkpoint.signature.begin());
-      checkpoints.push_back(checkpoint);
+      checkpoints.push_back(ReadCheckpoint(*select));
     }
+  }
+
+  Result<std::optional<ledger::Checkpoint>> LatestCheckpoint() override {
+    ALIQUOT_ASSIGN_OR_RETURN(
+        Statement * select,
+        connection_.Prepare(std::string(kCheckpointSelect) + " ORDER BY tree_size DESC LIMIT 1"));
+    StatementScope scope(*select);
+    ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) return std::optional<ledger::Checkpoint>();
+    return std::optional<ledger::Checkpoint>(ReadCheckpoint(*select));
   }
 
   Result<std::optional<app::Row>> GetRow(const app::TableSpec& table,
@@ -710,6 +727,15 @@ Result<std::vector<ledger::Checkpoint>> SqliteStore::Checkpoints() {
     return {};
   }));
   return checkpoints;
+}
+
+Result<std::optional<ledger::Checkpoint>> SqliteStore::LatestCheckpoint() {
+  std::optional<ledger::Checkpoint> latest;
+  ALIQUOT_RETURN_IF_ERROR(WithReader([&](Reader& reader) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(latest, reader.LatestCheckpoint());
+    return {};
+  }));
+  return latest;
 }
 
 Result<std::optional<app::Row>> SqliteStore::GetRow(const app::TableSpec& table,

@@ -48,6 +48,7 @@ class SqliteStore final : public app::Store {
                     const app::EventVisitor& visit) override;
   Result<std::vector<Hash256>> EventHashes(std::uint64_t size) override;
   Result<std::vector<ledger::Checkpoint>> Checkpoints() override;
+  Result<std::optional<ledger::Checkpoint>> LatestCheckpoint() override;
   Result<std::optional<app::Row>> GetRow(const app::TableSpec& table, const app::Row& key) override;
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override;
 

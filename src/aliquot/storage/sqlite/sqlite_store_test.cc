@@ -766,6 +766,21 @@ TEST_F(SqliteStoreTest, AddCheckpointKeepsOnePerTreeSizeInOrder) {
   EXPECT_EQ(*checkpoints, (std::vector<ledger::Checkpoint>{at_one, at_two}));
 }
 
+TEST_F(SqliteStoreTest, LatestCheckpointIsTheLargestTreeSizeOrNoneBeforeTheFirst) {
+  auto store = OpenOrDie();
+  auto none = store->LatestCheckpoint();
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  const auto key = Ed25519SigningKey::FromSeed({});
+  const auto at_two = ledger::SignCheckpoint(2, Sha256::Of("two"), clock_.Now(), key);
+  ASSERT_TRUE(store->AddCheckpoint(at_two));
+  ASSERT_TRUE(
+      store->AddCheckpoint(ledger::SignCheckpoint(1, Sha256::Of("one"), clock_.Now(), key)));
+  auto latest = store->LatestCheckpoint();
+  ASSERT_TRUE(latest && latest->has_value());
+  EXPECT_EQ(**latest, at_two);
+}
+
 TEST_F(SqliteStoreTest, ReadSeesOneSnapshotWhileAppendsCommit) {
   auto store = OpenOrDie();
   ASSERT_TRUE(store->Append(Request({Note("n-1", "before")})));
