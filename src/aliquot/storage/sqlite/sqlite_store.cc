@@ -8,6 +8,7 @@
 
 #include "aliquot/core/check.h"
 #include "aliquot/storage/sqlite/migrations.h"
+#include "aliquot/storage/sqlite/projection_sql.h"
 
 namespace aliquot::storage {
 namespace {
@@ -28,54 +29,6 @@ bool IsSqlName(std::string_view name) {
 bool IsReservedTable(std::string_view name) {
   return name == "events" || name == "checkpoints" || name == "store_meta" ||
          name == "schema_migrations" || name.starts_with("sqlite_");
-}
-
-std::string KeyPredicate(const app::TableSpec& table) {
-  std::string sql;
-  for (std::size_t i = 0; i < table.key_columns; ++i) {
-    if (i > 0) sql += " AND ";
-    sql += table.columns[i].name + " = ?" + std::to_string(i + 1);
-  }
-  return sql;
-}
-
-std::string ColumnList(const app::TableSpec& table) {
-  std::string sql;
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    if (i > 0) sql += ", ";
-    sql += table.columns[i].name;
-  }
-  return sql;
-}
-
-std::string KeyList(const app::TableSpec& table) {
-  std::string sql;
-  for (std::size_t i = 0; i < table.key_columns; ++i) {
-    if (i > 0) sql += ", ";
-    sql += table.columns[i].name;
-  }
-  return sql;
-}
-
-std::string CreateTableSql(const app::TableSpec& table) {
-  std::string sql = "CREATE TABLE IF NOT EXISTS " + table.name + " (";
-  for (const app::ColumnSpec& column : table.columns) {
-    sql += column.name;
-    switch (column.type) {
-      case app::ColumnType::kInteger:
-        sql += " INTEGER";
-        break;
-      case app::ColumnType::kReal:
-        sql += " REAL";
-        break;
-      case app::ColumnType::kText:
-        sql += " TEXT";
-        break;
-    }
-    if (!column.nullable) sql += " NOT NULL";
-    sql += ", ";
-  }
-  return sql + "PRIMARY KEY (" + KeyList(table) + "))";
 }
 
 Status CheckTableSpec(const app::TableSpec& table) {
@@ -149,13 +102,14 @@ ledger::Checkpoint ReadCheckpoint(const Statement& statement) {
 // Projection changes made through one connection (inside the writer's transaction).
 class SqlProjectionWriter final : public app::ProjectionWriter {
  public:
-  explicit SqlProjectionWriter(Connection& connection) : connection_(connection) {}
+  SqlProjectionWriter(Connection& connection, const ProjectionSql& sql)
+      : connection_(connection), sql_(sql) {}
 
   Result<std::optional<app::Row>> Get(const app::TableSpec& table, const app::Row& key) override {
     ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, key, table.key_columns));
+    TableSql scratch;
     ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
-                             connection_.Prepare("SELECT " + ColumnList(table) + " FROM " +
-                                                 table.name + " WHERE " + KeyPredicate(table)));
+                             connection_.Prepare(sql_.For(table, scratch).select_by_key));
     StatementScope scope(*select);
     for (std::size_t i = 0; i < key.size(); ++i) select->BindValue(static_cast<int>(i + 1), key[i]);
     ALIQUOT_ASSIGN_OR_RETURN(bool found, select->Step());
@@ -165,21 +119,9 @@ class SqlProjectionWriter final : public app::ProjectionWriter {
 
   Status Upsert(const app::TableSpec& table, const app::Row& row) override {
     ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, row, table.columns.size()));
-    std::string sql = "INSERT INTO " + table.name + " (" + ColumnList(table) + ") VALUES (";
-    for (std::size_t i = 0; i < table.columns.size(); ++i) {
-      sql += (i > 0 ? ", ?" : "?") + std::to_string(i + 1);
-    }
-    sql += ") ON CONFLICT (" + KeyList(table) + ") DO ";
-    if (table.key_columns == table.columns.size()) {
-      sql += "NOTHING";
-    } else {
-      sql += "UPDATE SET ";
-      for (std::size_t i = table.key_columns; i < table.columns.size(); ++i) {
-        if (i > table.key_columns) sql += ", ";
-        sql += table.columns[i].name + " = excluded." + table.columns[i].name;
-      }
-    }
-    ALIQUOT_ASSIGN_OR_RETURN(Statement * upsert, connection_.Prepare(sql));
+    TableSql scratch;
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * upsert,
+                             connection_.Prepare(sql_.For(table, scratch).upsert));
     StatementScope scope(*upsert);
     for (std::size_t i = 0; i < row.size(); ++i) upsert->BindValue(static_cast<int>(i + 1), row[i]);
     return upsert->Run();
@@ -187,9 +129,9 @@ class SqlProjectionWriter final : public app::ProjectionWriter {
 
   Status Delete(const app::TableSpec& table, const app::Row& key) override {
     ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, key, table.key_columns));
-    ALIQUOT_ASSIGN_OR_RETURN(
-        Statement * remove,
-        connection_.Prepare("DELETE FROM " + table.name + " WHERE " + KeyPredicate(table)));
+    TableSql scratch;
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * remove,
+                             connection_.Prepare(sql_.For(table, scratch).remove));
     StatementScope scope(*remove);
     for (std::size_t i = 0; i < key.size(); ++i) remove->BindValue(static_cast<int>(i + 1), key[i]);
     return remove->Run();
@@ -197,6 +139,7 @@ class SqlProjectionWriter final : public app::ProjectionWriter {
 
  private:
   Connection& connection_;
+  const ProjectionSql& sql_;
 };
 
 Status Configure(Connection& connection, const SqliteStoreOptions& options) {
@@ -219,7 +162,7 @@ Status Configure(Connection& connection, const SqliteStoreOptions& options) {
 // A pooled read connection, implementing the read side over it.
 class SqliteStore::Reader final : public app::StoreReader {
  public:
-  explicit Reader(Connection& connection) : connection_(connection) {}
+  Reader(Connection& connection, const ProjectionSql& sql) : connection_(connection), sql_(sql) {}
 
   Result<std::uint64_t> StreamHead(const ledger::StreamRef& stream) override {
     return StreamHeadOn(connection_, stream);
@@ -303,14 +246,14 @@ class SqliteStore::Reader final : public app::StoreReader {
 
   Result<std::optional<app::Row>> GetRow(const app::TableSpec& table,
                                          const app::Row& key) override {
-    return SqlProjectionWriter(connection_).Get(table, key);
+    return SqlProjectionWriter(connection_, sql_).Get(table, key);
   }
 
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override {
     ALIQUOT_RETURN_IF_ERROR(CheckTableSpec(table));
+    TableSql scratch;
     ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
-                             connection_.Prepare("SELECT " + ColumnList(table) + " FROM " +
-                                                 table.name + " ORDER BY " + KeyList(table)));
+                             connection_.Prepare(sql_.For(table, scratch).scan));
     StatementScope scope(*select);
     for (;;) {
       ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
@@ -321,6 +264,7 @@ class SqliteStore::Reader final : public app::StoreReader {
 
  private:
   Connection& connection_;
+  const ProjectionSql& sql_;
 };
 
 struct SqliteStore::Pending {
@@ -417,11 +361,11 @@ Status SqliteStore::RebuildProjections(const std::string& fingerprint,
   }
   std::string names;
   for (const app::TableSpec& table : projector_.Tables()) {
-    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(CreateTableSql(table)));
+    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(BuildTableSql(table).create));
     names += (names.empty() ? "" : ",") + table.name;
   }
-  SqlProjectionWriter writer(*writer_);
-  Reader reader(*writer_);
+  SqlProjectionWriter writer(*writer_, projection_sql_);
+  Reader reader(*writer_, projection_sql_);
   ALIQUOT_RETURN_IF_ERROR(reader.ScanEvents(
       1, UINT64_MAX, [&](const ledger::Event& event) { return projector_.Apply(event, writer); }));
   ALIQUOT_ASSIGN_OR_RETURN(
@@ -582,7 +526,7 @@ Result<std::vector<ledger::Event>> SqliteStore::ApplyUnit(const app::AppendReque
                                 ", expected " + std::to_string(expectation.last_seq) + "); retry"));
     }
   }
-  SqlProjectionWriter projections(*writer_);
+  SqlProjectionWriter projections(*writer_, projection_sql_);
   std::vector<ledger::Event> sealed;
   sealed.reserve(request.events.size());
   for (const ledger::NewEvent& event : request.events) {
@@ -607,10 +551,10 @@ Status SqliteStore::RunCached(const std::string& sql) {
 }
 
 Status SqliteStore::InsertEvent(const ledger::Event& event) {
-  ALIQUOT_ASSIGN_OR_RETURN(Statement * insert,
-                           writer_->Prepare("INSERT INTO events (" + std::string(kEventColumns) +
-                                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                            "?11, ?12)"));
+  // Built once: this runs for every event appended.
+  static const std::string kInsert = "INSERT INTO events (" + std::string(kEventColumns) +
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * insert, writer_->Prepare(kInsert));
   StatementScope scope(*insert);
   insert->BindInt64(1, static_cast<std::int64_t>(event.seq));
   insert->BindText(2, event.stream.type);
@@ -678,7 +622,7 @@ Status SqliteStore::WithReader(const std::function<Status(Reader&)>& work, bool 
     ALIQUOT_ASSIGN_OR_RETURN(connection, Connection::Open(options_.path, OpenMode::kReadOnly));
     ALIQUOT_RETURN_IF_ERROR(connection->Exec("PRAGMA busy_timeout = 10000"));
   }
-  Reader reader(*connection);
+  Reader reader(*connection, projection_sql_);
   Status status;
   if (snapshot) {
     // In WAL mode a read transaction sees the database as of its first read, whatever commits

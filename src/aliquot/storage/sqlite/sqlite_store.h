@@ -15,6 +15,7 @@
 #include "aliquot/core/mutex.h"
 #include "aliquot/ledger/merkle.h"
 #include "aliquot/storage/sqlite/connection.h"
+#include "aliquot/storage/sqlite/projection_sql.h"
 
 namespace aliquot::storage {
 
@@ -64,7 +65,10 @@ class SqliteStore final : public app::Store {
   class Reader;
 
   SqliteStore(SqliteStoreOptions options, Clock& clock, const app::Projector& projector)
-      : options_(std::move(options)), clock_(clock), projector_(projector) {}
+      : options_(std::move(options)),
+        clock_(clock),
+        projector_(projector),
+        projection_sql_(projector.Tables()) {}
 
   Status Initialise();
   Status EnsureProjections();
@@ -85,6 +89,7 @@ class SqliteStore final : public app::Store {
   const SqliteStoreOptions options_;
   Clock& clock_;
   const app::Projector& projector_;
+  const ProjectionSql projection_sql_;
 
   // Group commit: appenders queue here; one of them at a time leads a commit.
   Mutex queue_mutex_;

@@ -1,0 +1,39 @@
+// The SQL of projection tables, generated from their TableSpec once, when the store opens: the
+// writer runs it for every event, so it must not be rebuilt for every call.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "aliquot/app/projection.h"
+
+namespace aliquot::storage {
+
+struct TableSql {
+  std::string create;         // CREATE TABLE IF NOT EXISTS, with its primary key.
+  std::string select_by_key;  // All columns of the row with the key bound as ?1..?k.
+  std::string upsert;         // Insert, or replace the non-key columns on a key conflict.
+  std::string remove;         // Delete the row with the key bound as ?1..?k.
+  std::string scan;           // All rows in primary-key order.
+};
+
+// Builds the statements of `table`. Its names must have passed the store's name check.
+TableSql BuildTableSql(const app::TableSpec& table);
+
+// The statements of every table a projector declares. Immutable once built, so it is shared by
+// the writer and the pooled readers without a lock.
+class ProjectionSql {
+ public:
+  explicit ProjectionSql(const std::vector<app::TableSpec>& tables);
+
+  // The statements of `table`: those built at open for a table of the projector, otherwise built
+  // into `scratch` (a caller reading a table by its own spec).
+  const TableSql& For(const app::TableSpec& table, TableSql& scratch) const;
+
+ private:
+  std::map<std::string, TableSql, std::less<>> tables_;
+};
+
+}  // namespace aliquot::storage
