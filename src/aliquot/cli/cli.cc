@@ -30,12 +30,6 @@ int Fail(const Error& error) {
   return kExitFailure;
 }
 
-std::string Terminal() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "cli:unknown-host";
-  return std::string("cli:") + host;
-}
-
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Unexpected(NotFound("cannot read " + path));
@@ -159,6 +153,14 @@ Result<ledger::VerifyReport> VerifyExport(const std::string& folder,
 
 }  // namespace
 
+std::string HostTerminal(std::string_view role) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+    return std::string(role) + ":unknown-host";
+  }
+  return std::string(role) + ":" + host;
+}
+
 int Main(int argc, char** argv, Runtime& runtime) {
   CLI::App app{"Aliquot: manufacturing execution and quality records for cell and gene therapy"};
   app.require_subcommand(1);
@@ -236,7 +238,8 @@ int Main(int argc, char** argv, Runtime& runtime) {
     auto installation = runtime.Open(data, Access::kExclusive);
     if (!installation) return Fail(installation.error());
     app::SystemService system((*installation)->Store());
-    auto initialised = system.Initialise({site, key->KeyId().Hex(), ALIQUOT_VERSION, Terminal()});
+    auto initialised =
+        system.Initialise({site, key->KeyId().Hex(), ALIQUOT_VERSION, HostTerminal("cli")});
     if (!initialised) return Fail(initialised.error());
     app::LedgerService ledger((*installation)->Store(), (*installation)->SystemClock(),
                               (*installation)->SigningKey(), (*installation)->Projector());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "aliquot/app/ports/export_writer.h"
 #include "aliquot/app/ports/store.h"
@@ -50,6 +51,10 @@ class Runtime {
   // Serves the installation over HTTP until SIGTERM or SIGINT; returns the exit code.
   virtual int Serve(Installation& installation, const ServeOptions& options) = 0;
 };
+
+// The terminal this process acts from, for the events it records: "<role>:<host name>"
+// ("cli:qa-laptop-3", "server:mes-01"), so each record names the machine it came from (P11-08).
+std::string HostTerminal(std::string_view role);
 
 // Runs the command line. Returns the process exit code: 0 success, 1 failure (including a
 // failed verification), 2 usage error.

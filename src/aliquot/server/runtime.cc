@@ -6,7 +6,6 @@
 #include <thread>
 
 #include <pthread.h>
-#include <unistd.h>
 
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/projectors.h"
@@ -41,12 +40,6 @@ class SqliteInstallation final : public cli::Installation {
   std::optional<Ed25519SigningKey> key_;
   std::unique_ptr<storage::SqliteStore> store_;
 };
-
-std::string HostTerminal() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "server:unknown-host";
-  return std::string("server:") + host;
-}
 
 // Signs checkpoints every `interval` while the server runs, so an auditor can fetch a recent one.
 class Checkpointer {
@@ -142,7 +135,7 @@ int AliquotRuntime::Serve(cli::Installation& installation, const cli::ServeOptio
   app::LedgerService ledger(store, installation.SystemClock(), installation.SigningKey(),
                             installation.Projector());
   app::SystemService system(store);
-  const std::string terminal = HostTerminal();
+  const std::string terminal = cli::HostTerminal("server");
   auto site = system.Installation();
   if (!site) {
     std::cerr << "aliquot: " << site.error().ToString() << "\n";
