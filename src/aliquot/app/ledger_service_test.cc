@@ -29,6 +29,7 @@
 #include "aliquot/ledger/verifier.h"
 #include "aliquot/storage/files/data_folder.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
+#include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/raw_sqlite.h"
 #include "tests/support/temp_dir.h"
@@ -36,6 +37,7 @@
 namespace aliquot::app {
 namespace {
 
+using ::aliquot::testing::Describe;
 using ::aliquot::testing::FakeClock;
 using ::aliquot::testing::kEventContentColumns;
 using ::aliquot::testing::RawDatabase;
@@ -44,11 +46,6 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 // "ok", or the error: an assertion on it prints what went wrong.
-template <typename T>
-std::string Describe(const Result<T>& result) {
-  return result ? "ok" : result.error().ToString();
-}
-
 Ed25519SigningKey::Seed FixedSeed() {
   Ed25519SigningKey::Seed seed{};
   for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(7 * i + 1);

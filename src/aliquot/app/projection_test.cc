@@ -13,20 +13,17 @@
 #include "aliquot/core/json.h"
 #include "aliquot/ledger/event.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
+#include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
 namespace aliquot::app {
 namespace {
 
+using ::aliquot::testing::Describe;
 using ::testing::HasSubstr;
 
 // "ok", or the error: an assertion on it prints what went wrong.
-template <typename T>
-std::string Describe(const Result<T>& result) {
-  return result ? "ok" : result.error().ToString();
-}
-
 // Stock levels per (material, lot number): a composite key of text and integer.
 TableSpec StockTable() {
   return {"stock",

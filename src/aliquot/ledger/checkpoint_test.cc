@@ -13,33 +13,20 @@
 #include "aliquot/core/hex.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/core/timestamp.h"
+#include "tests/support/worked_example.h"
 
 namespace aliquot::ledger {
 namespace {
 
 // docs/ledger-format.md section 11: the checkpoint over the worked example's one event, signed
 // with the RFC 8032 TEST 1 key (its secret is published; it is for examples only).
-constexpr std::string_view kTest1Seed =
-    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
-constexpr std::string_view kTest1KeyId =
-    "21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9";
-constexpr std::string_view kWorkedRoot =
-    "52d855dccd9473fbb691574dd52145df9ae74c7e25f80f65fcaca9441bcd53ab";
-constexpr std::string_view kWorkedUnsigned =
-    R"({"key_id":"21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9",)"
-    R"("root_hash":"52d855dccd9473fbb691574dd52145df9ae74c7e25f80f65fcaca9441bcd53ab",)"
-    R"("time":"2026-03-02T09:00:01.000000Z","tree_size":1})";
-constexpr std::string_view kWorkedSignature =
-    "2255d25fb1a9c6dde47581c651883f3bdb9983c8bf23bde4323da0afae9d10b392d0767fbd288890a54f8bbe20d3f8"
-    "e72686929b712c3997d90337964d373609";
-constexpr std::string_view kWorkedLine =
-    R"({"key_id":"21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9",)"
-    R"("root_hash":"52d855dccd9473fbb691574dd52145df9ae74c7e25f80f65fcaca9441bcd53ab",)"
-    R"("signature":"2255d25fb1a9c6dde47581c651883f3bdb9983c8bf23bde4323da0afae9d10b392d0767fbd28)"
-    R"(8890a54f8bbe20d3f8e72686929b712c3997d90337964d373609",)"
-    R"("time":"2026-03-02T09:00:01.000000Z","tree_size":1})";
-// 2026-03-02T09:00:01Z.
-constexpr Timestamp kWorkedTime = Timestamp::FromMicros(1772442001 * kMicrosPerSecond);
+constexpr std::string_view kTest1Seed = testing::kTest1Seed;
+constexpr std::string_view kTest1KeyId = testing::kTest1KeyId;
+constexpr std::string_view kWorkedRoot = testing::kWorkedEventHash;
+constexpr std::string_view kWorkedUnsigned = testing::kWorkedCheckpointUnsigned;
+constexpr std::string_view kWorkedSignature = testing::kWorkedCheckpointSignature;
+constexpr std::string_view kWorkedLine = testing::kWorkedCheckpointLine;
+constexpr Timestamp kWorkedTime = testing::kWorkedCheckpointTime;
 
 Ed25519SigningKey KeyFromSeedHex(std::string_view hex) {
   Ed25519SigningKey::Seed seed{};

@@ -15,28 +15,17 @@
 #include "aliquot/core/sha256.h"
 #include "aliquot/core/timestamp.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/worked_example.h"
 
 namespace aliquot::ledger {
 namespace {
 
 // docs/ledger-format.md section 11, the worked example: content C, its hash, and the export line.
-constexpr std::string_view kWorkedContent =
-    R"({"actor":{"id":"system","name":"Aliquot server"},"event_type":"system.initialised",)"
-    R"("format":1,"payload":{"site":"Zürich"},)"
-    R"("prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",)"
-    R"("reason":null,"seq":1,"stream":{"id":"system","type":"system"},"terminal":"server",)"
-    R"("time":"2026-03-02T09:00:00.000000Z"})";
-constexpr std::string_view kWorkedHash =
-    "52d855dccd9473fbb691574dd52145df9ae74c7e25f80f65fcaca9441bcd53ab";
-constexpr std::string_view kWorkedLine =
-    R"({"actor":{"id":"system","name":"Aliquot server"},"event_type":"system.initialised",)"
-    R"("format":1,"hash":"52d855dccd9473fbb691574dd52145df9ae74c7e25f80f65fcaca9441bcd53ab",)"
-    R"("payload":{"site":"Zürich"},)"
-    R"("prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",)"
-    R"("reason":null,"seq":1,"stream":{"id":"system","type":"system"},"terminal":"server",)"
-    R"("time":"2026-03-02T09:00:00.000000Z"})";
+constexpr std::string_view kWorkedContent = testing::kWorkedEventContent;
+constexpr std::string_view kWorkedHash = testing::kWorkedEventHash;
+constexpr std::string_view kWorkedLine = testing::kWorkedEventLine;
 // 2026-03-02T09:00:00Z.
-constexpr Timestamp kWorkedTime = Timestamp::FromMicros(1772442000 * kMicrosPerSecond);
+constexpr Timestamp kWorkedTime = testing::kWorkedEventTime;
 
 NewEvent WorkedExampleEvent() {
   NewEvent event;

@@ -15,10 +15,14 @@
 #include <unistd.h>
 
 #include "aliquot/core/error.h"
+#include "tests/support/file_mode.h"
 #include "tests/support/temp_dir.h"
 
 namespace aliquot::storage {
 namespace {
+
+using ::aliquot::testing::ModeOf;
+using ::aliquot::testing::ScopedUmask;
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -29,12 +33,6 @@ std::string ReadFile(const std::filesystem::path& path) {
 
 void Touch(const std::filesystem::path& path) { std::ofstream(path, std::ios::binary) << ""; }
 
-mode_t ModeOf(const std::filesystem::path& path) {
-  struct stat info {};
-  EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
-  return info.st_mode & 07777;
-}
-
 std::set<std::string> Names(const std::filesystem::path& folder) {
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
@@ -42,18 +40,6 @@ std::set<std::string> Names(const std::filesystem::path& folder) {
   }
   return names;
 }
-
-// Sets the process umask for the life of the object.
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t mask) : previous_(::umask(mask)) {}
-  ~ScopedUmask() { ::umask(previous_); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
- private:
-  mode_t previous_;
-};
 
 // DataFolder.
 

@@ -13,6 +13,7 @@
 
 #include "aliquot/core/ed25519.h"
 #include "aliquot/core/error.h"
+#include "tests/support/file_mode.h"
 #include "tests/support/temp_dir.h"
 
 // Not tested here: a key file the server cannot read (mode 0000, or a folder it may not enter).
@@ -20,6 +21,9 @@
 
 namespace aliquot::storage {
 namespace {
+
+using ::aliquot::testing::ModeOf;
+using ::aliquot::testing::ScopedUmask;
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -36,24 +40,6 @@ void WriteFile(const std::filesystem::path& path, std::string_view content, mode
   }
   ASSERT_EQ(::chmod(path.c_str(), mode), 0);
 }
-
-mode_t ModeOf(const std::filesystem::path& path) {
-  struct stat info {};
-  EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
-  return info.st_mode & 07777;
-}
-
-// Sets the process umask for the life of the object.
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t mask) : previous_(::umask(mask)) {}
-  ~ScopedUmask() { ::umask(previous_); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
- private:
-  mode_t previous_;
-};
 
 // A key file in a fresh folder of its own.
 class KeyFolder {

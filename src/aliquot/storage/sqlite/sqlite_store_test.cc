@@ -22,6 +22,7 @@
 #include "aliquot/ledger/event.h"
 #include "aliquot/ledger/merkle.h"
 #include "aliquot/ledger/verifier.h"
+#include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/raw_sqlite.h"
 #include "tests/support/temp_dir.h"
@@ -29,6 +30,7 @@
 namespace aliquot::storage {
 namespace {
 
+using ::aliquot::testing::Describe;
 using ::aliquot::testing::FakeClock;
 using ::aliquot::testing::RawDatabase;
 using ::aliquot::testing::TempDir;
@@ -96,11 +98,6 @@ app::Row NoteValues(const std::string& id, const std::string& body, std::int64_t
 }
 
 // "ok", or the error: an assertion on it prints what went wrong.
-template <typename T>
-std::string Describe(const Result<T>& result) {
-  return result ? "ok" : result.error().ToString();
-}
-
 app::AppendRequest Request(std::vector<ledger::NewEvent> events,
                            std::vector<app::StreamExpectation> expectations = {}) {
   return {std::move(events), std::move(expectations)};
