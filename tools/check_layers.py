@@ -2,9 +2,12 @@
 """Checks every #include under src/aliquot against the dependency rule (docs/architecture.md).
 
     core <- ledger <- domain <- app <- {storage/*, http, ingest, reports, cli} <- server
+                                 app <- storage/sql <- {storage/sqlite, storage/postgres}
 
 A file may include its own layer and the layers below it; adapters never include each other; each
-third-party library is confined to the one layer that wraps it. Unit tests (*_test.cc) are small
+third-party library is confined to the one layer that wraps it. storage/sql is not an adapter: it
+is the SQL text both database engines share (no library, no I/O), so that a statement is written
+once (docs/decisions/0004). Unit tests (*_test.cc) are small
 composition roots and may include any layer, like server/. There is no list of exceptions.
 
 Usage: check_layers.py SOURCE_ROOT     (exit 1 and one line per violation)
@@ -17,6 +20,8 @@ import tempfile
 
 ORDER = ["core", "ledger", "domain", "app"]
 ADAPTERS = ["storage/sqlite", "storage/postgres", "storage/files", "http", "ingest", "reports", "cli"]
+# Shared by some adapters, below them and above app; never includes an adapter.
+SHARED = {"storage/sql": ["storage/sqlite", "storage/postgres"]}
 
 # Third-party headers and the one layer allowed to include each.
 CONFINED = [
@@ -50,8 +55,10 @@ def allowed_layers(layer):
         return set(ORDER) | set(ADAPTERS) | {"server"}
     if layer in ORDER:
         return set(ORDER[: ORDER.index(layer) + 1])
-    if layer in ADAPTERS:
+    if layer in SHARED:
         return set(ORDER) | {layer}
+    if layer in ADAPTERS:
+        return set(ORDER) | {layer} | {shared for shared, users in SHARED.items() if layer in users}
     return None
 
 
@@ -111,7 +118,8 @@ def self_test():
                 out.write(text)
         write("core/a.h", "#include <string>\n")
         write("ledger/b.h", '#include "aliquot/core/a.h"\n')
-        write("storage/sqlite/s.cc", "#include <sqlite3.h>\n#include \"aliquot/app/x.h\"\n")
+        write("storage/sqlite/s.cc", "#include <sqlite3.h>\n#include \"aliquot/app/x.h\"\n"
+              "#include \"aliquot/storage/sql/q.h\"\n")
         if check_tree(root):
             print("self-test: a clean tree was rejected: %s" % check_tree(root))
             return 1
@@ -120,6 +128,9 @@ def self_test():
             "http/bad.cc": '#include "aliquot/storage/sqlite/s.h"\n',
             "app/bad.cc": "#include <sqlite3.h>\n",
             "domain/batches/bad.cc": "#include <fstream>\n",
+            "http/shared.cc": '#include "aliquot/storage/sql/q.h"\n',
+            "storage/sql/bad.cc": '#include "aliquot/storage/sqlite/s.h"\n',
+            "storage/sql/lib.cc": "#include <libpq-fe.h>\n",
         }
         for relative, text in cases.items():
             write(relative, text)

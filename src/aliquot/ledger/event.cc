@@ -98,6 +98,27 @@ Status ValidateNewEvent(const NewEvent& event) {
   return {};
 }
 
+Status CheckContinuesChain(const Event& event, std::uint64_t size, const Hash256& head_hash,
+                           Timestamp last_time) {
+  const auto bad = [&](const std::string& why) {
+    return Unexpected(DataLoss("event seq " + std::to_string(event.seq) + ": " + why));
+  };
+  if (event.seq != size + 1) {
+    return bad("does not follow the head (expected seq " + std::to_string(size + 1) + ")");
+  }
+  if (event.prev_hash != head_hash) return bad("prev_hash does not link to the event before it");
+  if (event.time < last_time) return bad("its time is earlier than the event before it");
+  auto payload = ParseJson(event.payload);
+  if (!payload || CanonicalJson(*payload) != event.payload) {
+    return bad("its payload is not canonical JSON (RFC 8785)");
+  }
+  NewEvent fields{event.stream, event.event_type, std::move(*payload),
+                  event.actor,  event.terminal,   event.reason};
+  if (auto valid = ValidateNewEvent(fields); !valid) return bad(valid.error().ToString());
+  if (ComputeEventHash(event) != event.hash) return bad("its hash does not match its content");
+  return {};
+}
+
 Event SealEvent(const NewEvent& event, std::uint64_t seq, Timestamp time,
                 const Hash256& prev_hash) {
   ALIQUOT_CHECK(seq >= 1);

@@ -71,6 +71,13 @@ Status ValidateNewEvent(const NewEvent& event);
 // The event must have passed ValidateNewEvent.
 Event SealEvent(const NewEvent& event, std::uint64_t seq, Timestamp time, const Hash256& prev_hash);
 
+// Checks an event sealed elsewhere (an import from another store) before it joins a chain whose
+// tip is event `size` with hash `head_hash` at `last_time`: its fields pass ValidateNewEvent, its
+// payload is canonical JSON of an object, it is number size + 1, links to head_hash, is not earlier
+// than last_time, and its hash recomputes. Returns kDataLoss naming the seq and what is wrong.
+Status CheckContinuesChain(const Event& event, std::uint64_t size, const Hash256& head_hash,
+                           Timestamp last_time);
+
 // The event's content: the canonical JSON of the event without its hash.
 std::string EventContent(const Event& event);
 // The same, appended to `out`; with `hash` the member "hash" is included (an export line).

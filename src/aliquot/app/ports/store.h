@@ -1,11 +1,13 @@
 // Store: the port through which every use case reads and appends the record. One transaction
 // appends events and applies them to the projections atomically, and nothing is acknowledged
-// before it is durable. Implemented by storage/sqlite (and storage/postgres, TODO(#3)).
+// before it is durable. Implemented by storage/sqlite and storage/postgres, both wholly: there are
+// no capability flags, and tests/contract runs one suite against both.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -89,7 +91,14 @@ class Store : public StoreReader {
   // the request is stored.
   virtual Result<std::vector<ledger::Event>> Append(const AppendRequest& request) = 0;
 
-  // The head as of the last acknowledged append.
+  // Appends events sealed by another store, exactly as they are (a site moving engines:
+  // `aliquot migrate-store`), and applies them to the projections, in one transaction. Each must
+  // continue the chain: seq one past the head, prev_hash the head's hash, a hash that recomputes,
+  // a time not before the head's. Errors: kDataLoss naming the first event that does not;
+  // kUnavailable (storage failed); on any error nothing of the call is stored.
+  virtual Status Import(std::span<const ledger::Event> events) = 0;
+
+  // The head as of the last acknowledged append (by any process sharing the database).
   virtual Result<LedgerHead> Head() = 0;
 
   // Runs `work` against one consistent snapshot: appends committed meanwhile are invisible to it.

@@ -81,41 +81,39 @@ Status Statement::Run() {
   return {};
 }
 
-std::int64_t Statement::ColumnInt64(int column) const {
-  return sqlite3_column_int64(stmt_, column);
-}
+std::int64_t Statement::Int64(int column) const { return sqlite3_column_int64(stmt_, column); }
 
-std::string_view Statement::ColumnText(int column) const {
+std::string_view Statement::Text(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);
   return text == nullptr ? std::string_view()
                          : std::string_view(text, static_cast<std::size_t>(size));
 }
 
-std::span<const std::uint8_t> Statement::ColumnBlob(int column) const {
+std::span<const std::uint8_t> Statement::Blob(int column) const {
   const auto* blob = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);
   return blob == nullptr ? std::span<const std::uint8_t>()
                          : std::span<const std::uint8_t>(blob, static_cast<std::size_t>(size));
 }
 
-bool Statement::ColumnIsNull(int column) const {
+bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-app::Value Statement::ColumnValue(int column, app::ColumnType type) const {
+app::Value Statement::Value(int column, app::ColumnType type) const {
   switch (sqlite3_column_type(stmt_, column)) {
     case SQLITE_NULL:
       return std::monostate{};
     case SQLITE_INTEGER:
       if (type == app::ColumnType::kReal) return sqlite3_column_double(stmt_, column);
-      return ColumnInt64(column);
+      return Int64(column);
     case SQLITE_FLOAT:
       return sqlite3_column_double(stmt_, column);
     default:
       // A value edited behind the system's back may have any type; it is returned as text so the
       // comparison with the rebuild reports it rather than failing here.
-      return std::string(ColumnText(column));
+      return std::string(Text(column));
   }
 }
 
@@ -171,6 +169,16 @@ Result<Statement*> Connection::Prepare(const std::string& sql) {
                                         SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (code != SQLITE_OK)
       return Unexpected(SqliteError(db_, code, "preparing " + sql.substr(0, 60)));
+    // Shared SQL numbers placeholders $1..$n as PostgreSQL does; SQLite takes them as names and
+    // numbers them by first appearance, so the two agree only when they appear in order.
+    for (int i = 1; i <= sqlite3_bind_parameter_count(stmt); ++i) {
+      const char* name = sqlite3_bind_parameter_name(stmt, i);
+      if (name != nullptr && name[0] == '$' && std::string_view(name + 1) != std::to_string(i)) {
+        sqlite3_finalize(stmt);
+        return Unexpected(Internal("placeholder " + std::string(name) + " is parameter " +
+                                   std::to_string(i) + " in: " + sql.substr(0, 60)));
+      }
+    }
     found = statements_.emplace(sql, std::unique_ptr<sqlite3_stmt, Finalizer>(stmt)).first;
   }
   // One Statement object per cached handle would need storage; a Statement is two pointers, so

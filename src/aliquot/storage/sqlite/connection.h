@@ -11,6 +11,7 @@
 
 #include "aliquot/app/projection.h"
 #include "aliquot/core/result.h"
+#include "aliquot/storage/sql/rows.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -21,7 +22,8 @@ namespace aliquot::storage {
 // busy/locked -> kUnavailable, anything else -> kInternal. `context` says what was being done.
 Error SqliteError(sqlite3* db, int code, std::string_view context);
 
-class Statement {
+// A prepared statement; while Step() has a row ready, it is that row (SqlRow).
+class Statement final : public SqlRow {
  public:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
 
@@ -38,11 +40,11 @@ class Statement {
   // Steps to completion, expecting no rows.
   Status Run();
 
-  std::int64_t ColumnInt64(int column) const;
-  std::string_view ColumnText(int column) const;
-  std::span<const std::uint8_t> ColumnBlob(int column) const;
-  bool ColumnIsNull(int column) const;
-  app::Value ColumnValue(int column, app::ColumnType type) const;
+  std::int64_t Int64(int column) const override;
+  std::string_view Text(int column) const override;
+  std::span<const std::uint8_t> Blob(int column) const override;
+  bool IsNull(int column) const override;
+  app::Value Value(int column, app::ColumnType type) const override;
 
  private:
   sqlite3* db_;
@@ -74,7 +76,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   Status Exec(std::string_view sql);
-  // The cached prepared statement for `sql`; the caller resets it (StatementScope).
+  // The cached prepared statement for `sql`; the caller resets it (StatementScope). Placeholders
+  // are ?N or $N; $N must appear in order (SQLite numbers them by first appearance), else
+  // kInternal.
   Result<Statement*> Prepare(const std::string& sql);
   // True outside an explicit transaction (SQLite rolls back on some errors by itself).
   bool InAutocommit() const;

@@ -3,6 +3,9 @@
 #include <array>
 #include <string>
 
+#include "aliquot/core/timestamp.h"
+#include "aliquot/storage/sql/statements.h"
+
 namespace aliquot::storage {
 namespace {
 
@@ -53,69 +56,58 @@ constexpr std::string_view kMigrationTable =
 
 std::span<const Migration> SqliteMigrations() { return kMigrations; }
 
-Result<int> SchemaVersion(Connection& connection) {
+Result<std::vector<AppliedMigration>> AppliedMigrations(Connection& connection) {
   ALIQUOT_ASSIGN_OR_RETURN(Statement * exists,
                            connection.Prepare("SELECT count(*) FROM sqlite_master WHERE type = "
                                               "'table' AND name = 'schema_migrations'"));
   StatementScope scope(*exists);
   ALIQUOT_ASSIGN_OR_RETURN(bool row, exists->Step());
-  if (!row || exists->ColumnInt64(0) == 0) return 0;
-  ALIQUOT_ASSIGN_OR_RETURN(
-      Statement * max,
-      connection.Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
-  StatementScope max_scope(*max);
-  ALIQUOT_ASSIGN_OR_RETURN(row, max->Step());
-  return static_cast<int>(max->ColumnInt64(0));
+  std::vector<AppliedMigration> applied;
+  if (!row || exists->Int64(0) == 0) return applied;
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                           connection.Prepare(std::string(sql::kSelectMigrations)));
+  StatementScope select_scope(*select);
+  for (;;) {
+    ALIQUOT_ASSIGN_OR_RETURN(row, select->Step());
+    if (!row) return applied;
+    applied.push_back({static_cast<int>(select->Int64(0)), std::string(select->Text(1))});
+  }
 }
 
-Status Migrate(Connection& connection) {
+Status Migrate(Connection& connection, Timestamp now) {
   ALIQUOT_RETURN_IF_ERROR(connection.Exec(kMigrationTable));
-  ALIQUOT_ASSIGN_OR_RETURN(int version, SchemaVersion(connection));
-  const int known = kMigrations.back().version;
-  if (version > known) {
-    return Unexpected(
-        FailedPrecondition("the database is at schema version " + std::to_string(version) +
-                           ", newer than this build of Aliquot knows (" + std::to_string(known) +
-                           "); run the Aliquot version that wrote it, or a newer one"));
-  }
-  for (const Migration& migration : kMigrations) {
-    if (migration.version <= version) continue;
+  ALIQUOT_ASSIGN_OR_RETURN(std::vector<AppliedMigration> applied, AppliedMigrations(connection));
+  ALIQUOT_ASSIGN_OR_RETURN(std::vector<const Migration*> missing,
+                           PlanMigrations(kMigrations, applied));
+  for (const Migration* migration : missing) {
     ALIQUOT_RETURN_IF_ERROR(connection.Exec("BEGIN IMMEDIATE"));
-    Status applied = connection.Exec(migration.sql);
-    if (applied) {
-      applied =
-          connection.Exec("INSERT INTO schema_migrations VALUES (" +
-                          std::to_string(migration.version) + ", '" + std::string(migration.name) +
-                          "', " + "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))");
+    Status done = connection.Exec(migration->sql);
+    if (done) {
+      auto insert = connection.Prepare(std::string(sql::kInsertMigration));
+      if (insert) {
+        StatementScope scope(**insert);
+        (*insert)->BindInt64(1, migration->version);
+        (*insert)->BindText(2, migration->name);
+        (*insert)->BindInt64(3, now.Micros());
+        done = (*insert)->Run();
+      } else {
+        done = Unexpected(insert.error());
+      }
     }
-    if (applied) applied = connection.Exec("COMMIT");
-    if (!applied) {
+    if (done) done = connection.Exec("COMMIT");
+    if (!done) {
       (void)connection.Exec("ROLLBACK");
-      return Unexpected(applied.error().WithContext("applying migration " +
-                                                    std::to_string(migration.version) + " (" +
-                                                    std::string(migration.name) + ")"));
+      return Unexpected(done.error().WithContext("applying migration " +
+                                                 std::to_string(migration->version) + " (" +
+                                                 std::string(migration->name) + ")"));
     }
   }
   return {};
 }
 
 Status RequireCurrentSchema(Connection& connection) {
-  ALIQUOT_ASSIGN_OR_RETURN(int version, SchemaVersion(connection));
-  const int known = kMigrations.back().version;
-  if (version == known) return {};
-  if (version > known) {
-    return Unexpected(
-        FailedPrecondition("the database is at schema version " + std::to_string(version) +
-                           ", newer than this build knows (" + std::to_string(known) + ")"));
-  }
-  std::string missing;
-  for (const Migration& migration : kMigrations) {
-    if (migration.version <= version) continue;
-    if (!missing.empty()) missing += ", ";
-    missing += std::to_string(migration.version) + " (" + std::string(migration.name) + ")";
-  }
-  return Unexpected(FailedPrecondition("the database lacks migrations " + missing +
-                                       "; start 'aliquot serve' once to apply them"));
+  ALIQUOT_ASSIGN_OR_RETURN(std::vector<AppliedMigration> applied, AppliedMigrations(connection));
+  return storage::RequireCurrentSchema(kMigrations, applied);
 }
 
 }  // namespace aliquot::storage

@@ -4,31 +4,27 @@
 #pragma once
 
 #include <span>
-#include <string_view>
+#include <vector>
 
 #include "aliquot/core/result.h"
+#include "aliquot/core/timestamp.h"
+#include "aliquot/storage/sql/migration_plan.h"
 #include "aliquot/storage/sqlite/connection.h"
 
 namespace aliquot::storage {
 
-struct Migration {
-  int version;
-  std::string_view name;
-  std::string_view sql;
-};
-
 // Every migration this build knows, in order; the last one's version is the schema version.
 std::span<const Migration> SqliteMigrations();
 
-// The schema version the database is at (0 for a new file).
-Result<int> SchemaVersion(Connection& connection);
+// The migrations the database records (none for a new file).
+Result<std::vector<AppliedMigration>> AppliedMigrations(Connection& connection);
 
-// Applies the migrations the database lacks, each in its own transaction. Returns
-// kFailedPrecondition if the database is at a version this build does not know (made by a newer
-// Aliquot), naming both versions.
-Status Migrate(Connection& connection);
+// Applies the migrations the database lacks, each in its own transaction, recording them as
+// applied at `now`. Returns kFailedPrecondition, naming it, if the database has a migration this
+// build does not know.
+Status Migrate(Connection& connection, Timestamp now);
 
-// Returns kFailedPrecondition unless the database is exactly at this build's version, naming the
+// Returns kFailedPrecondition unless the database is exactly at this build's schema, naming the
 // migrations that are missing (for read-only use, which must not migrate).
 Status RequireCurrentSchema(Connection& connection);
 

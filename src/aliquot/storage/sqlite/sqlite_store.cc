@@ -7,97 +7,13 @@
 #include <sqlite3.h>
 
 #include "aliquot/core/check.h"
+#include "aliquot/storage/sql/names.h"
+#include "aliquot/storage/sql/rows.h"
+#include "aliquot/storage/sql/statements.h"
 #include "aliquot/storage/sqlite/migrations.h"
-#include "aliquot/storage/sqlite/projection_sql.h"
 
 namespace aliquot::storage {
 namespace {
-
-constexpr std::string_view kEventColumns =
-    "seq, stream_type, stream_id, event_type, payload, actor_id, actor_name, terminal, time_us, "
-    "reason, prev_hash, hash";
-
-// Projection tables get their SQL from their TableSpec; the names are ours, but a stray name must
-// never reach SQL text unchecked.
-bool IsSqlName(std::string_view name) {
-  if (name.empty() || name.size() > 63 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-bool IsReservedTable(std::string_view name) {
-  return name == "events" || name == "checkpoints" || name == "store_meta" ||
-         name == "schema_migrations" || name.starts_with("sqlite_");
-}
-
-Status CheckTableSpec(const app::TableSpec& table) {
-  if (!IsSqlName(table.name) || IsReservedTable(table.name)) {
-    return Unexpected(Internal("projection table name '" + table.name + "' is not allowed"));
-  }
-  if (table.key_columns == 0 || table.key_columns > table.columns.size()) {
-    return Unexpected(Internal("projection table " + table.name + " has a bad key"));
-  }
-  for (const app::ColumnSpec& column : table.columns) {
-    if (!IsSqlName(column.name)) {
-      return Unexpected(Internal("projection column name '" + column.name + "' is not allowed"));
-    }
-  }
-  return {};
-}
-
-app::Row ReadRow(const Statement& statement, const app::TableSpec& table) {
-  app::Row row;
-  row.reserve(table.columns.size());
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    row.push_back(statement.ColumnValue(static_cast<int>(i), table.columns[i].type));
-  }
-  return row;
-}
-
-Hash256 ReadHash(const Statement& statement, int column) {
-  Hash256 hash;
-  const auto blob = statement.ColumnBlob(column);
-  // A hash column of the wrong length was edited behind our back: keep what fits, so verify
-  // reports a hash mismatch at this event rather than the store refusing to read it.
-  std::copy_n(blob.begin(), std::min(blob.size(), hash.bytes.size()), hash.bytes.begin());
-  return hash;
-}
-
-// Reads the current row into `event`, reusing its strings' storage from the previous row.
-void ReadEvent(const Statement& statement, ledger::Event& event) {
-  event.seq = static_cast<std::uint64_t>(statement.ColumnInt64(0));
-  event.stream.type = statement.ColumnText(1);
-  event.stream.id = statement.ColumnText(2);
-  event.event_type = statement.ColumnText(3);
-  event.payload = statement.ColumnText(4);
-  event.actor.id = statement.ColumnText(5);
-  event.actor.name = statement.ColumnText(6);
-  event.terminal = statement.ColumnText(7);
-  event.time = Timestamp::FromMicros(statement.ColumnInt64(8));
-  if (statement.ColumnIsNull(9)) {
-    event.reason.reset();
-  } else {
-    event.reason = std::string(statement.ColumnText(9));
-  }
-  event.prev_hash = ReadHash(statement, 10);
-  event.hash = ReadHash(statement, 11);
-}
-
-constexpr std::string_view kCheckpointSelect =
-    "SELECT tree_size, root_hash, time_us, key_id, signature FROM checkpoints";
-
-ledger::Checkpoint ReadCheckpoint(const Statement& statement) {
-  ledger::Checkpoint checkpoint;
-  checkpoint.tree_size = static_cast<std::uint64_t>(statement.ColumnInt64(0));
-  checkpoint.root_hash = ReadHash(statement, 1);
-  checkpoint.time = Timestamp::FromMicros(statement.ColumnInt64(2));
-  checkpoint.key_id = ReadHash(statement, 3);
-  const auto signature = statement.ColumnBlob(4);
-  std::copy_n(signature.begin(), std::min(signature.size(), checkpoint.signature.size()),
-              checkpoint.signature.begin());
-  return checkpoint;
-}
 
 // Projection changes made through one connection (inside the writer's transaction).
 class SqlProjectionWriter final : public app::ProjectionWriter {
@@ -114,7 +30,7 @@ class SqlProjectionWriter final : public app::ProjectionWriter {
     for (std::size_t i = 0; i < key.size(); ++i) select->BindValue(static_cast<int>(i + 1), key[i]);
     ALIQUOT_ASSIGN_OR_RETURN(bool found, select->Step());
     if (!found) return std::optional<app::Row>();
-    return std::optional<app::Row>(ReadRow(*select, table));
+    return std::optional<app::Row>(ReadProjectionRow(*select, table));
   }
 
   Status Upsert(const app::TableSpec& table, const app::Row& row) override {
@@ -171,14 +87,13 @@ class SqliteStore::Reader final : public app::StoreReader {
   static Result<std::uint64_t> StreamHeadOn(Connection& connection,
                                             const ledger::StreamRef& stream) {
     ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
-                             connection.Prepare("SELECT coalesce(max(seq), 0) FROM events WHERE "
-                                                "stream_type = ?1 AND stream_id = ?2"));
+                             connection.Prepare(std::string(sql::kSelectStreamHead)));
     StatementScope scope(*select);
     select->BindText(1, stream.type);
     select->BindText(2, stream.id);
     ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
     (void)row;
-    return static_cast<std::uint64_t>(select->ColumnInt64(0));
+    return static_cast<std::uint64_t>(select->Int64(0));
   }
 
   Status ScanEvents(std::uint64_t from_seq, std::uint64_t to_seq,
@@ -186,9 +101,7 @@ class SqliteStore::Reader final : public app::StoreReader {
     // seq is a signed 64-bit integer in SQLite: a bound past INT64_MAX must not wrap negative.
     if (from_seq >= to_seq || from_seq > static_cast<std::uint64_t>(INT64_MAX)) return {};
     ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
-                             connection_.Prepare("SELECT " + std::string(kEventColumns) +
-                                                 " FROM events WHERE seq >= ?1 AND seq < ?2 "
-                                                 "ORDER BY seq"));
+                             connection_.Prepare(std::string(sql::kSelectEventRange)));
     StatementScope scope(*select);
     select->BindInt64(1, static_cast<std::int64_t>(from_seq));
     select->BindInt64(2, static_cast<std::int64_t>(std::min<std::uint64_t>(to_seq, INT64_MAX)));
@@ -202,9 +115,8 @@ class SqliteStore::Reader final : public app::StoreReader {
   }
 
   Result<std::vector<Hash256>> EventHashes(std::uint64_t size) override {
-    ALIQUOT_ASSIGN_OR_RETURN(
-        Statement * select,
-        connection_.Prepare("SELECT hash FROM events WHERE seq <= ?1 ORDER BY seq"));
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection_.Prepare(std::string(sql::kSelectEventHashes)));
     StatementScope scope(*select);
     select->BindInt64(1, static_cast<std::int64_t>(size));
     std::vector<Hash256> hashes;
@@ -222,9 +134,8 @@ class SqliteStore::Reader final : public app::StoreReader {
   }
 
   Result<std::vector<ledger::Checkpoint>> Checkpoints() override {
-    ALIQUOT_ASSIGN_OR_RETURN(
-        Statement * select,
-        connection_.Prepare(std::string(kCheckpointSelect) + " ORDER BY tree_size"));
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection_.Prepare(std::string(sql::kSelectCheckpoints)));
     StatementScope scope(*select);
     std::vector<ledger::Checkpoint> checkpoints;
     for (;;) {
@@ -235,9 +146,8 @@ class SqliteStore::Reader final : public app::StoreReader {
   }
 
   Result<std::optional<ledger::Checkpoint>> LatestCheckpoint() override {
-    ALIQUOT_ASSIGN_OR_RETURN(
-        Statement * select,
-        connection_.Prepare(std::string(kCheckpointSelect) + " ORDER BY tree_size DESC LIMIT 1"));
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection_.Prepare(std::string(sql::kSelectLatestCheckpoint)));
     StatementScope scope(*select);
     ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) return std::optional<ledger::Checkpoint>();
@@ -258,22 +168,13 @@ class SqliteStore::Reader final : public app::StoreReader {
     for (;;) {
       ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
       if (!row) return {};
-      ALIQUOT_RETURN_IF_ERROR(visit(ReadRow(*select, table)));
+      ALIQUOT_RETURN_IF_ERROR(visit(ReadProjectionRow(*select, table)));
     }
   }
 
  private:
   Connection& connection_;
   const ProjectionSql& sql_;
-};
-
-struct SqliteStore::Pending {
-  const app::AppendRequest* request = nullptr;
-  Result<std::vector<ledger::Event>> result = Unexpected(Internal("append was not committed"));
-  bool done = false;
-  // Each appender sleeps on its own condition, so a commit wakes only those whose fate it decided
-  // and the next leader, not every thread in the queue.
-  CondVar wake;
 };
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options,
@@ -305,7 +206,7 @@ Status SqliteStore::Initialise() {
     if (options_.mode == OpenMode::kReadOnly) {
       ALIQUOT_RETURN_IF_ERROR(RequireCurrentSchema(*writer_));
     } else {
-      ALIQUOT_RETURN_IF_ERROR(Migrate(*writer_));
+      ALIQUOT_RETURN_IF_ERROR(Migrate(*writer_, clock_.Now()));
     }
   }
   ALIQUOT_RETURN_IF_ERROR(EnsureProjections());
@@ -322,16 +223,15 @@ Status SqliteStore::Initialise() {
 Status SqliteStore::EnsureProjections() {
   MutexLock lock(commit_mutex_);
   const std::string fingerprint = app::ProjectionSchemaFingerprint(projector_.Tables());
-  ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
-                           writer_->Prepare("SELECT value FROM store_meta WHERE name = ?1"));
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * select, writer_->Prepare(std::string(sql::kSelectMeta)));
   const auto read_meta = [&](std::string_view name) -> Result<std::string> {
     StatementScope scope(*select);
     select->BindText(1, name);
     ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
-    return row ? std::string(select->ColumnText(0)) : std::string();
+    return row ? std::string(select->Text(0)) : std::string();
   };
-  ALIQUOT_ASSIGN_OR_RETURN(const std::string stored, read_meta("projection_schema"));
-  ALIQUOT_ASSIGN_OR_RETURN(const std::string stored_tables, read_meta("projection_tables"));
+  ALIQUOT_ASSIGN_OR_RETURN(const std::string stored, read_meta(sql::kProjectionSchemaMeta));
+  ALIQUOT_ASSIGN_OR_RETURN(const std::string stored_tables, read_meta(sql::kProjectionTablesMeta));
   if (stored == fingerprint) return {};
   if (options_.mode == OpenMode::kReadOnly) {
     return Unexpected(FailedPrecondition(
@@ -361,20 +261,17 @@ Status SqliteStore::RebuildProjections(const std::string& fingerprint,
   }
   std::string names;
   for (const app::TableSpec& table : projector_.Tables()) {
-    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(BuildTableSql(table).create));
+    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(BuildTableSql(table, Dialect::kSqlite).create));
     names += (names.empty() ? "" : ",") + table.name;
   }
   SqlProjectionWriter writer(*writer_, projection_sql_);
   Reader reader(*writer_, projection_sql_);
   ALIQUOT_RETURN_IF_ERROR(reader.ScanEvents(
       1, UINT64_MAX, [&](const ledger::Event& event) { return projector_.Apply(event, writer); }));
-  ALIQUOT_ASSIGN_OR_RETURN(
-      Statement * upsert,
-      writer_->Prepare("INSERT INTO store_meta (name, value) VALUES (?1, ?2) "
-                       "ON CONFLICT (name) DO UPDATE SET value = excluded.value"));
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * upsert, writer_->Prepare(std::string(sql::kUpsertMeta)));
   for (const auto& [name, value] :
-       {std::pair<std::string, std::string>{"projection_schema", fingerprint},
-        std::pair<std::string, std::string>{"projection_tables", names}}) {
+       {std::pair<std::string_view, std::string>{sql::kProjectionSchemaMeta, fingerprint},
+        std::pair<std::string_view, std::string>{sql::kProjectionTablesMeta, names}}) {
     StatementScope scope(*upsert);
     upsert->BindText(1, name);
     upsert->BindText(2, value);
@@ -392,7 +289,7 @@ Status SqliteStore::LoadChain() {
   for (;;) {
     ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
-    const auto seq = static_cast<std::uint64_t>(select->ColumnInt64(0));
+    const auto seq = static_cast<std::uint64_t>(select->Int64(0));
     if (seq != chain.size + 1) {
       // A server must not extend a chain with a hole in it.
       return Unexpected(DataLoss("the ledger is damaged: seq " + std::to_string(chain.size + 1) +
@@ -400,7 +297,7 @@ Status SqliteStore::LoadChain() {
     }
     chain.size = seq;
     chain.head_hash = ReadHash(*select, 1);
-    chain.last_time = Timestamp::FromMicros(select->ColumnInt64(2));
+    chain.last_time = Timestamp::FromMicros(select->Int64(2));
     chain.frontier.Append(chain.head_hash);
   }
   MutexLock head_lock(head_mutex_);
@@ -413,49 +310,16 @@ Result<std::vector<ledger::Event>> SqliteStore::Append(const app::AppendRequest&
   if (options_.mode == OpenMode::kReadOnly) {
     return Unexpected(PermissionDenied("the store is open read-only"));
   }
-  if (request.events.empty()) return Unexpected(InvalidArgument("nothing to append", "events"));
   // Validation needs no lock: a malformed request never joins a batch.
-  for (std::size_t i = 0; i < request.events.size(); ++i) {
-    if (auto valid = ledger::ValidateNewEvent(request.events[i]); !valid) {
-      const Error& error = valid.error();
-      return Unexpected(Error(error.Code(), error.Message(),
-                              "events[" + std::to_string(i) + "]." + error.Field()));
-    }
-  }
-  Pending pending;
-  pending.request = &request;
-  queue_mutex_.Lock();
-  queue_.push_back(&pending);
-  while (!pending.done) {
-    if (leader_active_) {
-      pending.wake.Wait(queue_mutex_);
-      continue;
-    }
-    // Lead: take everyone queued so far (up to max_batch) into one transaction.
-    leader_active_ = true;
-    const std::size_t take = std::min(queue_.size(), options_.max_batch);
-    std::vector<Pending*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
-    queue_mutex_.Unlock();
-    CommitBatch(batch);
-    queue_mutex_.Lock();
-    for (Pending* member : batch) {
-      member->done = true;
-      member->wake.NotifyOne();
-    }
-    leader_active_ = false;
-    // Whoever queued during this commit is led by the first of them.
-    if (!queue_.empty()) queue_.front()->wake.NotifyOne();
-  }
-  queue_mutex_.Unlock();
-  return std::move(pending.result);
+  ALIQUOT_RETURN_IF_ERROR(app::ValidateAppendRequest(request));
+  return group_commit_.Submit(request);
 }
 
-void SqliteStore::CommitBatch(std::vector<Pending*>& batch) {
+void SqliteStore::CommitBatch(std::span<app::GroupCommit::Member* const> batch) {
   MutexLock lock(commit_mutex_);
   const auto started = std::chrono::steady_clock::now();
   const auto fail_all = [&](const Error& error) {
-    for (Pending* member : batch) member->result = Unexpected(error);
+    for (app::GroupCommit::Member* member : batch) member->result = Unexpected(error);
   };
   if (auto begin = writer_->Exec("BEGIN IMMEDIATE"); !begin) {
     fail_all(begin.error());
@@ -464,7 +328,7 @@ void SqliteStore::CommitBatch(std::vector<Pending*>& batch) {
   const Chain before_batch = chain_;
   std::uint64_t accepted_events = 0;
   std::uint64_t rejected = 0;
-  for (Pending* member : batch) {
+  for (app::GroupCommit::Member* member : batch) {
     // The tip alone is saved per request: ApplyUnit leaves the Merkle frontier alone, and the
     // request's hashes join it only once its savepoint is released.
     const std::uint64_t size_before = chain_.size;
@@ -507,8 +371,8 @@ void SqliteStore::CommitBatch(std::vector<Pending*>& batch) {
     return;
   }
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  PublishHead();
   MutexLock head_lock(head_mutex_);
-  head_ = {chain_.size, chain_.head_hash, chain_.frontier.Root(), chain_.last_time};
   stats_.appends += batch.size() - rejected;
   stats_.rejected += rejected;
   stats_.events += accepted_events;
@@ -552,8 +416,7 @@ Status SqliteStore::RunCached(const std::string& sql) {
 
 Status SqliteStore::InsertEvent(const ledger::Event& event) {
   // Built once: this runs for every event appended.
-  static const std::string kInsert = "INSERT INTO events (" + std::string(kEventColumns) +
-                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+  static const std::string kInsert(sql::kInsertEvent);
   ALIQUOT_ASSIGN_OR_RETURN(Statement * insert, writer_->Prepare(kInsert));
   StatementScope scope(*insert);
   insert->BindInt64(1, static_cast<std::int64_t>(event.seq));
@@ -575,6 +438,46 @@ Status SqliteStore::InsertEvent(const ledger::Event& event) {
   return insert->Run();
 }
 
+void SqliteStore::PublishHead() {
+  MutexLock head_lock(head_mutex_);
+  head_ = {chain_.size, chain_.head_hash, chain_.frontier.Root(), chain_.last_time};
+}
+
+Status SqliteStore::Import(std::span<const ledger::Event> events) {
+  if (options_.mode == OpenMode::kReadOnly) {
+    return Unexpected(PermissionDenied("the store is open read-only"));
+  }
+  MutexLock lock(commit_mutex_);
+  const Chain before = chain_;
+  ALIQUOT_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+  Status imported = ImportUnit(events);
+  if (imported) imported = writer_->Exec("COMMIT");
+  if (!imported) {
+    (void)writer_->Exec("ROLLBACK");
+    chain_ = before;
+    return imported;
+  }
+  PublishHead();
+  return {};
+}
+
+Status SqliteStore::ImportUnit(std::span<const ledger::Event> events) {
+  SqlProjectionWriter projections(*writer_, projection_sql_);
+  for (const ledger::Event& event : events) {
+    ALIQUOT_RETURN_IF_ERROR(
+        ledger::CheckContinuesChain(event, chain_.size, chain_.head_hash, chain_.last_time));
+    ALIQUOT_RETURN_IF_ERROR(InsertEvent(event));
+    if (auto applied = projector_.Apply(event, projections); !applied) {
+      return Unexpected(applied.error().WithContext("event seq " + std::to_string(event.seq)));
+    }
+    chain_.size = event.seq;
+    chain_.head_hash = event.hash;
+    chain_.last_time = event.time;
+    chain_.frontier.Append(event.hash);
+  }
+  return {};
+}
+
 Result<app::LedgerHead> SqliteStore::Head() {
   MutexLock lock(head_mutex_);
   return head_;
@@ -590,11 +493,8 @@ Status SqliteStore::AddCheckpoint(const ledger::Checkpoint& checkpoint) {
     return Unexpected(PermissionDenied("the store is open read-only"));
   }
   MutexLock lock(commit_mutex_);
-  ALIQUOT_ASSIGN_OR_RETURN(
-      Statement * insert,
-      writer_->Prepare("INSERT INTO checkpoints (tree_size, root_hash, time_us, "
-                       "key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5) "
-                       "ON CONFLICT (tree_size) DO NOTHING"));
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * insert,
+                           writer_->Prepare(std::string(sql::kInsertCheckpoint)));
   StatementScope scope(*insert);
   insert->BindInt64(1, static_cast<std::int64_t>(checkpoint.tree_size));
   insert->BindBlob(2, checkpoint.root_hash.bytes);

@@ -1,7 +1,7 @@
 // SqliteStore: the Store port on one SQLite file, the embedded default. WAL with
 // synchronous=FULL, so a commit is on disk before it returns; concurrent appenders share one
-// transaction and one sync (group commit, leader/follower: the first waiter commits everyone
-// queued, the rest sleep until their fate is known).
+// transaction and one sync (app::GroupCommit). One process writes (the data folder's server
+// lock), so the chain's tip is kept in memory.
 #pragma once
 
 #include <cstdint>
@@ -9,13 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "aliquot/app/group_commit.h"
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
 #include "aliquot/core/clock.h"
 #include "aliquot/core/mutex.h"
 #include "aliquot/ledger/merkle.h"
+#include "aliquot/storage/sql/projection_sql.h"
 #include "aliquot/storage/sqlite/connection.h"
-#include "aliquot/storage/sqlite/projection_sql.h"
 
 namespace aliquot::storage {
 
@@ -39,6 +40,7 @@ class SqliteStore final : public app::Store {
   ~SqliteStore() override;
 
   Result<std::vector<ledger::Event>> Append(const app::AppendRequest& request) override;
+  Status Import(std::span<const ledger::Event> events) override;
   Result<app::LedgerHead> Head() override;
   Status Read(const std::function<Status(app::StoreReader&)>& work) override;
   Status AddCheckpoint(const ledger::Checkpoint& checkpoint) override;
@@ -61,23 +63,28 @@ class SqliteStore final : public app::Store {
     Timestamp last_time;
     ledger::MerkleFrontier frontier;
   };
-  struct Pending;
   class Reader;
 
   SqliteStore(SqliteStoreOptions options, Clock& clock, const app::Projector& projector)
       : options_(std::move(options)),
         clock_(clock),
         projector_(projector),
-        projection_sql_(projector.Tables()) {}
+        projection_sql_(projector.Tables(), Dialect::kSqlite),
+        group_commit_(options_.max_batch, [this](std::span<app::GroupCommit::Member* const> batch) {
+          CommitBatch(batch);
+        }) {}
 
   Status Initialise();
   Status EnsureProjections();
   Status RebuildProjections(const std::string& fingerprint, const std::string& stored_tables)
       REQUIRES(commit_mutex_);
   Status LoadChain();
-  void CommitBatch(std::vector<Pending*>& batch) EXCLUDES(commit_mutex_);
+  void CommitBatch(std::span<app::GroupCommit::Member* const> batch) EXCLUDES(commit_mutex_);
+  // Publishes the writer's chain as the head readers see.
+  void PublishHead() REQUIRES(commit_mutex_);
   Result<std::vector<ledger::Event>> ApplyUnit(const app::AppendRequest& request)
       REQUIRES(commit_mutex_);
+  Status ImportUnit(std::span<const ledger::Event> events) REQUIRES(commit_mutex_);
   Status InsertEvent(const ledger::Event& event) REQUIRES(commit_mutex_);
   // Runs a statement without results through the writer's statement cache.
   Status RunCached(const std::string& sql) REQUIRES(commit_mutex_);
@@ -91,10 +98,8 @@ class SqliteStore final : public app::Store {
   const app::Projector& projector_;
   const ProjectionSql projection_sql_;
 
-  // Group commit: appenders queue here; one of them at a time leads a commit.
-  Mutex queue_mutex_;
-  std::vector<Pending*> queue_ GUARDED_BY(queue_mutex_);
-  bool leader_active_ GUARDED_BY(queue_mutex_) = false;
+  // Appenders queue here; one of them at a time leads a commit (CommitBatch).
+  app::GroupCommit group_commit_;
 
   // The writer: held by the commit leader, and by AddCheckpoint.
   Mutex commit_mutex_;

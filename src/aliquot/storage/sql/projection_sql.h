@@ -1,5 +1,6 @@
 // The SQL of projection tables, generated from their TableSpec once, when the store opens: the
-// writer runs it for every event, so it must not be rebuilt for every call.
+// writer runs it for every event, so it must not be rebuilt for every call. One text serves both
+// engines except the CREATE TABLE, whose column types are the dialect's.
 #pragma once
 
 #include <functional>
@@ -11,28 +12,34 @@
 
 namespace aliquot::storage {
 
+enum class Dialect { kSqlite, kPostgres };
+
 struct TableSql {
   std::string create;         // CREATE TABLE IF NOT EXISTS, with its primary key.
-  std::string select_by_key;  // All columns of the row with the key bound as ?1..?k.
+  std::string select_by_key;  // All columns of the row with the key bound as $1..$k.
   std::string upsert;         // Insert, or replace the non-key columns on a key conflict.
-  std::string remove;         // Delete the row with the key bound as ?1..?k.
-  std::string scan;           // All rows in primary-key order.
+  std::string remove;         // Delete the row with the key bound as $1..$k.
+  std::string scan;           // All rows in primary-key order (byte order for text).
 };
 
-// Builds the statements of `table`. Its names must have passed the store's name check.
-TableSql BuildTableSql(const app::TableSpec& table);
+// Builds the statements of `table`. Its names must have passed CheckTableSpec.
+TableSql BuildTableSql(const app::TableSpec& table, Dialect dialect);
+
+// Comma-separated column names of `table` (the first `count` of them, all when count is 0).
+std::string ColumnList(const app::TableSpec& table, std::size_t count = 0);
 
 // The statements of every table a projector declares. Immutable once built, so it is shared by
 // the writer and the pooled readers without a lock.
 class ProjectionSql {
  public:
-  explicit ProjectionSql(const std::vector<app::TableSpec>& tables);
+  ProjectionSql(const std::vector<app::TableSpec>& tables, Dialect dialect);
 
   // The statements of `table`: those built at open for a table of the projector, otherwise built
   // into `scratch` (a caller reading a table by its own spec).
   const TableSql& For(const app::TableSpec& table, TableSql& scratch) const;
 
  private:
+  Dialect dialect_;
   std::map<std::string, TableSql, std::less<>> tables_;
 };
 
