@@ -124,6 +124,18 @@ Hash256 EmptyRoot() {
   return kEmptyRoot;
 }
 
+Result<MerkleFrontier> MerkleFrontier::FromPeaks(std::uint64_t size, std::vector<Hash256> peaks) {
+  if (static_cast<std::size_t>(std::popcount(size)) != peaks.size()) {
+    return Unexpected(DataLoss("a Merkle frontier of " + std::to_string(size) + " leaves has " +
+                               std::to_string(std::popcount(size)) + " peaks, not " +
+                               std::to_string(peaks.size())));
+  }
+  MerkleFrontier frontier;
+  frontier.size_ = size;
+  frontier.peaks_ = std::move(peaks);
+  return frontier;
+}
+
 void MerkleFrontier::Append(const Hash256& leaf_hash) {
   // Like a carry in binary addition: each trailing one bit of the old size is a perfect subtree
   // of the same size as the one being carried, and the two merge into the next size up.

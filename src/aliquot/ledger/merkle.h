@@ -24,9 +24,15 @@ Hash256 EmptyRoot();
 // over the whole ledger and compares its root with each checkpoint as it reaches its size.
 class MerkleFrontier {
  public:
+  // A frontier stored elsewhere (a database shared by several servers): its size and Peaks().
+  // Returns kDataLoss unless there is one peak per one bit of `size`.
+  static Result<MerkleFrontier> FromPeaks(std::uint64_t size, std::vector<Hash256> peaks);
+
   void Append(const Hash256& leaf_hash);
   std::uint64_t Size() const { return size_; }
   Hash256 Root() const;
+  // Roots of the perfect subtrees along the right edge, largest first: one per one bit of Size().
+  const std::vector<Hash256>& Peaks() const { return peaks_; }
 
  private:
   std::uint64_t size_ = 0;
