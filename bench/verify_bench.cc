@@ -110,7 +110,7 @@ Ledger& TheLedger() {
     (void)Must(system.Initialise({"Basel Solid Dose Plant 2", built->key.PublicKey().KeyId().Hex(),
                                   "0.1.0-bench", "BENCH"}),
                "initialising");
-    (void)Must(system.RecordServerStarted({"0.1.0-bench", "127.0.0.1:0", "BENCH"}),
+    (void)Must(system.RecordServerStarted({"0.1.0-bench", "127.0.0.1:0", "BENCH", "bench:/bench"}),
                "recording the start");
     app::LedgerService service(*built->store, built->clock, built->key, *built->projector);
     std::int64_t appended = 0;

@@ -47,10 +47,18 @@ function(aliquot_library name)
   aliquot_target_options(${name})
 endfunction()
 
-# aliquot_test(<name> SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s]): a GoogleTest binary whose
-# tests CTest lists one by one, so a failure names the sentence that failed.
+# The PostgreSQL test cluster's state (url, datadir): written by the CTest fixture "postgres"
+# (tests/CMakeLists.txt, tools/pg_test_cluster.py), read by tests/support/postgres.h. A plain
+# add_test() test that needs the cluster sets FIXTURES_REQUIRED postgres and the environment
+# ALIQUOT_TEST_POSTGRES_URL_FILE=${ALIQUOT_POSTGRES_STATE_DIR}/url itself.
+set(ALIQUOT_POSTGRES_STATE_DIR ${PROJECT_BINARY_DIR}/postgres-test-cluster)
+
+# aliquot_test(<name> SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s] [POSTGRES]): a GoogleTest
+# binary whose tests CTest lists one by one, so a failure names the sentence that failed.
+# POSTGRES: its tests need the PostgreSQL test cluster. CTest starts it first (fixture "postgres")
+# and passes ALIQUOT_TEST_POSTGRES_URL_FILE; link aliquot_test_postgres to read it.
 function(aliquot_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "POSTGRES" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} aliquot_test_support GTest::gtest GTest::gtest_main)
   aliquot_target_options(${name})
@@ -62,10 +70,17 @@ function(aliquot_test name)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
+  set(postgres_properties "")
+  if(ARG_POSTGRES)
+    # ENVIRONMENT_MODIFICATION, not a second ENVIRONMENT entry: gtest_discover_tests flattens
+    # PROPERTIES, which would split a two-entry ENVIRONMENT list into two properties.
+    set(postgres_properties FIXTURES_REQUIRED postgres ENVIRONMENT_MODIFICATION
+        "ALIQUOT_TEST_POSTGRES_URL_FILE=set:${ALIQUOT_POSTGRES_STATE_DIR}/url")
+  endif()
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "RC_PARAMS=seed=20261121")
+               ENVIRONMENT "RC_PARAMS=seed=20261121" ${postgres_properties})
 endfunction()
 
 # aliquot_fuzz(<name> SOURCE <file> DEPS ... SECONDS <n>): a libFuzzer target that CTest runs for a

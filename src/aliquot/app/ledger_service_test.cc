@@ -84,11 +84,12 @@ struct Site {
     return {};
   }
   Status StartServer() {
-    ALIQUOT_RETURN_IF_ERROR(system->RecordServerStarted({"0.1.0", "127.0.0.1:8080", "server"}));
+    ALIQUOT_RETURN_IF_ERROR(
+        system->RecordServerStarted({"0.1.0", "127.0.0.1:8080", "server", "lab-1:/srv/aliquot"}));
     return {};
   }
   Status StopServer() {
-    ALIQUOT_RETURN_IF_ERROR(system->RecordServerStopped("SIGTERM", "server"));
+    ALIQUOT_RETURN_IF_ERROR(system->RecordServerStopped("lab-1:/srv/aliquot", "SIGTERM", "server"));
     return {};
   }
 
@@ -180,7 +181,7 @@ TEST_F(LedgerServiceTest, VerifyPassesOnAGoodLedgerAndReportsWhatItChecked) {
   EXPECT_EQ(outcome->ledger.checkpoints, 2u);  // The stored one and the trusted copy.
   EXPECT_EQ(outcome->ledger.head_hash, head->head_hash);
   EXPECT_EQ(outcome->ledger.root_hash, head->root_hash);
-  EXPECT_EQ(outcome->projection_rows, 1u);  // The installation row.
+  EXPECT_EQ(outcome->projection_rows, 2u);  // The installation row and its one server.
   ASSERT_FALSE(progress.empty());
   EXPECT_EQ(progress.back(), std::make_pair(kEvents + 1, kEvents + 1));
 }

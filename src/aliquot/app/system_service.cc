@@ -1,5 +1,6 @@
 #include "aliquot/app/system_service.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace aliquot::app {
@@ -12,7 +13,7 @@ const TableSpec& InstallationTable() {
                                  {"checkpoint_key_id", ColumnType::kText},
                                  {"initialised_at", ColumnType::kText},
                                  {"software_version", ColumnType::kText},
-                                 {"running", ColumnType::kInteger},
+                                 {"running", ColumnType::kInteger},  // Servers running.
                                  {"server_starts", ColumnType::kInteger},
                                  {"unclean_stops", ColumnType::kInteger},
                                  {"last_started_at", ColumnType::kText, /*nullable=*/true},
@@ -34,6 +35,35 @@ enum Column : std::size_t {
   kLastStoppedAt,
 };
 
+// One row per server that ever started: several may share a PostgreSQL database.
+const TableSpec& ServersTable() {
+  static const TableSpec kTable{"servers",
+                                {{"server_id", ColumnType::kText},
+                                 {"running", ColumnType::kInteger},
+                                 {"starts", ColumnType::kInteger},
+                                 {"listen_address", ColumnType::kText},
+                                 {"last_started_at", ColumnType::kText},
+                                 {"last_stopped_at", ColumnType::kText, /*nullable=*/true}},
+                                1};
+  return kTable;
+}
+
+enum ServerColumn : std::size_t {
+  kServerId,
+  kServerRunning,
+  kStarts,
+  kListenAddress,
+  kServerStartedAt,
+  kServerStoppedAt,
+};
+
+// The server an event names. Events of ledgers written before servers were told apart carry no
+// server_id; their terminal ("server:<host>") named the one server there was.
+std::string ServerIdOf(const Json& payload, const ledger::Event& event) {
+  const Json* id = payload.Find("server_id");
+  return id != nullptr && id->IsString() ? id->AsString() : event.terminal;
+}
+
 const Row& InstallationKey() {
   static const Row kKey{std::string("installation")};
   return kKey;
@@ -52,7 +82,7 @@ Result<std::string> PayloadString(const Json& payload, const char* name,
 class SystemProjector final : public Projector {
  public:
   const std::vector<TableSpec>& Tables() const override {
-    static const std::vector<TableSpec> kTables{InstallationTable()};
+    static const std::vector<TableSpec> kTables{InstallationTable(), ServersTable()};
     return kTables;
   }
 
@@ -83,6 +113,10 @@ class SystemProjector final : public Projector {
                                  ") precedes the installation's initialisation"));
     }
     Row row = std::move(*current);
+    if (event.event_type == "system.server_started" ||
+        event.event_type == "system.server_stopped") {
+      ALIQUOT_RETURN_IF_ERROR(ApplyToServer(event, *payload, time, writer));
+    }
     if (event.event_type == "system.server_started") {
       ALIQUOT_ASSIGN_OR_RETURN(row[kSoftwareVersion],
                                PayloadString(*payload, "software_version", event));
@@ -90,16 +124,43 @@ class SystemProjector final : public Projector {
       if (clean != nullptr && clean->IsBool() && !clean->AsBool()) {
         row[kUncleanStops] = std::get<std::int64_t>(row[kUncleanStops]) + 1;
       }
-      row[kRunning] = std::int64_t{1};
+      if (clean == nullptr || !clean->IsBool() || clean->AsBool()) {
+        row[kRunning] = std::get<std::int64_t>(row[kRunning]) + 1;
+      }
       row[kServerStarts] = std::get<std::int64_t>(row[kServerStarts]) + 1;
       row[kLastStartedAt] = time;
     } else if (event.event_type == "system.server_stopped") {
-      row[kRunning] = std::int64_t{0};
+      row[kRunning] = std::max<std::int64_t>(std::get<std::int64_t>(row[kRunning]) - 1, 0);
       row[kLastStoppedAt] = time;
     } else {
       return {};
     }
     return writer.Upsert(table, row);
+  }
+
+ private:
+  static Status ApplyToServer(const ledger::Event& event, const Json& payload,
+                              const std::string& time, ProjectionWriter& writer) {
+    const std::string id = ServerIdOf(payload, event);
+    ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> current, writer.Get(ServersTable(), Row{id}));
+    if (event.event_type == "system.server_stopped") {
+      if (!current) {
+        return Unexpected(DataLoss("event seq " + std::to_string(event.seq) + " stops server " +
+                                   id + ", which never started"));
+      }
+      (*current)[kServerRunning] = std::int64_t{0};
+      (*current)[kServerStoppedAt] = time;
+      return writer.Upsert(ServersTable(), *current);
+    }
+    const Json* address = payload.Find("listen_address");
+    Row row =
+        current ? std::move(*current)
+                : Row{id, std::int64_t{0}, std::int64_t{0}, std::string(), std::string(), Value{}};
+    row[kServerRunning] = std::int64_t{1};
+    row[kStarts] = std::get<std::int64_t>(row[kStarts]) + 1;
+    row[kListenAddress] = address != nullptr && address->IsString() ? address->AsString() : "";
+    row[kServerStartedAt] = time;
+    return writer.Upsert(ServersTable(), row);
   }
 };
 
@@ -113,7 +174,12 @@ Result<InstallationView> SystemService::Installation() {
   InstallationView view;
   if (!row) return view;
   view.state.initialised = true;
-  view.state.running = std::get<std::int64_t>((*row)[kRunning]) != 0;
+  ALIQUOT_RETURN_IF_ERROR(store_.ScanRows(ServersTable(), [&](const Row& server) -> Status {
+    if (std::get<std::int64_t>(server[kServerRunning]) != 0) {
+      view.state.running_servers.push_back(std::get<std::string>(server[kServerId]));
+    }
+    return {};
+  }));
   view.site_name = std::get<std::string>((*row)[kSiteName]);
   view.checkpoint_key_id = std::get<std::string>((*row)[kKeyId]);
   view.server_starts = std::get<std::int64_t>((*row)[kServerStarts]);
@@ -148,10 +214,11 @@ Result<ledger::Event> SystemService::RecordServerStarted(const system::ServerSta
       [&](const system::InstallationState& state) { return system::ServerStarted(state, start); });
 }
 
-Result<ledger::Event> SystemService::RecordServerStopped(const std::string& cause,
+Result<ledger::Event> SystemService::RecordServerStopped(const std::string& server_id,
+                                                         const std::string& cause,
                                                          const std::string& terminal) {
   return Run([&](const system::InstallationState& state) {
-    return system::ServerStopped(state, cause, terminal);
+    return system::ServerStopped(state, server_id, cause, terminal);
   });
 }
 

@@ -12,7 +12,8 @@
 
 namespace aliquot::app {
 
-// The installation table: one row, the site and its server's life.
+// The installation table (one row: the site, and how many servers run) and the servers table
+// (one row per server that ever started on the site's database).
 std::unique_ptr<Projector> MakeSystemProjector();
 
 struct InstallationView {
@@ -29,7 +30,8 @@ class SystemService {
   Result<InstallationView> Installation();
   Result<ledger::Event> Initialise(const system::InitialiseCommand& command);
   Result<ledger::Event> RecordServerStarted(const system::ServerStart& start);
-  Result<ledger::Event> RecordServerStopped(const std::string& cause, const std::string& terminal);
+  Result<ledger::Event> RecordServerStopped(const std::string& server_id, const std::string& cause,
+                                            const std::string& terminal);
 
  private:
   // Loads the state, decides, appends expecting the stream unchanged; retries on a lost race.

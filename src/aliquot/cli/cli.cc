@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -153,22 +154,32 @@ Result<ledger::VerifyReport> VerifyExport(const std::string& folder,
 
 }  // namespace
 
-std::string HostTerminal(std::string_view role) {
+namespace {
+
+std::string HostName() {
   char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
-    return std::string(role) + ":unknown-host";
-  }
-  return std::string(role) + ":" + host;
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "unknown-host";
+  return host;
 }
+
+}  // namespace
+
+std::string HostTerminal(std::string_view role) { return std::string(role) + ":" + HostName(); }
 
 int Main(int argc, char** argv, Runtime& runtime) {
   CLI::App app{"Aliquot: manufacturing execution and quality records for cell and gene therapy"};
   app.require_subcommand(1);
-  std::string data = "data";
+  Location location;
   const auto add_data = [&](CLI::App* command) {
-    command->add_option("--data", data, "Data folder (database, signing key)")
+    command->add_option("--data", location.data, "Data folder (signing key, embedded database)")
         ->capture_default_str();
+    command
+        ->add_option("--database", location.database,
+                     "PostgreSQL database URL (postgresql://user@host:5432/aliquot); default: "
+                     "the data folder's own SQLite file")
+        ->envname("ALIQUOT_DATABASE");
   };
+  const std::string& data = location.data;
 
   CLI::App* init =
       app.add_subcommand("init", "Create a data folder: database, signing key, first event");
@@ -233,9 +244,9 @@ int Main(int argc, char** argv, Runtime& runtime) {
   }
 
   if (*init) {
-    auto key = runtime.CreateDataFolder(data);
+    auto key = runtime.CreateDataFolder(location);
     if (!key) return Fail(key.error());
-    auto installation = runtime.Open(data, Access::kExclusive);
+    auto installation = runtime.Open(location, Access::kExclusive);
     if (!installation) return Fail(installation.error());
     app::SystemService system((*installation)->Store());
     auto initialised =
@@ -263,9 +274,13 @@ int Main(int argc, char** argv, Runtime& runtime) {
       return Fail(InvalidArgument(
           "--listen must be ADDRESS:PORT, e.g. 127.0.0.1:8080, got '" + listen + "'", "--listen"));
     }
+    std::error_code absolute_error;
+    const std::filesystem::path folder = std::filesystem::absolute(data, absolute_error);
+    serve_options.server_id =
+        HostName() + ":" + (absolute_error ? data : folder.lexically_normal().string());
     serve_options.address = listen.substr(0, colon);
     serve_options.port = static_cast<std::uint16_t>(port);
-    auto installation = runtime.Open(data, Access::kExclusive);
+    auto installation = runtime.Open(location, Access::kExclusive);
     if (!installation) return Fail(installation.error());
     return runtime.Serve(**installation, serve_options);
   }
@@ -283,7 +298,7 @@ int Main(int argc, char** argv, Runtime& runtime) {
       PrintReport(*report, key, trusted->has_value(), 0, /*projections=*/false);
       return 0;
     }
-    auto installation = runtime.Open(data, Access::kReadOnly);
+    auto installation = runtime.Open(location, Access::kReadOnly);
     if (!installation) return Fail(installation.error());
     app::LedgerService ledger((*installation)->Store(), (*installation)->SystemClock(),
                               (*installation)->SigningKey(), (*installation)->Projector());
@@ -297,7 +312,7 @@ int Main(int argc, char** argv, Runtime& runtime) {
     return 0;
   }
 
-  auto installation = runtime.Open(data, Access::kShared);
+  auto installation = runtime.Open(location, Access::kShared);
   if (!installation) return Fail(installation.error());
   app::LedgerService ledger((*installation)->Store(), (*installation)->SystemClock(),
                             (*installation)->SigningKey(), (*installation)->Projector());

@@ -33,7 +33,18 @@ enum class Access {
   kReadOnly,   // verify: reads only; may run while a server appends.
 };
 
+// Where an installation lives: its data folder (signing key, lock, and the embedded database) and,
+// for a site on PostgreSQL, the database URL. Several servers on one PostgreSQL database each have
+// their own data folder holding a copy of the site's key.
+struct Location {
+  std::string data = "data";
+  std::string database;  // postgresql://...; empty: the data folder's own SQLite file.
+};
+
 struct ServeOptions {
+  // Names this server in the records of its starts and stops: "<host>:<data folder>", the same for
+  // every run of it, and different for each server sharing a PostgreSQL database.
+  std::string server_id;
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
   unsigned threads = 4;
@@ -43,9 +54,10 @@ struct ServeOptions {
 class Runtime {
  public:
   virtual ~Runtime() = default;
-  // Creates a data folder and its signing key. Returns kAlreadyExists for an initialised folder.
-  virtual Result<Ed25519PublicKey> CreateDataFolder(const std::string& data) = 0;
-  virtual Result<std::unique_ptr<Installation>> Open(const std::string& data, Access access) = 0;
+  // Creates a data folder, its signing key and the database's schema. Returns kAlreadyExists for
+  // an initialised folder, or a PostgreSQL database that already holds a ledger.
+  virtual Result<Ed25519PublicKey> CreateDataFolder(const Location& location) = 0;
+  virtual Result<std::unique_ptr<Installation>> Open(const Location& location, Access access) = 0;
   virtual Result<std::unique_ptr<app::ExportWriter>> CreateExportFolder(
       const std::string& folder) = 0;
   // Serves the installation over HTTP until SIGTERM or SIGINT; returns the exit code.

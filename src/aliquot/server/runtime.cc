@@ -17,6 +17,7 @@
 #include "aliquot/http/server.h"
 #include "aliquot/storage/files/data_folder.h"
 #include "aliquot/storage/files/key_file.h"
+#include "aliquot/storage/postgres/pg_store.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 
 #ifndef ALIQUOT_VERSION
@@ -26,7 +27,7 @@
 namespace aliquot::server {
 namespace {
 
-class SqliteInstallation final : public cli::Installation {
+class StoreInstallation final : public cli::Installation {
  public:
   app::Store& Store() override { return *store_; }
   const Ed25519SigningKey& SigningKey() override { return *key_; }
@@ -38,8 +39,39 @@ class SqliteInstallation final : public cli::Installation {
   aliquot::SystemClock clock_;
   std::unique_ptr<app::Projector> projector_ = app::MakeAllProjectors();
   std::optional<Ed25519SigningKey> key_;
-  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<app::Store> store_;
 };
+
+bool IsPostgresUrl(const std::string& database) {
+  return database.starts_with("postgresql://") || database.starts_with("postgres://");
+}
+
+// The store a location names: the data folder's SQLite file, or a PostgreSQL database.
+// `sqlite_file` is the data folder's database file, used when the location names no database.
+Result<std::unique_ptr<app::Store>> OpenStore(const cli::Location& location,
+                                              const std::string& sqlite_file,
+                                              storage::OpenMode mode, Clock& clock,
+                                              const app::Projector& projector) {
+  if (location.database.empty()) {
+    storage::SqliteStoreOptions options;
+    options.path = sqlite_file;
+    options.mode = mode;
+    ALIQUOT_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(options, clock, projector));
+    return std::unique_ptr<app::Store>(std::move(store));
+  }
+  if (!IsPostgresUrl(location.database)) {
+    return Unexpected(
+        InvalidArgument("--database must be a PostgreSQL URL (postgresql://user@"
+                        "host:5432/database), got '" +
+                            storage::RedactUrl(location.database) + "'",
+                        "--database"));
+  }
+  storage::PgStoreOptions options;
+  options.url = location.database;
+  options.read_only = mode == storage::OpenMode::kReadOnly;
+  ALIQUOT_ASSIGN_OR_RETURN(auto store, storage::PgStore::Open(options, clock, projector));
+  return std::unique_ptr<app::Store>(std::move(store));
+}
 
 // Signs checkpoints every `interval` while the server runs, so an auditor can fetch a recent one.
 class Checkpointer {
@@ -82,37 +114,52 @@ class Checkpointer {
 
 }  // namespace
 
-Result<Ed25519PublicKey> AliquotRuntime::CreateDataFolder(const std::string& data) {
-  ALIQUOT_ASSIGN_OR_RETURN(storage::DataFolder folder, storage::DataFolder::Create(data));
+Result<Ed25519PublicKey> AliquotRuntime::CreateDataFolder(const cli::Location& location) {
+  SystemClock clock;
+  const auto projector = app::MakeAllProjectors();
+  if (!location.database.empty()) {
+    // A shared database is checked before any file is made: a second `init` against a site's
+    // database must not mint a key nobody's ledger knows.
+    ALIQUOT_ASSIGN_OR_RETURN(
+        auto store,
+        OpenStore(location, {}, storage::OpenMode::kReadWriteCreate, clock, *projector));
+    ALIQUOT_ASSIGN_OR_RETURN(app::LedgerHead head, store->Head());
+    if (head.size > 0) {
+      return Unexpected(AlreadyExists(
+          "the database " + storage::RedactUrl(location.database) + " already holds a ledger (" +
+          std::to_string(head.size) +
+          " events); to add a server to it, copy the site's keys/checkpoint.key into a new data "
+          "folder and run 'aliquot serve' there (docs/deploy-postgresql.md)"));
+    }
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(storage::DataFolder folder, storage::DataFolder::Create(location.data));
   storage::FileKeyStore keys(folder.SigningKey());
   ALIQUOT_ASSIGN_OR_RETURN(Ed25519PublicKey key, keys.CreateSigningKey());
   // Creates the database with its schema, so that Open finds an initialised folder.
-  SystemClock clock;
-  const auto projector = app::MakeAllProjectors();
-  ALIQUOT_ASSIGN_OR_RETURN(
-      auto store,
-      storage::SqliteStore::Open({folder.Database().string(), storage::OpenMode::kReadWriteCreate},
-                                 clock, *projector));
+  ALIQUOT_ASSIGN_OR_RETURN(auto store,
+                           OpenStore(location, folder.Database().string(),
+                                     storage::OpenMode::kReadWriteCreate, clock, *projector));
   return key;
 }
 
-Result<std::unique_ptr<cli::Installation>> AliquotRuntime::Open(const std::string& data,
+Result<std::unique_ptr<cli::Installation>> AliquotRuntime::Open(const cli::Location& location,
                                                                 cli::Access access) {
-  ALIQUOT_ASSIGN_OR_RETURN(storage::DataFolder folder, storage::DataFolder::Existing(data));
-  auto installation = std::make_unique<SqliteInstallation>();
+  ALIQUOT_ASSIGN_OR_RETURN(storage::DataFolder folder,
+                           storage::DataFolder::Existing(location.data));
+  auto installation = std::make_unique<StoreInstallation>();
   if (access == cli::Access::kExclusive) {
+    // One server per data folder, on either engine: several servers on one PostgreSQL database
+    // each run from their own folder.
     ALIQUOT_ASSIGN_OR_RETURN(installation->lock_, storage::ServerLock::Acquire(folder));
   }
   storage::FileKeyStore keys(folder.SigningKey());
   ALIQUOT_ASSIGN_OR_RETURN(Ed25519SigningKey key, keys.LoadSigningKey());
   installation->key_.emplace(std::move(key));
-  storage::SqliteStoreOptions options;
-  options.path = folder.Database().string();
-  options.mode = access == cli::Access::kReadOnly ? storage::OpenMode::kReadOnly
-                                                  : storage::OpenMode::kReadWrite;
-  ALIQUOT_ASSIGN_OR_RETURN(
-      installation->store_,
-      storage::SqliteStore::Open(options, installation->clock_, *installation->projector_));
+  const storage::OpenMode mode = access == cli::Access::kReadOnly ? storage::OpenMode::kReadOnly
+                                                                  : storage::OpenMode::kReadWrite;
+  ALIQUOT_ASSIGN_OR_RETURN(installation->store_,
+                           OpenStore(location, folder.Database().string(), mode,
+                                     installation->clock_, *installation->projector_));
   return std::unique_ptr<cli::Installation>(std::move(installation));
 }
 
@@ -141,6 +188,15 @@ int AliquotRuntime::Serve(cli::Installation& installation, const cli::ServeOptio
     std::cerr << "aliquot: " << site.error().ToString() << "\n";
     return 1;
   }
+  // Checkpoints signed with another key would not verify against the site's: a server whose data
+  // folder holds the wrong key must not start.
+  const std::string key_id = installation.SigningKey().PublicKey().KeyId().Hex();
+  if (site->state.initialised && site->checkpoint_key_id != key_id) {
+    std::cerr << "aliquot: this data folder's signing key (id " << key_id
+              << ") is not the site's checkpoint key (id " << site->checkpoint_key_id
+              << "); copy the site's keys/checkpoint.key into the data folder\n";
+    return 1;
+  }
 
   http::Metrics metrics;
   http::AddStoreCollector(metrics, store);
@@ -165,7 +221,9 @@ int AliquotRuntime::Serve(cli::Installation& installation, const cli::ServeOptio
     return 1;
   }
   const std::string address = options.address + ":" + std::to_string((*server)->Port());
-  if (auto started = system.RecordServerStarted({ALIQUOT_VERSION, address, terminal}); !started) {
+  if (auto started =
+          system.RecordServerStarted({ALIQUOT_VERSION, address, terminal, options.server_id});
+      !started) {
     std::cerr << "aliquot: cannot record the server start: " << started.error().ToString() << "\n";
     (*server)->Shutdown(std::chrono::seconds(1));
     return 1;
@@ -184,7 +242,7 @@ int AliquotRuntime::Serve(cli::Installation& installation, const cli::ServeOptio
   }
   const std::string cause = received == SIGINT ? "SIGINT" : "SIGTERM";
   int exit_code = 0;
-  if (auto stopped = system.RecordServerStopped(cause, terminal); !stopped) {
+  if (auto stopped = system.RecordServerStopped(options.server_id, cause, terminal); !stopped) {
     std::cerr << "aliquot: cannot record the server stop: " << stopped.error().ToString() << "\n";
     exit_code = 1;
   }

@@ -1,5 +1,5 @@
 // AliquotRuntime: the composition root's implementation of cli::Runtime. The one place that
-// knows every adapter: SQLite store, key file, data folder, HTTP server.
+// knows every adapter: the SQLite and PostgreSQL stores, key file, data folder, HTTP server.
 #pragma once
 
 #include "aliquot/cli/cli.h"
@@ -8,8 +8,8 @@ namespace aliquot::server {
 
 class AliquotRuntime final : public cli::Runtime {
  public:
-  Result<Ed25519PublicKey> CreateDataFolder(const std::string& data) override;
-  Result<std::unique_ptr<cli::Installation>> Open(const std::string& data,
+  Result<Ed25519PublicKey> CreateDataFolder(const cli::Location& location) override;
+  Result<std::unique_ptr<cli::Installation>> Open(const cli::Location& location,
                                                   cli::Access access) override;
   Result<std::unique_ptr<app::ExportWriter>> CreateExportFolder(const std::string& folder) override;
   int Serve(cli::Installation& installation, const cli::ServeOptions& options) override;

@@ -6,6 +6,13 @@ ledger::StreamRef InstallationStream() { return {"system", "installation"}; }
 
 ledger::Actor SystemActor() { return {"system", "Aliquot server"}; }
 
+bool InstallationState::IsRunning(const std::string& server_id) const {
+  for (const std::string& running : running_servers) {
+    if (running == server_id) return true;
+  }
+  return false;
+}
+
 Result<ledger::NewEvent> Initialise(const InstallationState& state,
                                     const InitialiseCommand& command) {
   if (state.initialised) {
@@ -36,20 +43,23 @@ Result<ledger::NewEvent> ServerStarted(const InstallationState& state, const Ser
   event.terminal = start.terminal;
   event.payload.Set("software_version", start.software_version);
   event.payload.Set("listen_address", start.listen_address);
-  event.payload.Set("previous_run_ended_cleanly", !state.running);
+  event.payload.Set("server_id", start.server_id);
+  event.payload.Set("previous_run_ended_cleanly", !state.IsRunning(start.server_id));
   return event;
 }
 
-Result<ledger::NewEvent> ServerStopped(const InstallationState& state, const std::string& cause,
-                                       const std::string& terminal) {
-  if (!state.running) {
-    return Unexpected(FailedPrecondition("the server is not recorded as running"));
+Result<ledger::NewEvent> ServerStopped(const InstallationState& state, const std::string& server_id,
+                                       const std::string& cause, const std::string& terminal) {
+  if (!state.IsRunning(server_id)) {
+    return Unexpected(
+        FailedPrecondition("the server " + server_id + " is not recorded as running"));
   }
   ledger::NewEvent event;
   event.stream = InstallationStream();
   event.event_type = "system.server_stopped";
   event.actor = SystemActor();
   event.terminal = terminal;
+  event.payload.Set("server_id", server_id);
   event.payload.Set("cause", cause);
   return event;
 }

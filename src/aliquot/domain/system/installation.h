@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "aliquot/core/result.h"
 #include "aliquot/ledger/event.h"
@@ -19,7 +20,10 @@ ledger::Actor SystemActor();
 
 struct InstallationState {
   bool initialised = false;
-  bool running = false;  // A start without a matching stop.
+  // Servers with a start and no matching stop, by server id. Several servers may share one
+  // PostgreSQL database; each runs from its own data folder, which names it.
+  std::vector<std::string> running_servers;
+  bool IsRunning(const std::string& server_id) const;
 };
 
 struct InitialiseCommand {
@@ -38,15 +42,17 @@ struct ServerStart {
   std::string software_version;
   std::string listen_address;  // "127.0.0.1:8080"
   std::string terminal;
+  std::string server_id;  // "<host>:<data folder>": the same for every run of one server.
 };
 
-// Records a server start. When the previous run has no stop event, the start says so: the server
-// went down without shutting down (crash, power loss, kill -9). Returns kFailedPrecondition before
-// initialisation.
+// Records a server start. When this server's previous run has no stop event, the start says so:
+// it went down without shutting down (crash, power loss, kill -9). Returns kFailedPrecondition
+// before initialisation.
 Result<ledger::NewEvent> ServerStarted(const InstallationState& state, const ServerStart& start);
 
-// Records an orderly stop and why ("SIGTERM"). Returns kFailedPrecondition unless running.
-Result<ledger::NewEvent> ServerStopped(const InstallationState& state, const std::string& cause,
-                                       const std::string& terminal);
+// Records an orderly stop of server `server_id` and why ("SIGTERM"). Returns kFailedPrecondition
+// unless that server is recorded as running.
+Result<ledger::NewEvent> ServerStopped(const InstallationState& state, const std::string& server_id,
+                                       const std::string& cause, const std::string& terminal);
 
 }  // namespace aliquot::system

@@ -32,26 +32,37 @@ TEST(Installation, RefusesAnEmptySiteName) {
   EXPECT_EQ(event.error().Field(), "site_name");
 }
 
+// A11-05: a restart after a crash is on the record.
 TEST(Installation, AStartAfterAnUncleanEndSaysSo) {
-  auto clean =
-      ServerStarted({.initialised = true, .running = false}, {"0.1.0", "127.0.0.1:1", "t"});
+  const ServerStart start{"0.1.0", "127.0.0.1:1", "t", "mes-01:/srv/aliquot"};
+  auto clean = ServerStarted({.initialised = true}, start);
   auto unclean =
-      ServerStarted({.initialised = true, .running = true}, {"0.1.0", "127.0.0.1:1", "t"});
+      ServerStarted({.initialised = true, .running_servers = {"mes-01:/srv/aliquot"}}, start);
   ASSERT_TRUE(clean && unclean);
   EXPECT_TRUE(clean->payload.Find("previous_run_ended_cleanly")->AsBool());
   EXPECT_FALSE(unclean->payload.Find("previous_run_ended_cleanly")->AsBool());
+  EXPECT_EQ(unclean->payload.Find("server_id")->AsString(), "mes-01:/srv/aliquot");
+}
+
+TEST(Installation, AnotherServerRunningOnTheSameDatabaseIsNotAnUncleanEnd) {
+  auto second = ServerStarted({.initialised = true, .running_servers = {"mes-01:/srv/aliquot"}},
+                              {"0.1.0", "127.0.0.1:1", "t", "mes-02:/srv/aliquot"});
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->payload.Find("previous_run_ended_cleanly")->AsBool());
 }
 
 TEST(Installation, RefusesToStartBeforeInitialisation) {
-  auto event = ServerStarted({}, {"0.1.0", "127.0.0.1:1", "t"});
+  auto event = ServerStarted({}, {"0.1.0", "127.0.0.1:1", "t", "mes-01:/srv/aliquot"});
   ASSERT_FALSE(event);
   EXPECT_EQ(event.error().Code(), ErrorCode::kFailedPrecondition);
 }
 
-TEST(Installation, RefusesAStopWhenNotRunning) {
-  auto event = ServerStopped({.initialised = true, .running = false}, "SIGTERM", "t");
+TEST(Installation, RefusesAStopOfAServerThatIsNotRunning) {
+  auto event = ServerStopped({.initialised = true, .running_servers = {"mes-02:/srv/aliquot"}},
+                             "mes-01:/srv/aliquot", "SIGTERM", "t");
   ASSERT_FALSE(event);
   EXPECT_EQ(event.error().Code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(event.error().Message().find("mes-01:/srv/aliquot"), std::string::npos);
 }
 
 }  // namespace

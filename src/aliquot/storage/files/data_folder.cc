@@ -77,7 +77,7 @@ class PosixExportFile final : public app::ExportFile {
 
 Result<DataFolder> DataFolder::Create(const std::filesystem::path& root) {
   DataFolder folder(root);
-  if (std::filesystem::exists(folder.Database())) {
+  if (std::filesystem::exists(folder.Database()) || std::filesystem::exists(folder.SigningKey())) {
     return Unexpected(AlreadyExists(root.string() + " is already an initialised data folder"));
   }
   // 0700: the folder holds the signing key and every record.
@@ -93,10 +93,12 @@ Result<DataFolder> DataFolder::Existing(const std::filesystem::path& root) {
     return Unexpected(NotFound("there is no data folder at " + root.string() +
                                "; create one with 'aliquot init --data " + root.string() + "'"));
   }
-  if (!std::filesystem::exists(folder.Database(), error)) {
+  // A folder whose database is PostgreSQL holds only the key; an embedded one both.
+  if (!std::filesystem::exists(folder.Database(), error) &&
+      !std::filesystem::exists(folder.SigningKey(), error)) {
     return Unexpected(NotFound(root.string() +
-                               " is not an initialised data folder (no aliquot.db); "
-                               "create one with 'aliquot init --data " +
+                               " is not an initialised data folder (no aliquot.db, no signing "
+                               "key); create one with 'aliquot init --data " +
                                root.string() + "'"));
   }
   return folder;

@@ -13,9 +13,10 @@ namespace aliquot::storage {
 class DataFolder {
  public:
   // For `aliquot init`: creates the folder (0700) and its keys/ subfolder. Returns kAlreadyExists
-  // if it already holds a database.
+  // if it already holds a database or a signing key.
   static Result<DataFolder> Create(const std::filesystem::path& root);
-  // An initialised folder. Returns kNotFound, saying to run init, if it holds no database.
+  // An initialised folder: it holds an embedded database, a signing key (a server whose database
+  // is PostgreSQL), or both. Returns kNotFound, saying to run init, otherwise.
   static Result<DataFolder> Existing(const std::filesystem::path& root);
 
   const std::filesystem::path& Root() const { return root_; }

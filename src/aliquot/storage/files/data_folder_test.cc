@@ -102,7 +102,7 @@ TEST(DataFolder, ExistingReportsAMissingFolderSayingToRunInit) {
       << folder.error().Message();
 }
 
-TEST(DataFolder, ExistingReportsAFolderWithoutDatabaseSayingToRunInit) {
+TEST(DataFolder, ExistingReportsAFolderWithoutDatabaseOrKeySayingToRunInit) {
   const testing::TempDir dir;
   ASSERT_TRUE(DataFolder::Create(dir.Path()).has_value());
   const Result<DataFolder> folder = DataFolder::Existing(dir.Path());

@@ -255,9 +255,11 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url,
                                                          int connect_timeout_seconds) {
   const std::string timeout = std::to_string(connect_timeout_seconds);
   // Settings before "dbname" are defaults the URL may override; those after it are ours.
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
-                            nullptr};
-  const char* values[] = {timeout.c_str(), "aliquot", url.c_str(), "UTF8", nullptr};
+  // Notices ("relation already exists, skipping") are for a DBA's console, not our output.
+  const char* keywords[] = {"connect_timeout", "application_name", "options",
+                            "dbname",          "client_encoding",  nullptr};
+  const char* values[] = {timeout.c_str(), "aliquot", "-c client_min_messages=warning",
+                          url.c_str(),     "UTF8",    nullptr};
   pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Unexpected(Unavailable("out of memory connecting to PostgreSQL"));
   if (PQstatus(conn) != CONNECTION_OK) {
