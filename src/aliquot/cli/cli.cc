@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "aliquot/app/ledger_service.h"
+#include "aliquot/app/store_copy.h"
 #include "aliquot/app/system_service.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/ledger/export_format.h"
@@ -40,10 +41,10 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 // Progress on a terminal only: a log file or a pipe gets the result line alone.
-std::function<void(std::uint64_t, std::uint64_t)> ProgressPrinter() {
+std::function<void(std::uint64_t, std::uint64_t)> ProgressPrinter(const char* doing) {
   if (::isatty(STDERR_FILENO) == 0) return nullptr;
-  return [](std::uint64_t done, std::uint64_t total) {
-    std::fprintf(stderr, "\rverifying: %llu / %llu events", static_cast<unsigned long long>(done),
+  return [doing](std::uint64_t done, std::uint64_t total) {
+    std::fprintf(stderr, "\r%s: %llu / %llu events", doing, static_cast<unsigned long long>(done),
                  static_cast<unsigned long long>(total));
     if (done >= total) std::fputc('\n', stderr);
     std::fflush(stderr);
@@ -228,6 +229,16 @@ int Main(int argc, char** argv, Runtime& runtime) {
       "checkpoint", "Sign a checkpoint at the head and print it (keep a copy outside the system)");
   add_data(checkpoint);
 
+  CLI::App* migrate_store = app.add_subcommand(
+      "migrate-store",
+      "Copy a site's ledger and projections from its SQLite data folder into an empty PostgreSQL "
+      "database, unchanged, and verify the copy");
+  std::string from;
+  std::string to;
+  migrate_store->add_option("--from", from, "The site's data folder (SQLite)")->required();
+  migrate_store->add_option("--to", to, "The empty PostgreSQL database (postgresql://user@host/db)")
+      ->required();
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -259,6 +270,34 @@ int Main(int argc, char** argv, Runtime& runtime) {
     std::cout << "Initialised " << data << " for site \"" << site << "\".\n"
               << "Checkpoint signing key id: " << key->KeyId().Hex() << "\n"
               << "Keep this key id outside the system: verifiers compare against it.\n";
+    return 0;
+  }
+
+  if (*migrate_store) {
+    // The source's server lock: no server may append while its ledger is copied.
+    auto source = runtime.Open({from, ""}, Access::kExclusive);
+    if (!source) return Fail(source.error());
+    auto target = runtime.Open({from, to}, Access::kShared);
+    if (!target) return Fail(target.error());
+    auto copied = app::CopyStore((*source)->Store(), (*target)->Store(), (*target)->Projector(),
+                                 ProgressPrinter("copying"));
+    if (!copied) return Fail(copied.error().WithContext("copying " + from));
+    // The copy is verified as an auditor would: chain, signatures, projections against a rebuild.
+    app::LedgerService ledger((*target)->Store(), (*target)->SystemClock(), (*target)->SigningKey(),
+                              (*target)->Projector());
+    auto outcome = ledger.Verify({});
+    if (!outcome) {
+      std::cout << "FAIL: the copy does not verify: " << outcome.error().Message() << "\n";
+      return kExitFailure;
+    }
+    std::cout << "Copied " << copied->events << " events and " << copied->checkpoints
+              << " checkpoints from " << from << "; the copy verifies (root "
+              << copied->root_hash.Hex() << ", " << copied->projection_rows
+              << " projection rows match the source and a rebuild).\n"
+              << "Serve the site from PostgreSQL now: aliquot serve --data " << from
+              << " --database <the same URL>\n"
+              << "Keep " << from << "/aliquot.db as it is; do not serve it again, or the site "
+              << "would have two ledgers.\n";
     return 0;
   }
 
@@ -302,7 +341,7 @@ int Main(int argc, char** argv, Runtime& runtime) {
     if (!installation) return Fail(installation.error());
     app::LedgerService ledger((*installation)->Store(), (*installation)->SystemClock(),
                               (*installation)->SigningKey(), (*installation)->Projector());
-    auto outcome = ledger.Verify({*trusted, ProgressPrinter()});
+    auto outcome = ledger.Verify({*trusted, ProgressPrinter("verifying")});
     if (!outcome) {
       std::cout << "FAIL: " << outcome.error().Message() << "\n";
       return kExitFailure;
