@@ -319,9 +319,7 @@ int Main(int argc, char** argv, Runtime& runtime) {
         HostName() + ":" + (absolute_error ? data : folder.lexically_normal().string());
     serve_options.address = listen.substr(0, colon);
     serve_options.port = static_cast<std::uint16_t>(port);
-    auto installation = runtime.Open(location, Access::kExclusive);
-    if (!installation) return Fail(installation.error());
-    return runtime.Serve(**installation, serve_options);
+    return runtime.Serve(location, serve_options);
   }
 
   if (*verify) {

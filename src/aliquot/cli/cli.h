@@ -60,8 +60,10 @@ class Runtime {
   virtual Result<std::unique_ptr<Installation>> Open(const Location& location, Access access) = 0;
   virtual Result<std::unique_ptr<app::ExportWriter>> CreateExportFolder(
       const std::string& folder) = 0;
-  // Serves the installation over HTTP until SIGTERM or SIGINT; returns the exit code.
-  virtual int Serve(Installation& installation, const ServeOptions& options) = 0;
+  // Serves the installation over HTTP until SIGTERM or SIGINT, holding its data folder's server
+  // lock; waits, with backoff, for a PostgreSQL database that is unreachable. Returns the exit
+  // code.
+  virtual int Serve(const Location& location, const ServeOptions& options) = 0;
 };
 
 // The terminal this process acts from, for the events it records: "<role>:<host name>"

@@ -15,6 +15,7 @@
 #include "aliquot/http/metrics.h"
 #include "aliquot/http/router.h"
 #include "aliquot/http/server.h"
+#include "aliquot/server/deferred_store.h"
 #include "aliquot/storage/files/data_folder.h"
 #include "aliquot/storage/files/key_file.h"
 #include "aliquot/storage/postgres/pg_store.h"
@@ -169,7 +170,7 @@ Result<std::unique_ptr<app::ExportWriter>> AliquotRuntime::CreateExportFolder(
   return std::unique_ptr<app::ExportWriter>(std::move(writer));
 }
 
-int AliquotRuntime::Serve(cli::Installation& installation, const cli::ServeOptions& options) {
+int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions& options) {
   // Signals are taken by sigwait below, not by handlers: every thread started from here on
   // inherits the mask, so SIGTERM reaches only this thread.
   sigset_t signals;
@@ -177,27 +178,26 @@ int AliquotRuntime::Serve(cli::Installation& installation, const cli::ServeOptio
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const auto fail = [](const Error& error) {
+    std::cerr << "aliquot: " << error.ToString() << "\n";
+    return 1;
+  };
 
-  app::Store& store = installation.Store();
-  app::LedgerService ledger(store, installation.SystemClock(), installation.SigningKey(),
-                            installation.Projector());
+  // What waiting cannot fix fails at once: the folder, another server on it, the key.
+  auto folder = storage::DataFolder::Existing(location.data);
+  if (!folder) return fail(folder.error());
+  auto lock = storage::ServerLock::Acquire(*folder);
+  if (!lock) return fail(lock.error());
+  auto key = storage::FileKeyStore(folder->SigningKey()).LoadSigningKey();
+  if (!key) return fail(key.error());
+  SystemClock clock;
+  const auto projector = app::MakeAllProjectors();
+
+  // The HTTP server starts before the database is reached, answering /healthz with 503 until it
+  // is; every other route answers 503 too, through the DeferredStore.
+  DeferredStore store;
+  app::LedgerService ledger(store, clock, *key, *projector);
   app::SystemService system(store);
-  const std::string terminal = cli::HostTerminal("server");
-  auto site = system.Installation();
-  if (!site) {
-    std::cerr << "aliquot: " << site.error().ToString() << "\n";
-    return 1;
-  }
-  // Checkpoints signed with another key would not verify against the site's: a server whose data
-  // folder holds the wrong key must not start.
-  const std::string key_id = installation.SigningKey().PublicKey().KeyId().Hex();
-  if (site->state.initialised && site->checkpoint_key_id != key_id) {
-    std::cerr << "aliquot: this data folder's signing key (id " << key_id
-              << ") is not the site's checkpoint key (id " << site->checkpoint_key_id
-              << "); copy the site's keys/checkpoint.key into the data folder\n";
-    return 1;
-  }
-
   http::Metrics metrics;
   http::AddStoreCollector(metrics, store);
   http::Router router;
@@ -209,18 +209,59 @@ int AliquotRuntime::Serve(cli::Installation& installation, const cli::ServeOptio
   http_options.address = options.address;
   http_options.port = options.port;
   http_options.threads = options.threads;
-  http_options.clock = &installation.SystemClock();
+  http_options.clock = &clock;
   http_options.access_log = [](std::string_view line) {
     std::string text(line);
     text += '\n';
     std::fputs(text.c_str(), stderr);
   };
   auto server = http::HttpServer::Start(http_options, router, metrics);
-  if (!server) {
-    std::cerr << "aliquot: " << server.error().ToString() << "\n";
+  if (!server) return fail(server.error());
+  const std::string address = options.address + ":" + std::to_string((*server)->Port());
+
+  // A database server that is down (restarting, failing over) is waited for, with backoff; one
+  // that answers and refuses (a newer schema, a damaged ledger) is not.
+  std::chrono::seconds backoff(1);
+  for (;;) {
+    auto opened = OpenStore(location, folder->Database().string(), storage::OpenMode::kReadWrite,
+                            clock, *projector);
+    if (opened) {
+      store.Attach(std::move(*opened));
+      break;
+    }
+    if (opened.error().Code() != ErrorCode::kUnavailable || location.database.empty()) {
+      (*server)->Shutdown(std::chrono::seconds(1));
+      return fail(opened.error());
+    }
+    store.SetReason(opened.error().Message());
+    std::cerr << "aliquot: " << opened.error().ToString() << "; listening at http://" << address
+              << "/ with /healthz unavailable; retrying in " << backoff.count() << " s"
+              << std::endl;
+    const timespec wait{static_cast<time_t>(backoff.count()), 0};
+    if (sigtimedwait(&signals, nullptr, &wait) > 0) {
+      std::cout << "Stopped before the database became available." << std::endl;
+      (*server)->Shutdown(std::chrono::seconds(1));
+      return 1;
+    }
+    backoff = std::min(backoff * 2, std::chrono::seconds(30));
+  }
+
+  const std::string terminal = cli::HostTerminal("server");
+  auto site = system.Installation();
+  if (!site) {
+    std::cerr << "aliquot: " << site.error().ToString() << "\n";
     return 1;
   }
-  const std::string address = options.address + ":" + std::to_string((*server)->Port());
+  // Checkpoints signed with another key would not verify against the site's: a server whose data
+  // folder holds the wrong key must not start.
+  const std::string key_id = key->PublicKey().KeyId().Hex();
+  if (site->state.initialised && site->checkpoint_key_id != key_id) {
+    std::cerr << "aliquot: this data folder's signing key (id " << key_id
+              << ") is not the site's checkpoint key (id " << site->checkpoint_key_id
+              << "); copy the site's keys/checkpoint.key into the data folder\n";
+    return 1;
+  }
+
   if (auto started =
           system.RecordServerStarted({ALIQUOT_VERSION, address, terminal, options.server_id});
       !started) {

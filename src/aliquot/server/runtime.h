@@ -12,7 +12,7 @@ class AliquotRuntime final : public cli::Runtime {
   Result<std::unique_ptr<cli::Installation>> Open(const cli::Location& location,
                                                   cli::Access access) override;
   Result<std::unique_ptr<app::ExportWriter>> CreateExportFolder(const std::string& folder) override;
-  int Serve(cli::Installation& installation, const cli::ServeOptions& options) override;
+  int Serve(const cli::Location& location, const cli::ServeOptions& options) override;
 };
 
 }  // namespace aliquot::server

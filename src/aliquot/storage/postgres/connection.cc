@@ -265,8 +265,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url,
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string reason = TrimMessage(PQerrorMessage(conn));
     PQfinish(conn);
-    return Unexpected(
-        Unavailable("cannot connect to PostgreSQL at " + RedactUrl(url) + ": " + reason));
+    return Unexpected(Unavailable("cannot connect to PostgreSQL: " + reason));
   }
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
