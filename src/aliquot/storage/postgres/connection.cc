@@ -93,19 +93,28 @@ std::string TrimMessage(const char* message) {
 }  // namespace
 
 std::string RedactUrl(std::string_view url) {
-  // scheme://user:password@host...: the password is what lies between the first ':' after the
-  // scheme and the '@' that ends the user information.
-  const std::size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  const std::size_t start = scheme + 3;
-  const std::size_t at = url.find('@', start);
-  const std::size_t slash = url.find('/', start);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) {
-    return std::string(url);
+  std::string text(url);
+  // scheme://user:password@host...: the password lies between the first ':' after the scheme and
+  // the '@' that ends the user information.
+  const std::size_t scheme = text.find("://");
+  if (scheme != std::string::npos) {
+    const std::size_t start = scheme + 3;
+    const std::size_t at = text.find('@', start);
+    const std::size_t slash = text.find('/', start);
+    const std::size_t colon = text.find(':', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash) &&
+        colon != std::string::npos && colon < at) {
+      text.replace(colon + 1, at - colon - 1, "***");
+    }
   }
-  const std::size_t colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+  // ...?password=secret&... and key=value strings: "password=" up to the next '&' or space.
+  for (std::size_t at = text.find("password="); at != std::string::npos;
+       at = text.find("password=", at + 1)) {
+    const std::size_t value = at + 9;
+    const std::size_t end = text.find_first_of("& ", value);
+    text.replace(value, (end == std::string::npos ? text.size() : end) - value, "***");
+  }
+  return text;
 }
 
 PgType PgTypeOf(app::ColumnType type) {
@@ -265,6 +274,16 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url,
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string reason = TrimMessage(PQerrorMessage(conn));
     PQfinish(conn);
+    // A server that answers and refuses (no such database or role, a wrong password) will refuse
+    // again: retrying is for a server that is down, starting, stopping or full.
+    const bool refused = reason.find("FATAL:") != std::string::npos &&
+                         reason.find("starting up") == std::string::npos &&
+                         reason.find("shutting down") == std::string::npos &&
+                         reason.find("recovery") == std::string::npos &&
+                         reason.find("too many") == std::string::npos;
+    if (refused) {
+      return Unexpected(FailedPrecondition("PostgreSQL refused the connection: " + reason));
+    }
     return Unexpected(Unavailable("cannot connect to PostgreSQL: " + reason));
   }
   return std::unique_ptr<PgConnection>(new PgConnection(conn));

@@ -28,7 +28,8 @@ Status MigratePostgres(PgConnection& connection, Timestamp now);
 Status RequirePostgresSchema(PgConnection& connection);
 
 // The advisory lock key that serialises schema changes (migrations, projection rebuilds) across
-// every server on the database: "aliquot" in ASCII.
+// every server on the database. An arbitrary constant ("aliqu#" in ASCII); pg_locks shows it as
+// classid 24940, objid 1769043235.
 inline constexpr std::int64_t kSchemaLockKey = 0x616c69717523;
 
 }  // namespace aliquot::storage
