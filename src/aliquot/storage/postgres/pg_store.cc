@@ -23,6 +23,11 @@ constexpr std::string_view kStoreTip =
     "UPDATE ledger_head SET size = $1, head_hash = $2, last_time_us = $3, frontier = $4 "
     "WHERE id = 1";
 constexpr std::string_view kLastEvent = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+constexpr std::string_view kCountEvents = "SELECT count(*), coalesce(max(seq), 0) FROM events";
+// The first seq missing below the last: run only once a hole is known to exist.
+constexpr std::string_view kFirstGap =
+    "SELECT CASE WHEN min(seq) > 1 THEN 1 ELSE (SELECT min(e.seq) + 1 FROM events e WHERE NOT "
+    "EXISTS (SELECT 1 FROM events f WHERE f.seq = e.seq + 1)) END FROM events";
 constexpr std::string_view kEventHashAt = "SELECT hash FROM events WHERE seq = $1";
 constexpr std::string_view kInsertEvents =
     "INSERT INTO events (seq, stream_type, stream_id, event_type, payload, actor_id, actor_name, "
@@ -266,6 +271,7 @@ class PgStore::Reader final : public app::StoreReader {
   Result<std::vector<ledger::Checkpoint>> Checkpoints() override {
     ALIQUOT_ASSIGN_OR_RETURN(PgResult result, connection_.Query(sql::kSelectCheckpoints));
     std::vector<ledger::Checkpoint> checkpoints;
+    checkpoints.reserve(static_cast<std::size_t>(result.Rows()));
     for (int i = 0; i < result.Rows(); ++i) checkpoints.push_back(ReadCheckpoint(result.Row(i)));
     return checkpoints;
   }
@@ -351,14 +357,23 @@ Status PgStore::CheckHead() {
   ALIQUOT_ASSIGN_OR_RETURN(PgResult row, writer_->Query(kReadTip));
   if (row.Rows() != 1) return Unexpected(DataLoss("the ledger_head row is missing"));
   ALIQUOT_ASSIGN_OR_RETURN(Tip tip, Tip::FromRow(row.Row(0)));
-  ALIQUOT_ASSIGN_OR_RETURN(PgResult last, writer_->Query(kLastEvent));
-  const std::uint64_t events = last.Rows() == 0 ? 0 : static_cast<std::uint64_t>(last.Int64(0));
-  const Hash256 last_hash = last.Rows() == 0 ? ledger::kGenesisPrevHash : ReadHash(last, 1);
-  if (events != tip.size || last_hash != tip.head_hash) {
-    // A server must not extend a chain whose recorded tip is not its last event.
+  // A server must not extend a chain with a hole in it, nor one whose recorded tip is not its
+  // last event: each would be appended to and never verify.
+  ALIQUOT_ASSIGN_OR_RETURN(PgResult counts, writer_->Query(kCountEvents));
+  const auto count = static_cast<std::uint64_t>(counts.Int64(0));
+  const auto last = static_cast<std::uint64_t>(counts.Int64(1));
+  if (count != last) {
+    ALIQUOT_ASSIGN_OR_RETURN(PgResult gap, writer_->Query(kFirstGap));
+    return Unexpected(DataLoss("the ledger is damaged: seq " + std::to_string(gap.Int64(0)) +
+                               " is missing; run 'aliquot verify' for details"));
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(PgResult last_event, writer_->Query(kLastEvent));
+  const Hash256 last_hash =
+      last_event.Rows() == 0 ? ledger::kGenesisPrevHash : ReadHash(last_event, 1);
+  if (last != tip.size || last_hash != tip.head_hash) {
     return Unexpected(DataLoss("the ledger is damaged: ledger_head records " +
                                std::to_string(tip.size) + " events but the last event is seq " +
-                               std::to_string(events) + "; run 'aliquot verify' for details"));
+                               std::to_string(last) + "; run 'aliquot verify' for details"));
   }
   return {};
 }
@@ -557,6 +572,8 @@ Status PgStore::WriteBatch(std::span<app::GroupCommit::Member* const> batch, Tip
       sealed.push_back(std::move(next));
     }
     if (!applied) {
+      // A lost connection is the batch's failure, not this request's: nothing more can be sent.
+      if (writer_->Broken()) return Unexpected(applied.error());
       overlay.DropUnit();
       member->result = Unexpected(applied.error());
       continue;

@@ -1,0 +1,861 @@
+// The Store contract: one suite of what app::Store promises, run against every engine (SQLite and
+// PostgreSQL), so that a use case behaves the same whichever one a site runs. What only one engine
+// can show (a file that is not a database, several servers on one database) is tested beside that
+// engine: storage/sqlite/sqlite_store_test.cc, storage/postgres/pg_store_test.cc.
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "aliquot/app/ports/store.h"
+#include "aliquot/app/projection.h"
+#include "aliquot/core/ed25519.h"
+#include "aliquot/core/json.h"
+#include "aliquot/ledger/checkpoint.h"
+#include "aliquot/ledger/event.h"
+#include "aliquot/ledger/merkle.h"
+#include "aliquot/storage/postgres/pg_store.h"
+#include "aliquot/storage/sqlite/sqlite_store.h"
+#include "tests/support/describe.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/note_projector.h"
+#include "tests/support/postgres.h"
+#include "tests/support/raw_sqlite.h"
+#include "tests/support/temp_dir.h"
+
+namespace aliquot::storage {
+namespace {
+
+using ::aliquot::testing::AllEvents;
+using ::aliquot::testing::Describe;
+using ::aliquot::testing::FakeClock;
+using ::aliquot::testing::kPoison;
+using ::aliquot::testing::Note;
+using ::aliquot::testing::NoteProjector;
+using ::aliquot::testing::NoteValues;
+using ::aliquot::testing::RawDatabase;
+using ::aliquot::testing::Request;
+using ::aliquot::testing::TempDir;
+using ::aliquot::testing::TestDatabase;
+using ::aliquot::testing::VerifyChain;
+using ::testing::HasSubstr;
+
+enum class Engine { kSqlite, kPostgres };
+
+const char* EngineName(Engine engine) { return engine == Engine::kSqlite ? "sqlite" : "postgres"; }
+// gtest prints a failing test's parameter with this: "where GetParam() = postgres".
+void PrintTo(Engine engine, std::ostream* out) { *out << EngineName(engine); }
+
+// How a test opens the store; each engine maps it onto its own options.
+enum class Access {
+  kCreate,     // SQLite creates the file; PostgreSQL's database always exists.
+  kReadWrite,  // The store must exist already (SQLite: kNotFound otherwise).
+  kReadOnly,
+};
+
+class StoreContractTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    // Each test gets a database of its own, dropped when it ends, as SQLite gets a fresh folder.
+    if (IsPostgres()) database_ = std::make_unique<TestDatabase>();
+  }
+
+  bool IsPostgres() const { return GetParam() == Engine::kPostgres; }
+
+  Result<std::unique_ptr<app::Store>> Open(Access access, const app::Projector& projector) {
+    if (IsPostgres()) {
+      PgStoreOptions options;
+      options.url = database_->Url();
+      options.read_only = access == Access::kReadOnly;
+      auto store = PgStore::Open(options, clock_, projector);
+      if (!store) return Unexpected(store.error());
+      return std::unique_ptr<app::Store>(std::move(*store));
+    }
+    SqliteStoreOptions options;
+    options.path = DbPath();
+    options.mode = access == Access::kCreate      ? OpenMode::kReadWriteCreate
+                   : access == Access::kReadWrite ? OpenMode::kReadWrite
+                                                  : OpenMode::kReadOnly;
+    auto store = SqliteStore::Open(options, clock_, projector);
+    if (!store) return Unexpected(store.error());
+    return std::unique_ptr<app::Store>(std::move(*store));
+  }
+  Result<std::unique_ptr<app::Store>> Open(Access access) { return Open(access, projector_); }
+
+  std::unique_ptr<app::Store> OpenOrDie(Access access = Access::kCreate) {
+    auto store = Open(access);
+    EXPECT_TRUE(store) << store.error().ToString();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  // Runs `sql` on the engine's database directly, behind the store's back (what an administrator
+  // with sqlite3 or psql can do); returns "" or the engine's error message.
+  std::string ExecRaw(const std::string& sql) {
+    if (IsPostgres()) return database_->TryExecute(sql);
+    return RawDatabase(DbPath()).Exec(sql);
+  }
+
+  // The first column of the first row of `sql`, as text, read behind the store's back.
+  std::string QueryRaw(const std::string& sql) {
+    if (IsPostgres()) return database_->QueryValue(sql);
+    return RawDatabase(DbPath()).QueryText(sql);
+  }
+
+  std::optional<app::Row> NoteRow(app::StoreReader& store, const std::string& id) {
+    return testing::NoteRow(store, projector_, id);
+  }
+
+  // A ledger of five events sealed by another store (a SQLite file of its own, as a site moving
+  // engines has), whose clock runs a day ahead of this test's.
+  std::vector<ledger::Event> LedgerFromAnotherStore() {
+    FakeClock source_clock(Timestamp::FromMicros(FakeClock::kDefaultStart +
+                                                 std::int64_t{24} * 3600 * kMicrosPerSecond));
+    SqliteStoreOptions options;
+    options.path = (dir_ / "source.db").string();
+    options.mode = OpenMode::kReadWriteCreate;
+    auto source = SqliteStore::Open(options, source_clock, projector_);
+    EXPECT_TRUE(source) << source.error().ToString();
+    if (!source) return {};
+    ledger::NewEvent corrected = Note("n-1", "corrected: 5.20 g, not 5.02 g");
+    corrected.reason = "transcription error";
+    for (const auto& request :
+         {Request({Note("n-1", "weighed 5.02 g")}), Request({corrected, Note("n-2", "pH 7.1")}),
+          Request({Note("n-3", "naïve \u00b5g \\ \"quoted\"")}),
+          Request({Note("n-2", "pH 7.2")})}) {
+      auto appended = (*source)->Append(request);
+      EXPECT_TRUE(appended) << appended.error().ToString();
+      source_clock.Advance(kMicrosPerSecond);
+    }
+    return AllEvents(**source);
+  }
+
+  // Asserts that `store` holds nothing: no event, the genesis head, no notes row.
+  void ExpectEmpty(app::Store& store) {
+    EXPECT_EQ(AllEvents(store), std::vector<ledger::Event>{});
+    auto head = store.Head();
+    ASSERT_TRUE(head) << head.error().ToString();
+    EXPECT_EQ(head->size, 0u);
+    EXPECT_EQ(head->head_hash, ledger::kGenesisPrevHash);
+    EXPECT_EQ(head->root_hash, ledger::EmptyRoot());
+    for (const char* id : {"n-1", "n-2", "n-3"}) EXPECT_EQ(NoteRow(store, id), std::nullopt) << id;
+  }
+
+  std::string DbPath() const { return (dir_ / "aliquot.db").string(); }
+
+  TempDir dir_;
+  std::unique_ptr<TestDatabase> database_;
+  FakeClock clock_;
+  NoteProjector projector_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreContractTest,
+                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         [](const ::testing::TestParamInfo<Engine>& info) {
+                           return std::string(EngineName(info.param));
+                         });
+
+TEST_P(StoreContractTest, AppendSealsSequenceTimeAndChainAndReturnsTheSealedEvents) {
+  auto store = OpenOrDie();
+  auto first = store->Append(Request({Note("n-1", "weighed 5.02 g")}));
+  ASSERT_TRUE(first) << first.error().ToString();
+  clock_.Advance(3 * kMicrosPerSecond);
+  auto second = store->Append(Request({Note("n-2", "pH 7.1"), Note("n-1", "re-weighed")}));
+  ASSERT_TRUE(second) << second.error().ToString();
+
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_EQ(second->size(), 2u);
+  const ledger::Event& one = first->front();
+  EXPECT_EQ(one.seq, 1u);
+  EXPECT_EQ(one.time, Timestamp::FromMicros(FakeClock::kDefaultStart));
+  EXPECT_EQ(one.prev_hash, ledger::kGenesisPrevHash);
+  EXPECT_EQ(one.hash, ledger::ComputeEventHash(one));
+  EXPECT_EQ(one.payload, R"({"body":"weighed 5.02 g"})");
+  EXPECT_EQ(one.actor, (ledger::Actor{"u-17", "Ada Lovelace"}));
+  EXPECT_EQ(one.terminal, "bench-3");
+
+  const ledger::Event& two = (*second)[0];
+  const ledger::Event& three = (*second)[1];
+  EXPECT_EQ(two.seq, 2u);
+  EXPECT_EQ(three.seq, 3u);
+  EXPECT_EQ(two.time, Timestamp::FromMicros(FakeClock::kDefaultStart + 3 * kMicrosPerSecond));
+  EXPECT_EQ(three.time, two.time);
+  EXPECT_EQ(two.prev_hash, one.hash);
+  EXPECT_EQ(three.prev_hash, two.hash);
+  EXPECT_EQ(three.hash, ledger::ComputeEventHash(three));
+  EXPECT_NE(two.hash, three.hash);
+}
+
+TEST_P(StoreContractTest, EventsReadBackExactlyAsAppended) {
+  auto store = OpenOrDie();
+  std::vector<ledger::Event> appended;
+  ledger::NewEvent with_reason = Note("n-1", "corrected: 5.20 g, not 5.02 g");
+  with_reason.reason = "transcription error";
+  ledger::NewEvent unusual = Note("n-\"2\"", "naïve \u00b5g \\ \"quoted\" \t tab");
+  unusual.payload.Set("values", Json(Json::Array{Json(1), Json(2.5), Json(nullptr), Json(true)}));
+  for (const auto& request : {Request({Note("n-1", "5.02 g")}), Request({with_reason, unusual})}) {
+    auto events = store->Append(request);
+    ASSERT_TRUE(events) << events.error().ToString();
+    appended.insert(appended.end(), events->begin(), events->end());
+    clock_.Advance(1);
+  }
+
+  EXPECT_EQ(AllEvents(*store), appended);
+  EXPECT_EQ(appended[1].reason, "transcription error");
+  EXPECT_EQ(appended[0].reason, std::nullopt);
+  // A range reads just that range.
+  std::vector<ledger::Event> middle;
+  ASSERT_TRUE(store->ScanEvents(2, 3, [&](const ledger::Event& event) -> Status {
+    middle.push_back(event);
+    return {};
+  }));
+  EXPECT_EQ(middle, std::vector<ledger::Event>{appended[1]});
+}
+
+TEST_P(StoreContractTest, ScanEventsVisitsExactlyItsRange) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->Append(Request({Note("n-1", "a"), Note("n-1", "b"), Note("n-1", "c")})));
+  const auto scan = [&](std::uint64_t from, std::uint64_t to) {
+    std::vector<std::uint64_t> seqs;
+    auto scanned = store->ScanEvents(from, to, [&](const ledger::Event& event) -> Status {
+      seqs.push_back(event.seq);
+      return {};
+    });
+    EXPECT_TRUE(scanned) << scanned.error().ToString();
+    return seqs;
+  };
+  using Seqs = std::vector<std::uint64_t>;
+  EXPECT_EQ(scan(1, UINT64_MAX), (Seqs{1, 2, 3}));
+  EXPECT_EQ(scan(2, 3), (Seqs{2}));
+  EXPECT_EQ(scan(0, 2), (Seqs{1}));
+  EXPECT_EQ(scan(2, 2), Seqs{});
+  EXPECT_EQ(scan(3, 1), Seqs{});
+  EXPECT_EQ(scan(4, UINT64_MAX), Seqs{});
+  // Sequence numbers are signed 64-bit integers in both engines: a range starting past INT64_MAX
+  // holds none of them, and must not wrap around to a negative bound that holds them all.
+  EXPECT_EQ(scan(std::uint64_t{1} << 63, UINT64_MAX), Seqs{});
+  EXPECT_EQ(scan(UINT64_MAX, 2), Seqs{});
+
+  // A visitor's error ends the scan and is returned as it is.
+  int visited = 0;
+  auto stopped = store->ScanEvents(1, UINT64_MAX, [&](const ledger::Event&) -> Status {
+    ++visited;
+    return Unexpected(Aborted("enough"));
+  });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error(), Aborted("enough"));
+  EXPECT_EQ(visited, 1);
+}
+
+TEST_P(StoreContractTest, HeadAndRootMatchAMerkleTreeOverTheEventHashes) {
+  auto store = OpenOrDie();
+  auto empty = store->Head();
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->size, 0u);
+  EXPECT_EQ(empty->head_hash, ledger::kGenesisPrevHash);
+  EXPECT_EQ(empty->root_hash, ledger::EmptyRoot());
+
+  std::vector<Hash256> hashes;
+  for (int i = 0; i < 7; ++i) {
+    auto events = store->Append(Request({Note("n-" + std::to_string(i % 3), std::to_string(i))}));
+    ASSERT_TRUE(events) << events.error().ToString();
+    hashes.push_back(events->back().hash);
+    clock_.Advance(kMicrosPerSecond);
+
+    auto head = store->Head();
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->size, hashes.size());
+    EXPECT_EQ(head->head_hash, hashes.back());
+    EXPECT_EQ(head->root_hash, ledger::MerkleRoot(hashes));
+    EXPECT_EQ(head->last_time, events->back().time);
+  }
+  auto stored = store->EventHashes(7);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(*stored, hashes);
+  auto prefix = store->EventHashes(3);
+  ASSERT_TRUE(prefix);
+  EXPECT_EQ(*prefix, std::vector<Hash256>(hashes.begin(), hashes.begin() + 3));
+  auto beyond = store->EventHashes(8);
+  ASSERT_FALSE(beyond);
+  EXPECT_EQ(beyond.error().Code(), ErrorCode::kNotFound);
+}
+
+// Verifies AL-01
+TEST_P(StoreContractTest, TimeNeverGoesBackwardsWhenTheClockStepsBack) {
+  auto store = OpenOrDie();
+  auto first = store->Append(Request({Note("n-1", "before the step")}));
+  ASSERT_TRUE(first);
+  const Timestamp sealed = first->front().time;
+
+  clock_.Advance(-3600 * kMicrosPerSecond);  // NTP steps the clock back an hour.
+  auto during = store->Append(Request({Note("n-1", "during"), Note("n-2", "during")}));
+  ASSERT_TRUE(during);
+  EXPECT_EQ((*during)[0].time, sealed);
+  EXPECT_EQ((*during)[1].time, sealed);
+
+  // Across a restart too: the floor is the ledger's last time, not this process's memory.
+  store.reset();
+  store = OpenOrDie();
+  auto after_restart = store->Append(Request({Note("n-3", "after restart")}));
+  ASSERT_TRUE(after_restart);
+  EXPECT_EQ(after_restart->front().time, sealed);
+
+  clock_.Advance(3601 * kMicrosPerSecond);
+  auto later = store->Append(Request({Note("n-1", "clock caught up")}));
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->front().time, Timestamp::FromMicros(sealed.Micros() + kMicrosPerSecond));
+  EXPECT_EQ(Describe(VerifyChain(AllEvents(*store))), "ok");
+}
+
+TEST_P(StoreContractTest, RefusesAnAppendWhoseStreamMovedAndStoresNothingOfIt) {
+  auto store = OpenOrDie();
+  // An expectation of an empty stream holds for a stream nobody wrote.
+  auto created = store->Append(Request({Note("n-1", "first")}, {{{"note", "n-1"}, 0}}));
+  ASSERT_TRUE(created) << created.error().ToString();
+  auto other = store->Append(Request({Note("n-2", "elsewhere")}));
+  ASSERT_TRUE(other);
+  // Still as of seq 1: another stream moving does not matter.
+  auto updated = store->Append(Request({Note("n-1", "second")}, {{{"note", "n-1"}, 1}}));
+  ASSERT_TRUE(updated) << updated.error().ToString();
+  ASSERT_EQ(updated->front().seq, 3u);
+  const auto before = store->Head();
+  ASSERT_TRUE(before);
+
+  // A caller that decided on the state as of seq 1 lost the race to seq 3.
+  auto stale = store->Append(
+      Request({Note("n-2", "piggyback"), Note("n-1", "stale")}, {{{"note", "n-1"}, 1}}));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().Code(), ErrorCode::kAborted);
+  EXPECT_THAT(stale.error().Message(), HasSubstr("note/n-1"));
+  EXPECT_THAT(stale.error().Message(), HasSubstr("last seq 3, expected 1"));
+
+  auto after = store->Head();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->size, before->size);
+  EXPECT_EQ(after->head_hash, before->head_hash);
+  EXPECT_EQ(AllEvents(*store).size(), 3u);
+  EXPECT_EQ(NoteRow(*store, "n-2"), NoteValues("n-2", "elsewhere", 1));
+  auto stream_head = store->StreamHead({"note", "n-1"});
+  ASSERT_TRUE(stream_head);
+  EXPECT_EQ(*stream_head, 3u);
+  EXPECT_EQ(store->Stats().rejected, 1u);
+}
+
+TEST_P(StoreContractTest, RefusesAMalformedEventNamingItsFieldAndStoresNothing) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->Append(Request({Note("n-1", "kept")})));
+
+  ledger::NewEvent bad_type = Note("n-2", "x", "Note Written");
+  auto refused = store->Append(Request({bad_type, Note("n-3", "fine")}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().Field(), "events[0].event_type");
+  EXPECT_THAT(refused.error().Message(), HasSubstr("Note Written"));
+
+  ledger::NewEvent array_payload = Note("n-4", "x");
+  array_payload.payload = Json::MakeArray();
+  refused = store->Append(Request({Note("n-3", "fine"), array_payload}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().Field(), "events[1].payload");
+
+  refused = store->Append(Request({}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().Field(), "events");
+
+  const auto events = AllEvents(*store);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].stream.id, "n-1");
+  EXPECT_EQ(NoteRow(*store, "n-3"), std::nullopt);
+  auto head = store->Head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, 1u);
+}
+
+TEST_P(StoreContractTest, ARequestIsAtomicWhenItsProjectionFailsMidway) {
+  auto store = OpenOrDie();
+  auto kept = store->Append(Request({Note("n-1", "kept")}));
+  ASSERT_TRUE(kept);
+  const auto before = store->Head();
+  ASSERT_TRUE(before);
+
+  // The first two events are sealed and projected before the third one fails.
+  auto refused = store->Append(
+      Request({Note("n-1", "lost"), Note("n-2", "lost"), Note("n-3", "boom", kPoison)}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(refused.error().Message(), HasSubstr("the projector refuses it"));
+
+  EXPECT_EQ(AllEvents(*store), *kept);
+  EXPECT_EQ(NoteRow(*store, "n-1"), NoteValues("n-1", "kept", 1));
+  EXPECT_EQ(NoteRow(*store, "n-2"), std::nullopt);
+  auto head = store->Head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, before->size);
+  EXPECT_EQ(head->head_hash, before->head_hash);
+  EXPECT_EQ(head->root_hash, before->root_hash);
+
+  // The chain goes on from the last stored event, not from the refused ones.
+  auto next = store->Append(Request({Note("n-2", "after")}));
+  ASSERT_TRUE(next) << next.error().ToString();
+  EXPECT_EQ(next->front().seq, 2u);
+  EXPECT_EQ(next->front().prev_hash, kept->front().hash);
+  EXPECT_EQ(NoteRow(*store, "n-2"), NoteValues("n-2", "after", 1));
+  EXPECT_EQ(Describe(VerifyChain(AllEvents(*store))), "ok");
+}
+
+TEST_P(StoreContractTest, ConcurrentAppendsShareCommitsAndEveryAcknowledgedEventIsStoredOnce) {
+  auto store = OpenOrDie();
+  constexpr int kThreads = 16;
+  constexpr int kAppendsPerThread = 50;
+  std::vector<std::vector<ledger::Event>> acknowledged(kThreads);
+  std::vector<std::vector<std::string>> errors(kThreads);
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string id = "thread-" + std::to_string(t);
+      std::uint64_t last_seq = 0;
+      for (int i = 0; i < kAppendsPerThread; ++i) {
+        // Only this thread writes its stream, so its own last seq is always the right
+        // expectation, even when the unit before it in the batch is not yet committed.
+        auto events =
+            store->Append(Request({Note(id, std::to_string(i))}, {{{"note", id}, last_seq}}));
+        if (!events) {
+          errors[static_cast<std::size_t>(t)].push_back(events.error().ToString());
+          continue;
+        }
+        last_seq = events->front().seq;
+        acknowledged[static_cast<std::size_t>(t)].push_back(events->front());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  std::map<std::uint64_t, ledger::Event> by_seq;
+  for (int t = 0; t < kThreads; ++t) {
+    const auto& mine = acknowledged[static_cast<std::size_t>(t)];
+    for (const std::string& error : errors[static_cast<std::size_t>(t)]) ADD_FAILURE() << error;
+    ASSERT_EQ(mine.size(), static_cast<std::size_t>(kAppendsPerThread));
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      EXPECT_EQ(mine[i].payload, R"({"body":")" + std::to_string(i) + R"("})");
+      if (i > 0) EXPECT_GT(mine[i].seq, mine[i - 1].seq);
+      EXPECT_TRUE(by_seq.emplace(mine[i].seq, mine[i]).second)
+          << "seq " << mine[i].seq << " acknowledged twice";
+    }
+  }
+  constexpr std::size_t kTotal = static_cast<std::size_t>(kThreads) * kAppendsPerThread;
+  const auto stored = AllEvents(*store);
+  ASSERT_EQ(stored.size(), kTotal);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_EQ(stored[i].seq, i + 1);
+    const auto found = by_seq.find(stored[i].seq);
+    ASSERT_NE(found, by_seq.end());
+    EXPECT_EQ(stored[i], found->second);
+  }
+  EXPECT_EQ(Describe(VerifyChain(stored)), "ok");
+  for (int t = 0; t < kThreads; ++t) {
+    const std::string id = "thread-" + std::to_string(t);
+    EXPECT_EQ(NoteRow(*store, id),
+              NoteValues(id, std::to_string(kAppendsPerThread - 1), kAppendsPerThread));
+  }
+
+  const app::StoreStats stats = store->Stats();
+  EXPECT_EQ(stats.appends, kTotal);
+  EXPECT_EQ(stats.events, kTotal);
+  EXPECT_EQ(stats.rejected, 0u);
+  EXPECT_GE(stats.commits, 1u);
+  // With sixteen appenders each waiting on a sync, some must have shared one.
+  EXPECT_LT(stats.commits, stats.appends);
+  RecordProperty("appends_per_commit",
+                 std::to_string(static_cast<double>(stats.appends) /
+                                static_cast<double>(std::max<std::uint64_t>(stats.commits, 1))));
+  auto head = store->Head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, kTotal);
+  EXPECT_EQ(head->head_hash, stored.back().hash);
+}
+
+TEST_P(StoreContractTest, ARefusedRequestInAConcurrentBatchLeavesTheOthersCommitted) {
+  auto store = OpenOrDie();
+  constexpr int kThreads = 8;
+  constexpr int kRequestsPerThread = 20;
+  // Every fourth request of each thread ends with an event the projector refuses.
+  const auto poisoned = [](int i) { return i % 4 == 3; };
+  std::vector<std::vector<std::vector<ledger::Event>>> acknowledged(kThreads);
+  std::vector<std::vector<ErrorCode>> refusals(kThreads);
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string id = "thread-" + std::to_string(t);
+      for (int i = 0; i < kRequestsPerThread; ++i) {
+        auto events = store->Append(
+            Request({Note(id, std::to_string(i)),
+                     Note(id, std::to_string(i) + "b", poisoned(i) ? kPoison : "note.written")}));
+        if (events) {
+          acknowledged[static_cast<std::size_t>(t)].push_back(*events);
+        } else {
+          refusals[static_cast<std::size_t>(t)].push_back(events.error().Code());
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  std::size_t accepted = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    const auto& mine = acknowledged[static_cast<std::size_t>(t)];
+    EXPECT_EQ(mine.size(), 15u);
+    EXPECT_EQ(refusals[static_cast<std::size_t>(t)],
+              std::vector<ErrorCode>(5, ErrorCode::kDataLoss));
+    for (const auto& request : mine) {
+      ASSERT_EQ(request.size(), 2u);
+      // One request's events are never interleaved with another's.
+      EXPECT_EQ(request[1].seq, request[0].seq + 1);
+      accepted += request.size();
+    }
+    const std::string id = "thread-" + std::to_string(t);
+    EXPECT_EQ(NoteRow(*store, id),
+              NoteValues(id, std::to_string(kRequestsPerThread - 2) + "b", std::int64_t{2} * 15));
+  }
+  const auto stored = AllEvents(*store);
+  EXPECT_EQ(stored.size(), accepted);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_EQ(stored[i].seq, i + 1);
+    EXPECT_NE(stored[i].event_type, kPoison);
+  }
+  EXPECT_EQ(Describe(VerifyChain(stored)), "ok");
+  const app::StoreStats stats = store->Stats();
+  EXPECT_EQ(stats.appends, static_cast<std::uint64_t>(kThreads * 15));
+  EXPECT_EQ(stats.rejected, static_cast<std::uint64_t>(kThreads * 5));
+  EXPECT_EQ(stats.events, accepted);
+}
+
+TEST_P(StoreContractTest, AcknowledgedEventsSurviveClosingAndReopening) {
+  std::vector<ledger::Event> appended;
+  app::LedgerHead head_before;
+  {
+    auto store = OpenOrDie();
+    for (int i = 0; i < 5; ++i) {
+      auto events = store->Append(Request({Note("n-" + std::to_string(i % 2), std::to_string(i))}));
+      ASSERT_TRUE(events);
+      appended.insert(appended.end(), events->begin(), events->end());
+      clock_.Advance(kMicrosPerSecond);
+    }
+    auto head = store->Head();
+    ASSERT_TRUE(head);
+    head_before = *head;
+  }
+  auto store = OpenOrDie(Access::kReadWrite);
+  auto head = store->Head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, head_before.size);
+  EXPECT_EQ(head->head_hash, head_before.head_hash);
+  EXPECT_EQ(head->root_hash, head_before.root_hash);
+  EXPECT_EQ(head->last_time, head_before.last_time);
+  EXPECT_EQ(AllEvents(*store), appended);
+  EXPECT_EQ(NoteRow(*store, "n-0"), NoteValues("n-0", "4", 3));
+
+  auto next = store->Append(Request({Note("n-0", "after reopening")}));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->front().seq, 6u);
+  EXPECT_EQ(next->front().prev_hash, head_before.head_hash);
+}
+
+TEST_P(StoreContractTest, ReadOnlyOpenRefusesAppendsAndCheckpointsButReads) {
+  app::LedgerHead head_written;
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->Append(Request({Note("n-1", "one"), Note("n-2", "two")})));
+    head_written = *store->Head();
+  }
+  auto store = OpenOrDie(Access::kReadOnly);
+  auto appended = store->Append(Request({Note("n-3", "three")}));
+  ASSERT_FALSE(appended);
+  EXPECT_EQ(appended.error().Code(), ErrorCode::kPermissionDenied);
+  const auto key = Ed25519SigningKey::FromSeed({});
+  auto added = store->AddCheckpoint(
+      ledger::SignCheckpoint(head_written.size, head_written.root_hash, clock_.Now(), key));
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().Code(), ErrorCode::kPermissionDenied);
+  // Nor does it take a ledger from elsewhere (this one's own events would be refused anyway).
+  auto imported = store->Import({});
+  ASSERT_FALSE(imported);
+  EXPECT_EQ(imported.error().Code(), ErrorCode::kPermissionDenied);
+
+  auto head = store->Head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, 2u);
+  EXPECT_EQ(head->root_hash, head_written.root_hash);
+  EXPECT_EQ(AllEvents(*store).size(), 2u);
+  EXPECT_EQ(NoteRow(*store, "n-2"), NoteValues("n-2", "two", 1));
+  auto checkpoints = store->Checkpoints();
+  ASSERT_TRUE(checkpoints);
+  EXPECT_TRUE(checkpoints->empty());
+}
+
+TEST_P(StoreContractTest, ReadOnlyOpenRefusesProjectionsBuiltToAnotherDefinition) {
+  OpenOrDie().reset();
+  const NoteProjector changed(/*with_length=*/true);
+  auto store = Open(Access::kReadOnly, changed);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().Code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(store.error().Message(), HasSubstr("rebuild"));
+}
+
+TEST_P(StoreContractTest, RebuildsProjectionsFromTheLedgerWhenTheirDefinitionChanges) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->Append(Request({Note("n-1", "a"), Note("n-2", "bb")})));
+    ASSERT_TRUE(store->Append(Request({Note("n-1", "ccc")})));
+  }
+  // The columns of the notes table as the database holds them; each dialect lists them its way.
+  const std::string count_columns =
+      IsPostgres() ? "SELECT count(*) FROM information_schema.columns WHERE table_name = 'notes' "
+                     "AND table_schema = current_schema()"
+                   : "SELECT count(*) FROM pragma_table_info('notes')";
+  const NoteProjector with_length(/*with_length=*/true);
+  {
+    auto opened = Open(Access::kReadWrite, with_length);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = **opened;
+    auto row = store.GetRow(with_length.Notes(), {std::string("n-1")});
+    ASSERT_TRUE(row) << row.error().ToString();
+    EXPECT_EQ(*row, NoteValues("n-1", "ccc", 2, 3));
+    row = store.GetRow(with_length.Notes(), {std::string("n-2")});
+    ASSERT_TRUE(row);
+    EXPECT_EQ(*row, NoteValues("n-2", "bb", 1, 2));
+    // Appends under the new definition project into the new table.
+    ASSERT_TRUE(store.Append(Request({Note("n-2", "dddd")})));
+    row = store.GetRow(with_length.Notes(), {std::string("n-2")});
+    ASSERT_TRUE(row);
+    EXPECT_EQ(*row, NoteValues("n-2", "dddd", 2, 4));
+  }
+  EXPECT_EQ(QueryRaw(count_columns), "4");
+
+  // And back: the old definition is rebuilt from the ledger, including what the new one saw.
+  auto store = OpenOrDie(Access::kReadWrite);
+  EXPECT_EQ(NoteRow(*store, "n-2"), NoteValues("n-2", "dddd", 2));
+  EXPECT_EQ(NoteRow(*store, "n-1"), NoteValues("n-1", "ccc", 2));
+  EXPECT_EQ(QueryRaw(count_columns), "3");
+}
+
+// Verifies P11-05
+TEST_P(StoreContractTest, TriggersRefuseUpdatingOrDeletingEvents) {
+  auto store = OpenOrDie();
+  auto appended = store->Append(Request({Note("n-1", "original")}));
+  ASSERT_TRUE(appended);
+  EXPECT_THAT(ExecRaw("UPDATE events SET payload = '{\"body\":\"edited\"}' WHERE seq = 1"),
+              HasSubstr("append-only"));
+  EXPECT_THAT(ExecRaw("DELETE FROM events WHERE seq = 1"), HasSubstr("append-only"));
+  EXPECT_EQ(AllEvents(*store), *appended);
+}
+
+TEST_P(StoreContractTest, OpenRefusesToExtendALedgerWithAHole) {
+  {
+    auto store = OpenOrDie();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->Append(Request({Note("n-1", "x")})));
+  }
+  // Each dialect drops the trigger that refuses deletes its own way (PostgreSQL names the table,
+  // and one trigger there guards both updates and deletes).
+  const std::string drop_trigger = IsPostgres()
+                                       ? "DROP TRIGGER events_no_update_or_delete ON events"
+                                       : "DROP TRIGGER events_no_delete";
+  ASSERT_EQ(ExecRaw(drop_trigger + "; DELETE FROM events WHERE seq = 2"), "");
+  auto store = Open(Access::kReadWrite);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().Code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(store.error().Message(), HasSubstr("seq 2 is missing"));
+}
+
+TEST_P(StoreContractTest, AddCheckpointKeepsOnePerTreeSizeInOrder) {
+  auto store = OpenOrDie();
+  const auto key = Ed25519SigningKey::FromSeed({});
+  const auto at_two = ledger::SignCheckpoint(2, Sha256::Of("two"), clock_.Now(), key);
+  const auto at_one = ledger::SignCheckpoint(1, Sha256::Of("one"), clock_.Now(), key);
+  ASSERT_TRUE(store->AddCheckpoint(at_two));
+  ASSERT_TRUE(store->AddCheckpoint(at_one));
+  auto again = store->AddCheckpoint(ledger::SignCheckpoint(2, Sha256::Of("2"), clock_.Now(), key));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().Code(), ErrorCode::kAlreadyExists);
+
+  auto checkpoints = store->Checkpoints();
+  ASSERT_TRUE(checkpoints);
+  EXPECT_EQ(*checkpoints, (std::vector<ledger::Checkpoint>{at_one, at_two}));
+}
+
+TEST_P(StoreContractTest, LatestCheckpointIsTheLargestTreeSizeOrNoneBeforeTheFirst) {
+  auto store = OpenOrDie();
+  auto none = store->LatestCheckpoint();
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  const auto key = Ed25519SigningKey::FromSeed({});
+  const auto at_two = ledger::SignCheckpoint(2, Sha256::Of("two"), clock_.Now(), key);
+  ASSERT_TRUE(store->AddCheckpoint(at_two));
+  ASSERT_TRUE(
+      store->AddCheckpoint(ledger::SignCheckpoint(1, Sha256::Of("one"), clock_.Now(), key)));
+  auto latest = store->LatestCheckpoint();
+  ASSERT_TRUE(latest && latest->has_value());
+  EXPECT_EQ(**latest, at_two);
+}
+
+TEST_P(StoreContractTest, ReadSeesOneSnapshotWhileAppendsCommit) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->Append(Request({Note("n-1", "before")})));
+  std::size_t first_count = 0;
+  std::size_t second_count = 0;
+  std::optional<app::Row> row_inside;
+  auto read = store->Read([&](app::StoreReader& reader) -> Status {
+    first_count = AllEvents(reader).size();
+    auto appended = store->Append(Request({Note("n-1", "during")}));
+    if (!appended) return Unexpected(appended.error());
+    second_count = AllEvents(reader).size();
+    row_inside = NoteRow(reader, "n-1");
+    return {};
+  });
+  ASSERT_TRUE(read) << read.error().ToString();
+  EXPECT_EQ(first_count, 1u);
+  EXPECT_EQ(second_count, 1u);
+  EXPECT_EQ(row_inside, NoteValues("n-1", "before", 1));
+  EXPECT_EQ(AllEvents(*store).size(), 2u);
+  EXPECT_EQ(NoteRow(*store, "n-1"), NoteValues("n-1", "during", 2));
+}
+
+TEST_P(StoreContractTest, ImportTakesAnotherStoresLedgerUnchangedAndTheChainGoesOnFromIt) {
+  const std::vector<ledger::Event> source = LedgerFromAnotherStore();
+  ASSERT_EQ(source.size(), 5u);
+  auto store = OpenOrDie();
+  // In two calls, as `aliquot migrate-store` moves a long ledger in pieces.
+  const std::span<const ledger::Event> all(source);
+  ASSERT_EQ(Describe(store->Import(all.first(2))), "ok");
+  ASSERT_EQ(Describe(store->Import(all.subspan(2))), "ok");
+
+  EXPECT_EQ(AllEvents(*store), source);
+  std::vector<Hash256> hashes;
+  hashes.reserve(source.size());
+  for (const ledger::Event& event : source) hashes.push_back(event.hash);
+  auto head = store->Head();
+  ASSERT_TRUE(head) << head.error().ToString();
+  EXPECT_EQ(head->size, 5u);
+  EXPECT_EQ(head->head_hash, source.back().hash);
+  EXPECT_EQ(head->root_hash, ledger::MerkleRoot(hashes));
+  EXPECT_EQ(head->last_time, source.back().time);
+  auto stored_hashes = store->EventHashes(5);
+  ASSERT_TRUE(stored_hashes);
+  EXPECT_EQ(*stored_hashes, hashes);
+  // The projections are what the events imply, as if they had been appended here.
+  EXPECT_EQ(NoteRow(*store, "n-1"), NoteValues("n-1", "corrected: 5.20 g, not 5.02 g", 2));
+  EXPECT_EQ(NoteRow(*store, "n-2"), NoteValues("n-2", "pH 7.2", 2));
+  EXPECT_EQ(NoteRow(*store, "n-3"), NoteValues("n-3", "naïve \u00b5g \\ \"quoted\"", 1));
+  auto stream_head = store->StreamHead({"note", "n-2"});
+  ASSERT_TRUE(stream_head);
+  EXPECT_EQ(*stream_head, 5u);
+
+  // The next append links to the imported head; this server's clock is a day behind the source's,
+  // and AL-01's floor is the imported ledger's last time all the same.
+  auto next = store->Append(Request({Note("n-1", "after the move")}, {{{"note", "n-1"}, 2}}));
+  ASSERT_TRUE(next) << next.error().ToString();
+  EXPECT_EQ(next->front().seq, 6u);
+  EXPECT_EQ(next->front().prev_hash, source.back().hash);
+  EXPECT_EQ(next->front().time, source.back().time);
+
+  store.reset();
+  store = OpenOrDie(Access::kReadWrite);
+  const auto events = AllEvents(*store);
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(std::vector<ledger::Event>(events.begin(), events.begin() + 5), source);
+  EXPECT_EQ(Describe(VerifyChain(events)), "ok");
+}
+
+TEST_P(StoreContractTest, ImportRefusesAnEventThatDoesNotContinueTheChainAndStoresNothingOfIt) {
+  const std::vector<ledger::Event> source = LedgerFromAnotherStore();
+  ASSERT_EQ(source.size(), 5u);
+  auto store = OpenOrDie();
+  // Re-seals an edited event, so that only what the edit broke is wrong with it.
+  const auto rehashed = [](ledger::Event event) {
+    event.hash = ledger::ComputeEventHash(event);
+    return event;
+  };
+
+  struct Case {
+    std::string what;
+    std::vector<ledger::Event> events;
+    std::string names;  // The refused event, as the message names it.
+    std::string why;
+  };
+  std::vector<Case> cases;
+  {
+    auto edited = source;
+    edited[3].payload = R"({"body":"pH 9.9"})";  // Edited after sealing: the hash disagrees.
+    cases.push_back({"an edited event", edited, "event seq 4", "hash"});
+  }
+  cases.push_back({"a missing event",
+                   {source[0], source[1], source[3], source[4]},
+                   "event seq 4",
+                   "expected seq 3"});
+  {
+    auto relinked = source;
+    relinked[2].prev_hash = source[0].hash;
+    relinked[2] = rehashed(relinked[2]);
+    cases.push_back({"a broken link", relinked, "event seq 3", "prev_hash"});
+  }
+  {
+    auto earlier = source;
+    earlier[1].time = Timestamp::FromMicros(source[0].time.Micros() - kMicrosPerSecond);
+    earlier[1] = rehashed(earlier[1]);
+    cases.push_back({"time going backwards", earlier, "event seq 2", "earlier"});
+  }
+  // A well-formed link the projector refuses: the events before it were projected by then.
+  cases.push_back(
+      {"an event the projector refuses",
+       {source[0], source[1],
+        ledger::SealEvent(Note("n-3", "boom", kPoison), 3, source[1].time, source[1].hash)},
+       "event seq 3",
+       "the projector refuses it"});
+
+  for (const Case& refused : cases) {
+    SCOPED_TRACE(refused.what);
+    auto imported = store->Import(refused.events);
+    ASSERT_FALSE(imported);
+    EXPECT_EQ(imported.error().Code(), ErrorCode::kDataLoss);
+    EXPECT_THAT(imported.error().Message(), HasSubstr(refused.names));
+    EXPECT_THAT(imported.error().Message(), HasSubstr(refused.why));
+    ExpectEmpty(*store);
+  }
+
+  // The refusals left the store's own idea of its head alone: the whole ledger still goes in.
+  ASSERT_EQ(Describe(store->Import(source)), "ok");
+  EXPECT_EQ(AllEvents(*store), source);
+
+  // On a store that holds events, the ledger's first event no longer continues the chain.
+  auto again = store->Import(source);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().Code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(again.error().Message(), HasSubstr("event seq 1"));
+  EXPECT_THAT(again.error().Message(), HasSubstr("expected seq 6"));
+  EXPECT_EQ(AllEvents(*store), source);
+  EXPECT_EQ(NoteRow(*store, "n-2"), NoteValues("n-2", "pH 7.2", 2));
+  auto head = store->Head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, 5u);
+  EXPECT_EQ(head->head_hash, source.back().hash);
+
+  auto next = store->Append(Request({Note("n-2", "after")}));
+  ASSERT_TRUE(next) << next.error().ToString();
+  EXPECT_EQ(next->front().seq, 6u);
+  EXPECT_EQ(next->front().prev_hash, source.back().hash);
+}
+
+}  // namespace
+}  // namespace aliquot::storage
