@@ -4,10 +4,7 @@
 // transaction, WAL, synchronous=FULL) and the raw fdatasync rate. See docs/benchmarks.md.
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <barrier>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -16,10 +13,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "bench/appenders.h"
 #include "bench/report.h"
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -44,10 +41,6 @@ using Clock = std::chrono::steady_clock;
 // the B-trees the store does. The append-only triggers fire on UPDATE and DELETE only and cost an
 // insert nothing.
 std::string EventsSchema() { return std::string(aliquot::storage::SqliteMigrations().front().sql); }
-
-// Concurrent appenders write to this many batches; the raw inserts rotate over as many streams so
-// that both pay for the same interleaving in the stream index.
-constexpr int kStreams = 64;
 
 // Each benchmark runs in rounds, and every round measures the limits and the store back to back,
 // so that a burst of load on this shared machine lands on a figure and its limit alike.
@@ -101,39 +94,6 @@ double ProcessWrittenBytes() {
   }
   std::fclose(io);
   return static_cast<double>(bytes);
-}
-
-double Micros(Clock::duration duration) {
-  return std::chrono::duration<double, std::micro>(duration).count();
-}
-
-// The q-quantile (nearest rank) of `samples`.
-double Percentile(std::vector<double> samples, double q) {
-  if (samples.empty()) return 0;
-  std::sort(samples.begin(), samples.end());
-  const auto rank = static_cast<std::size_t>(q * static_cast<double>(samples.size()));
-  return samples[std::min(rank, samples.size() - 1)];
-}
-
-// The event a terminal on the shop floor records during batch execution: an in-process
-// measurement, about 200 bytes of canonical payload.
-ledger::NewEvent MeasurementEvent(int stream) {
-  char batch[16];
-  std::snprintf(batch, sizeof batch, "B-%05d", 17 + stream);
-  ledger::NewEvent event;
-  event.stream = {"batch", batch};
-  event.event_type = "batch.entry_recorded";
-  event.payload.Set("parameter", "granulation_endpoint_moisture");
-  event.payload.Set("value", 2.37);
-  event.payload.Set("unit", "%w/w");
-  event.payload.Set("method", "LOD-105C-5min");
-  event.payload.Set("instrument", "MA-37 moisture analyser SN 40211");
-  event.payload.Set("actor", "u-0042");
-  event.payload.Set("terminal", "GRAN-02-HMI");
-  event.payload.Set("step", "4.3");
-  event.actor = {"u-0042", "Dr. Amelia Okafor"};
-  event.terminal = "GRAN-02-HMI";
-  return event;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,70 +240,6 @@ class RawTable {
 
 // ---------------------------------------------------------------------------------------------
 // The store.
-
-// The appender threads: each appends one measurement at a time to its own batch, as terminals on
-// the floor do, and waits for it to be durable before the next. Driven in rounds.
-class AppenderPool {
- public:
-  AppenderPool(app::Store& store, int threads, std::int64_t appends_per_round)
-      : store_(store),
-        appends_per_round_(appends_per_round),
-        start_(threads + 1),
-        done_(threads + 1),
-        latencies_(static_cast<std::size_t>(threads)) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Work(i); });
-  }
-  ~AppenderPool() {
-    stop_ = true;
-    start_.arrive_and_wait();
-    for (std::thread& thread : threads_) thread.join();
-  }
-  AppenderPool(const AppenderPool&) = delete;
-  AppenderPool& operator=(const AppenderPool&) = delete;
-
-  // Every thread appends appends_per_round events; returns when all of them are durable.
-  void RunRound() {
-    start_.arrive_and_wait();
-    done_.arrive_and_wait();
-  }
-
-  // Microseconds per append, over all threads; call between rounds.
-  std::vector<double> Latencies() const {
-    std::vector<double> all;
-    for (const auto& samples : latencies_) all.insert(all.end(), samples.begin(), samples.end());
-    return all;
-  }
-
- private:
-  void Work(int index) {
-    app::AppendRequest request;
-    request.events.push_back(MeasurementEvent(index % kStreams));
-    std::vector<double>& latencies = latencies_[static_cast<std::size_t>(index)];
-    for (;;) {
-      start_.arrive_and_wait();
-      if (stop_) return;
-      for (std::int64_t i = 0; i < appends_per_round_; ++i) {
-        const Clock::time_point start = Clock::now();
-        auto appended = store_.Append(request);
-        if (!appended) {
-          std::fprintf(stderr, "append failed: %s\n", appended.error().Message().c_str());
-          ALIQUOT_CHECK(false);
-        }
-        latencies.push_back(Micros(Clock::now() - start));
-      }
-      done_.arrive_and_wait();
-    }
-  }
-
-  app::Store& store_;
-  const std::int64_t appends_per_round_;
-  std::barrier<> start_;
-  std::barrier<> done_;
-  std::atomic<bool> stop_ = false;
-  // Each thread writes only its own vector, and only inside a round.
-  std::vector<std::vector<double>> latencies_;
-  std::vector<std::thread> threads_;
-};
 
 // Accumulates the wall and CPU time of one kind of work across rounds.
 struct Phase {
@@ -533,33 +429,6 @@ void BulkAppendBench(benchmark::State& state) {
 
 // ---------------------------------------------------------------------------------------------
 // The summary: every figure beside its limit.
-
-std::string Number(std::optional<double> value, const char* unit) {
-  if (!value) return "n/a";
-  const char* sign = *value < 0 ? "-" : "";
-  const double magnitude = std::fabs(*value);
-  char text[64];
-  if (magnitude >= 100) {
-    std::snprintf(text, sizeof text, "%s%s %s", sign, ThousandsSeparated(magnitude).c_str(), unit);
-  } else {
-    std::snprintf(text, sizeof text, "%s%.1f %s", sign, magnitude, unit);
-  }
-  return text;
-}
-
-std::optional<double> Ratio(std::optional<double> value, std::optional<double> limit) {
-  if (!value || !limit || *limit == 0) return std::nullopt;
-  return *value / *limit;
-}
-
-std::string Met(std::optional<bool> met) {
-  if (!met) return "n/a";
-  return *met ? "yes" : "NO";
-}
-
-std::string Appenders(int threads) {
-  return std::to_string(threads) + (threads == 1 ? " appender" : " appenders");
-}
 
 void PrintSummary() {
   std::vector<Line> lines;

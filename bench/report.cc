@@ -61,6 +61,44 @@ std::string Percent(std::optional<double> value) {
   return text;
 }
 
+double Micros(std::chrono::steady_clock::duration duration) {
+  return std::chrono::duration<double, std::micro>(duration).count();
+}
+
+double Percentile(std::vector<double> samples, double q) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  const auto rank = static_cast<std::size_t>(q * static_cast<double>(samples.size()));
+  return samples[std::min(rank, samples.size() - 1)];
+}
+
+std::string Number(std::optional<double> value, const char* unit) {
+  if (!value) return "n/a";
+  const char* sign = *value < 0 ? "-" : "";
+  const double magnitude = std::fabs(*value);
+  char text[64];
+  if (magnitude >= 100) {
+    std::snprintf(text, sizeof text, "%s%s %s", sign, ThousandsSeparated(magnitude).c_str(), unit);
+  } else {
+    std::snprintf(text, sizeof text, "%s%.1f %s", sign, magnitude, unit);
+  }
+  return text;
+}
+
+std::optional<double> Ratio(std::optional<double> value, std::optional<double> limit) {
+  if (!value || !limit || *limit == 0) return std::nullopt;
+  return *value / *limit;
+}
+
+std::string Met(std::optional<bool> met) {
+  if (!met) return "n/a";
+  return *met ? "yes" : "NO";
+}
+
+std::string Appenders(int threads) {
+  return std::to_string(threads) + (threads == 1 ? " appender" : " appenders");
+}
+
 void PrintTable(const std::vector<Line>& lines) {
   std::array<std::size_t, 6> width{6, 8, 5, 5, 4, 4};
   const auto cells = [](const Line& line) {

@@ -1,4 +1,4 @@
-// What both benchmarks share: the clocks they measure with, the figures they record, and the
+// What the benchmarks share: the clocks they measure with, the figures they record, and the
 // summary table that prints each figure beside the limit it chases (docs/benchmarks.md).
 #pragma once
 
@@ -30,6 +30,24 @@ std::string ThousandsSeparated(double value);
 
 // "12.3%" for 0.123; "n/a" for nullopt.
 std::string Percent(std::optional<double> value);
+
+double Micros(std::chrono::steady_clock::duration duration);
+
+// The q-quantile (nearest rank) of `samples`; 0 for none.
+double Percentile(std::vector<double> samples, double q);
+
+// A figure and its unit for the append benchmarks' tables: "18,790 events/s", with tenths below
+// 100 ("4.2 events/commit"); "n/a" for nullopt.
+std::string Number(std::optional<double> value, const char* unit);
+
+// value / limit; nullopt when either is missing or the limit is 0.
+std::optional<double> Ratio(std::optional<double> value, std::optional<double> limit);
+
+// "yes", "NO", or "n/a" for nullopt.
+std::string Met(std::optional<bool> met);
+
+// "1 appender", "64 appenders".
+std::string Appenders(int threads);
 
 // One row of the summary table.
 struct Line {
