@@ -1,32 +1,25 @@
 // API tests: the real `aliquot` binary, initialised in a temporary folder and serving on port 0,
 // driven over a plain socket as any HTTP client would. Each test starts its own server; the
 // restart tests stop it (SIGTERM, SIGKILL) and start it again on the same folder to prove that
-// what was recorded survives (DuckDB's sqllogictest `restart`).
+// what was recorded survives (DuckDB's sqllogictest `restart`). Every test runs on both engines:
+// the data folder's SQLite file, and a PostgreSQL database of its own (tests/api/site.h).
 
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "aliquot/core/json.h"
+#include "tests/api/site.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -35,144 +28,15 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::Engine;
 using testing::ExitStatus;
-using testing::Process;
+using testing::HttpResponse;
+using testing::IntegerMember;
+using testing::ParseOrFail;
 using testing::RunResult;
+using testing::StringMember;
 
-constexpr seconds kStartTimeout(60);
-constexpr seconds kStopTimeout(60);
 constexpr std::string_view kSite = "API Test Site";
-
-struct HttpResponse {
-  int status = 0;                              // 0: no response; `body` then says why.
-  std::map<std::string, std::string> headers;  // Names in lower case.
-  std::string body;
-
-  std::string Header(const std::string& name) const {
-    const auto found = headers.find(name);
-    return found == headers.end() ? std::string() : found->second;
-  }
-};
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-// Decodes a chunked body (RFC 9112 section 7.1); libmicrohttpd sends Content-Length for our
-// buffered responses, but a client must not depend on it.
-std::optional<std::string> Unchunk(std::string_view raw) {
-  std::string body;
-  for (;;) {
-    const std::size_t line_end = raw.find("\r\n");
-    if (line_end == std::string_view::npos) return std::nullopt;
-    const std::size_t size = std::stoul(std::string(raw.substr(0, line_end)), nullptr, 16);
-    raw.remove_prefix(line_end + 2);
-    if (size == 0) return body;
-    if (raw.size() < size + 2) return std::nullopt;
-    body.append(raw.substr(0, size));
-    raw.remove_prefix(size + 2);
-  }
-}
-
-// One HTTP/1.1 GET over a fresh connection ("Connection: close"), read to the end.
-HttpResponse HttpGet(std::uint16_t port, const std::string& target,
-                     const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-  HttpResponse response;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    response.body = "socket failed";
-    return response;
-  }
-  const timeval timeout{30, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    response.body = "cannot connect to port " + std::to_string(port);
-    return response;
-  }
-  std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                        "\r\nAccept: */*\r\nConnection: close\r\n";
-  for (const auto& [name, value] : headers) {
-    request.append(name).append(": ").append(value).append("\r\n");
-  }
-  request += "\r\n";
-  for (std::size_t sent = 0; sent < request.size();) {
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      ::close(fd);
-      response.body = "send failed";
-      return response;
-    }
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string raw;
-  char buffer[16384];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
-    raw.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-
-  const std::size_t head_end = raw.find("\r\n\r\n");
-  if (raw.compare(0, 9, "HTTP/1.1 ") != 0 || head_end == std::string::npos) {
-    response.body = "not an HTTP/1.1 response: '" + raw.substr(0, 200) + "'";
-    return response;
-  }
-  std::size_t line_start = raw.find("\r\n") + 2;
-  while (line_start < head_end) {
-    const std::size_t line_end = raw.find("\r\n", line_start);
-    const std::string line = raw.substr(line_start, line_end - line_start);
-    const std::size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      response.headers[Lower(line.substr(0, colon))] = value;
-    }
-    line_start = line_end + 2;
-  }
-  std::string body = raw.substr(head_end + 4);
-  if (Lower(response.Header("transfer-encoding")) == "chunked") {
-    auto decoded = Unchunk(body);
-    if (!decoded) {
-      response.body = "a chunked body that does not decode";
-      return response;
-    }
-    body = std::move(*decoded);
-  } else if (!response.Header("content-length").empty()) {
-    const std::size_t length = std::stoul(response.Header("content-length"));
-    if (body.size() != length) {
-      response.body = "Content-Length " + std::to_string(length) + " but " +
-                      std::to_string(body.size()) + " bytes arrived";
-      return response;
-    }
-  }
-  response.status = std::stoi(raw.substr(9, 3));
-  response.body = std::move(body);
-  return response;
-}
-
-// Parses `text` as JSON; a parse failure is a test failure that shows the text.
-Json ParseOrFail(const std::string& text) {
-  auto parsed = ParseJson(text);
-  EXPECT_TRUE(parsed) << parsed.error().ToString() << " in: " << text.substr(0, 500);
-  return parsed ? std::move(*parsed) : Json();
-}
-
-std::string StringMember(const Json& object, std::string_view name) {
-  const Json* value = object.Find(name);
-  return value != nullptr && value->IsString() ? value->AsString() : std::string();
-}
-
-std::int64_t IntegerMember(const Json& object, std::string_view name) {
-  const Json* value = object.Find(name);
-  return value != nullptr && value->IsNumber() ? value->AsInteger().value_or(-1) : -1;
-}
 
 // The value of the Prometheus sample whose line starts with `series` (name and labels), or -1.
 double MetricValue(const std::string& exposition, const std::string& series) {
@@ -189,15 +53,16 @@ double MetricValue(const std::string& exposition, const std::string& series) {
   return -1;
 }
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public testing::SiteTest {
  protected:
   void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(SiteTest::SetUp());
     ASSERT_NO_FATAL_FAILURE(Init());
     ASSERT_NO_FATAL_FAILURE(StartServer());
   }
 
   void TearDown() override {
-    if (server_ && server_->Signal(SIGTERM)) (void)server_->Wait(kStopTimeout);
+    if (server_) (void)server_->Stop(SIGTERM);
     if (HasFailure()) {
       for (int start = 1; start <= starts_; ++start) {
         std::cerr << "--- server start " << start << " stderr (access log):\n"
@@ -206,19 +71,12 @@ class ApiTest : public ::testing::Test {
     }
   }
 
-  RunResult Aliquot(std::vector<std::string> args) {
-    args.insert(args.begin(), ALIQUOT_BINARY);
-    return testing::Run(args);
-  }
-
   void Init() {
     const RunResult init =
         Aliquot({"init", "--data", data_.string(), "--site", std::string(kSite)});
-    ASSERT_TRUE(init.status.Succeeded()) << init.status.Describe() << "\n" << init.err;
-    const std::string marker = "Checkpoint signing key id: ";
-    const std::size_t at = init.out.find(marker);
-    ASSERT_NE(at, std::string::npos) << init.out;
-    key_id_ = init.out.substr(at + marker.size(), 64);
+    ASSERT_TRUE(init.status.Succeeded()) << testing::Describe(init);
+    key_id_ = testing::PrintedKeyId(init);
+    ASSERT_EQ(key_id_.size(), 64U);
   }
 
   std::filesystem::path ServerLog(int start) const {
@@ -226,41 +84,24 @@ class ApiTest : public ::testing::Test {
   }
 
   // Starts `aliquot serve` on port 0 and reads the port from the line it prints once serving.
-  void StartServer(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {ALIQUOT_BINARY, "serve",       "--data",    data_.string(),
-                                     "--listen",     "127.0.0.1:0", "--threads", "2"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
+  void StartServer(const std::vector<std::string>& extra = {}) {
     ++starts_;
-    auto started = Process::Start({argv, {}, ServerLog(starts_)});
-    ASSERT_TRUE(started) << started.error().ToString();
-    server_ = std::move(*started);
-    const auto line = server_->ReadLineContaining("is serving", kStartTimeout);
-    ASSERT_TRUE(line) << "the server printed no 'is serving' line; stdout:\n"
-                      << server_->StdoutSoFar() << "\nstderr:\n"
-                      << testing::ReadFileBytes(ServerLog(starts_));
-    EXPECT_NE(line->find("\"" + std::string(kSite) + "\""), std::string::npos) << *line;
-    const std::string marker = "at http://127.0.0.1:";
-    const std::size_t at = line->find(marker);
-    ASSERT_NE(at, std::string::npos) << *line;
-    const int port = std::stoi(line->substr(at + marker.size()));
-    ASSERT_GT(port, 0) << *line;
-    ASSERT_LT(port, 65536) << *line;
-    port_ = static_cast<std::uint16_t>(port);
+    std::string line;
+    server_ = testing::Server::Start(data_, DatabaseUrl(), ServerLog(starts_), extra, &line);
+    ASSERT_NE(server_, nullptr);
+    EXPECT_NE(line.find("\"" + std::string(kSite) + "\""), std::string::npos) << line;
   }
 
   // Sends `signal` and waits for the server to end; returns how it ended and its whole stdout.
   std::pair<ExitStatus, std::string> StopServer(int signal = SIGTERM) {
-    EXPECT_TRUE(server_->Signal(signal));
-    std::string out = server_->ReadStdoutToEnd(kStopTimeout).value_or("(stdout did not end)");
-    const std::optional<ExitStatus> status = server_->Wait(kStopTimeout);
-    EXPECT_TRUE(status) << "the server did not stop after signal " << signal;
+    auto stopped = server_->Stop(signal);
     server_.reset();
-    return {status.value_or(ExitStatus{}), out};
+    return stopped;
   }
 
   HttpResponse Get(const std::string& target,
                    const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
-    return HttpGet(port_, target, headers);
+    return server_->Get(target, headers);
   }
 
   // GETs `target`, expects `status` and a JSON body, and returns the body parsed.
@@ -290,15 +131,15 @@ class ApiTest : public ::testing::Test {
     return path.string();
   }
 
-  testing::TempDir dir_;
-  const std::filesystem::path data_ = dir_ / "data";
   std::string key_id_;
-  std::unique_ptr<Process> server_;
-  std::uint16_t port_ = 0;
+  std::unique_ptr<testing::Server> server_;
   int starts_ = 0;
 };
 
-TEST_F(ApiTest, HealthzAnswersOk) {
+INSTANTIATE_TEST_SUITE_P(, ApiTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         testing::EngineName);
+
+TEST_P(ApiTest, HealthzAnswersOk) {
   const HttpResponse response = Get("/healthz");
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(response.Header("content-type").rfind("application/json", 0), 0U);
@@ -306,7 +147,7 @@ TEST_F(ApiTest, HealthzAnswersOk) {
   EXPECT_EQ(ParseOrFail(response.body), ParseOrFail(R"({"status":"ok"})"));
 }
 
-TEST_F(ApiTest, HeadCountsTheInitialisationAndTheServerStartUnderTheKeyInitPrinted) {
+TEST_P(ApiTest, HeadCountsTheInitialisationAndTheServerStartUnderTheKeyInitPrinted) {
   const Json head = GetJson("/api/v1/ledger/head");
   EXPECT_EQ(IntegerMember(head, "tree_size"), 2);
   const Json second = GetJson("/api/v1/ledger/events/2");
@@ -321,7 +162,7 @@ TEST_F(ApiTest, HeadCountsTheInitialisationAndTheServerStartUnderTheKeyInitPrint
   EXPECT_EQ(StringMember(*key, "key_id"), key_id_);
 }
 
-TEST_F(ApiTest, EventsArePagedWithFromLimitAndANextCursor) {
+TEST_P(ApiTest, EventsArePagedWithFromLimitAndANextCursor) {
   const Json first = GetJson("/api/v1/ledger/events?limit=1");
   ASSERT_NE(first.Find("events"), nullptr);
   ASSERT_EQ(first.Find("events")->AsArray().size(), 1U);
@@ -353,7 +194,7 @@ TEST_F(ApiTest, EventsArePagedWithFromLimitAndANextCursor) {
   EXPECT_TRUE(past.Find("next")->IsNull());
 }
 
-TEST_F(ApiTest, OneEventReadsAsItsEntryInTheListAndMissingOnesAreNotFound) {
+TEST_P(ApiTest, OneEventReadsAsItsEntryInTheListAndMissingOnesAreNotFound) {
   const std::vector<Json> events = AllEvents();
   ASSERT_EQ(events.size(), 2U);
   EXPECT_EQ(Get("/api/v1/ledger/events/1").body, CanonicalJson(events[0]));
@@ -367,9 +208,9 @@ TEST_F(ApiTest, OneEventReadsAsItsEntryInTheListAndMissingOnesAreNotFound) {
   EXPECT_EQ(StringMember(word, "field"), "seq");
 }
 
-// Sequence numbers are unsigned 64-bit in the API and signed 64-bit in SQLite: one past the signed
-// range must find nothing, not wrap around to the first event.
-TEST_F(ApiTest, SequenceNumbersPastTheSigned64BitRangeFindNothing) {
+// Sequence numbers are unsigned 64-bit in the API and signed 64-bit in both databases: one past the
+// signed range must find nothing, not wrap around to the first event.
+TEST_P(ApiTest, SequenceNumbersPastTheSigned64BitRangeFindNothing) {
   for (const std::string seq : {"9223372036854775808", "18446744073709551615"}) {
     SCOPED_TRACE(seq);
     EXPECT_EQ(StringMember(GetJson("/api/v1/ledger/events/" + seq, 404), "code"), "not_found");
@@ -382,7 +223,7 @@ TEST_F(ApiTest, SequenceNumbersPastTheSigned64BitRangeFindNothing) {
   }
 }
 
-TEST_F(ApiTest, UnknownPathIsANotFoundJsonErrorWithTheRequestId) {
+TEST_P(ApiTest, UnknownPathIsANotFoundJsonErrorWithTheRequestId) {
   const HttpResponse response = Get("/api/v1/no-such-thing");
   ASSERT_EQ(response.status, 404) << response.body;
   EXPECT_EQ(response.Header("content-type").rfind("application/json", 0), 0U);
@@ -400,7 +241,7 @@ TEST_F(ApiTest, UnknownPathIsANotFoundJsonErrorWithTheRequestId) {
   EXPECT_EQ(echoed.Header("x-request-id"), "api-test-17");
 }
 
-TEST_F(ApiTest, BadPageQueryIsABadRequestNamingTheParameter) {
+TEST_P(ApiTest, BadPageQueryIsABadRequestNamingTheParameter) {
   for (const std::string query : {"limit=0", "limit=abc", "limit=1001", "limit=-1", "limit="}) {
     SCOPED_TRACE(query);
     const Json body = GetJson("/api/v1/ledger/events?" + query, 400);
@@ -418,7 +259,7 @@ TEST_F(ApiTest, BadPageQueryIsABadRequestNamingTheParameter) {
   GetJson("/api/v1/ledger/events?limit=1000", 200);
 }
 
-TEST_F(ApiTest, MetricsCountRequestsAndStoreActivity) {
+TEST_P(ApiTest, MetricsCountRequestsAndStoreActivity) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(Get("/healthz").status, 200);
   const std::string healthz =
       "aliquot_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}";
@@ -445,7 +286,7 @@ TEST_F(ApiTest, MetricsCountRequestsAndStoreActivity) {
 
 // Verifies P11-01: a proof served by the API convinces a verifier that shares no code with us, and
 // the same proof with its event altered does not.
-TEST_F(ApiTest, ProofFromTheApiVerifiesWithTheStandAloneVerifier) {
+TEST_P(ApiTest, ProofFromTheApiVerifiesWithTheStandAloneVerifier) {
   const HttpResponse response = Get("/api/v1/ledger/events/2/proof");
   ASSERT_EQ(response.status, 200) << response.body;
   const Json proof = ParseOrFail(response.body);
@@ -479,7 +320,7 @@ TEST_F(ApiTest, ProofFromTheApiVerifiesWithTheStandAloneVerifier) {
 
 // Verifies AL-04: after a graceful stop and a start on the same folder every event is still there,
 // unchanged, and the stop itself is on the record.
-TEST_F(ApiTest, RestartAfterSigtermKeepsEveryEventAndRecordsACleanStop) {
+TEST_P(ApiTest, RestartAfterSigtermKeepsEveryEventAndRecordsACleanStop) {
   const std::vector<Json> before = AllEvents();
   ASSERT_EQ(before.size(), 2U);
 
@@ -505,7 +346,7 @@ TEST_F(ApiTest, RestartAfterSigtermKeepsEveryEventAndRecordsACleanStop) {
 
 // Verifies AL-04: a server killed outright loses nothing, and the next start records that the
 // previous run did not end cleanly.
-TEST_F(ApiTest, RestartAfterSigkillRecordsThatThePreviousRunDidNotEndCleanly) {
+TEST_P(ApiTest, RestartAfterSigkillRecordsThatThePreviousRunDidNotEndCleanly) {
   const std::vector<Json> before = AllEvents();
   ASSERT_EQ(before.size(), 2U);
 
@@ -527,7 +368,7 @@ TEST_F(ApiTest, RestartAfterSigkillRecordsThatThePreviousRunDidNotEndCleanly) {
 
 // Verifies P11-01: the latest checkpoint, kept outside the system by an auditor, is accepted by
 // `aliquot verify --checkpoint`, and the same checkpoint with its root altered is refused.
-TEST_F(ApiTest, LatestCheckpointKeptOutsideIsAcceptedByVerify) {
+TEST_P(ApiTest, LatestCheckpointKeptOutsideIsAcceptedByVerify) {
   // Proving event 2 signs a checkpoint at the head.
   ASSERT_EQ(Get("/api/v1/ledger/events/2/proof").status, 200);
   const HttpResponse latest = Get("/api/v1/ledger/checkpoints/latest");
@@ -561,7 +402,7 @@ TEST_F(ApiTest, LatestCheckpointKeptOutsideIsAcceptedByVerify) {
   EXPECT_NE(refused.out.find("trusted checkpoint"), std::string::npos) << refused.out;
 }
 
-TEST_F(ApiTest, CheckpointerSignsTheHeadWhileServing) {
+TEST_P(ApiTest, CheckpointerSignsTheHeadWhileServing) {
   ASSERT_NO_FATAL_FAILURE(StopServer(SIGTERM));
   ASSERT_NO_FATAL_FAILURE(StartServer({"--checkpoint-interval", "1"}));
   // Head: initialised, started, stopped, started. The stop signed size 3 on its way out.

@@ -1,13 +1,17 @@
 // crash_appender: the child that tests/crash/crash_test.cc kills with SIGKILL. It opens a
-// SqliteStore and appends from several threads at once, so that group commits are in flight at
-// any instant, and after each acknowledged Append writes one line per event to stdout:
+// SqliteStore, or a PgStore when DATABASE is a postgresql:// URL, and appends from several threads
+// at once, so that group commits are in flight at any instant, and after each acknowledged Append
+// writes one line per event to stdout:
 //
 //     <seq> <hash hex>
 //
 // The line is written with one write(2) after Append returned, so the parent knows exactly which
 // events the store acknowledged before the kill; a line cut short by the kill is no
 // acknowledgement. Every request is one unit of 1-3 events (payload: run, thread, counter, unit,
-// index, size), so the parent can also check that no unit was stored in part.
+// index, size), so the parent can also check that no unit was stored in part. Any failure to
+// append ends it at once with exit code 3 and the error on stderr. Left alone, it stops after
+// SECONDS and exits 0. Several may append to one PostgreSQL database at once, each with its own
+// RUN; tests/api uses it that way as load beside servers.
 //
 //     crash_appender DATABASE RUN [THREADS] [SECONDS]
 
@@ -17,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -29,6 +34,7 @@
 #include "aliquot/core/clock.h"
 #include "aliquot/core/json.h"
 #include "aliquot/ledger/event.h"
+#include "aliquot/storage/postgres/pg_store.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 
 namespace {
@@ -91,11 +97,26 @@ void AppendUntil(aliquot::app::Store& store, std::int64_t run, std::int64_t thre
   }
 }
 
+aliquot::Result<std::unique_ptr<aliquot::app::Store>> OpenStore(
+    const std::string& database, aliquot::Clock& clock, const aliquot::app::Projector& projector) {
+  if (database.starts_with("postgresql://") || database.starts_with("postgres://")) {
+    aliquot::storage::PgStoreOptions options;
+    options.url = database;
+    auto store = aliquot::storage::PgStore::Open(options, clock, projector);
+    if (!store) return aliquot::Unexpected(store.error());
+    return std::unique_ptr<aliquot::app::Store>(std::move(*store));
+  }
+  auto store = aliquot::storage::SqliteStore::Open(
+      {database, aliquot::storage::OpenMode::kReadWriteCreate}, clock, projector);
+  if (!store) return aliquot::Unexpected(store.error());
+  return std::unique_ptr<aliquot::app::Store>(std::move(*store));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: crash_appender DATABASE RUN [THREADS] [SECONDS]\n";
+    std::cerr << "usage: crash_appender DATABASE|postgresql://... RUN [THREADS] [SECONDS]\n";
     return 2;
   }
   const std::string path = argv[1];
@@ -110,8 +131,7 @@ int main(int argc, char** argv) {
 
   aliquot::SystemClock clock;
   const auto projector = aliquot::app::MakeAllProjectors();
-  auto store = aliquot::storage::SqliteStore::Open(
-      {path, aliquot::storage::OpenMode::kReadWriteCreate}, clock, *projector);
+  auto store = OpenStore(path, clock, *projector);
   if (!store) Die("cannot open the store: " + store.error().ToString());
 
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);

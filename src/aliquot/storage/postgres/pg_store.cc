@@ -349,11 +349,23 @@ Status PgStore::Initialise() {
     }
   }
   ALIQUOT_RETURN_IF_ERROR(EnsureProjections());
+  // Only a writer must refuse a damaged chain: a read-only open is how verify gets to report
+  // exactly what is damaged.
+  if (options_.read_only) return {};
   return CheckHead();
 }
 
 Status PgStore::CheckHead() {
   MutexLock lock(commit_mutex_);
+  // One snapshot for every read: other servers may commit meanwhile, and reads from different
+  // moments would disagree with each other without anything being wrong.
+  ALIQUOT_RETURN_IF_ERROR(writer_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  Status checked = CheckHeadInSnapshot();
+  if (!writer_->Broken()) (void)writer_->Exec("ROLLBACK");
+  return checked;
+}
+
+Status PgStore::CheckHeadInSnapshot() {
   ALIQUOT_ASSIGN_OR_RETURN(PgResult row, writer_->Query(kReadTip));
   if (row.Rows() != 1) return Unexpected(DataLoss("the ledger_head row is missing"));
   ALIQUOT_ASSIGN_OR_RETURN(Tip tip, Tip::FromRow(row.Row(0)));

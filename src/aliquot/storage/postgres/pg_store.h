@@ -78,7 +78,8 @@ class PgStore final : public app::Store {
   Status RebuildIfStale(const std::string& fingerprint) REQUIRES(commit_mutex_);
   Status RebuildProjections(const std::string& fingerprint, const std::string& stored_tables)
       REQUIRES(commit_mutex_);
-  Status CheckHead();
+  Status CheckHead() EXCLUDES(commit_mutex_);
+  Status CheckHeadInSnapshot() REQUIRES(commit_mutex_);
   void CommitBatch(std::span<app::GroupCommit::Member* const> batch) EXCLUDES(commit_mutex_);
   // Inside the writer's transaction: seals and applies the batch, writes it, and updates the tip.
   Status WriteBatch(std::span<app::GroupCommit::Member* const> batch, Tip& tip,

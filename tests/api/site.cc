@@ -1,0 +1,268 @@
+#include "tests/api/site.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <regex>
+#include <string>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+namespace aliquot::testing {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr seconds kStartTimeout(60);
+constexpr seconds kStopTimeout(60);
+constexpr const char* kSqlite3 = "/usr/bin/sqlite3";
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// Decodes a chunked body (RFC 9112 section 7.1); libmicrohttpd sends Content-Length for our
+// buffered responses, but a client must not depend on it.
+std::optional<std::string> Unchunk(std::string_view raw) {
+  std::string body;
+  for (;;) {
+    const std::size_t line_end = raw.find("\r\n");
+    if (line_end == std::string_view::npos) return std::nullopt;
+    const std::size_t size = std::stoul(std::string(raw.substr(0, line_end)), nullptr, 16);
+    raw.remove_prefix(line_end + 2);
+    if (size == 0) return body;
+    if (raw.size() < size + 2) return std::nullopt;
+    body.append(raw.substr(0, size));
+    raw.remove_prefix(size + 2);
+  }
+}
+
+// The commands that open a site's store and so take --database.
+bool OpensAStore(const std::string& command) {
+  for (const char* name : {"init", "serve", "verify", "export", "proof", "checkpoint"}) {
+    if (command == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
+  return info.param == Engine::kPostgres ? "PostgreSQL" : "SQLite";
+}
+
+void PrintTo(Engine engine, std::ostream* out) {
+  *out << (engine == Engine::kPostgres ? "PostgreSQL" : "SQLite");
+}
+
+HttpResponse HttpGet(std::uint16_t port, const std::string& target,
+                     const std::vector<std::pair<std::string, std::string>>& headers) {
+  HttpResponse response;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    response.body = "socket failed";
+    return response;
+  }
+  const timeval timeout{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    response.body = "cannot connect to port " + std::to_string(port);
+    return response;
+  }
+  std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                        "\r\nAccept: */*\r\nConnection: close\r\n";
+  for (const auto& [name, value] : headers) {
+    request.append(name).append(": ").append(value).append("\r\n");
+  }
+  request += "\r\n";
+  for (std::size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      ::close(fd);
+      response.body = "send failed";
+      return response;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string raw;
+  char buffer[16384];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+    raw.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+
+  const std::size_t head_end = raw.find("\r\n\r\n");
+  if (raw.compare(0, 9, "HTTP/1.1 ") != 0 || head_end == std::string::npos) {
+    response.body = "not an HTTP/1.1 response: '" + raw.substr(0, 200) + "'";
+    return response;
+  }
+  std::size_t line_start = raw.find("\r\n") + 2;
+  while (line_start < head_end) {
+    const std::size_t line_end = raw.find("\r\n", line_start);
+    const std::string line = raw.substr(line_start, line_end - line_start);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      response.headers[Lower(line.substr(0, colon))] = value;
+    }
+    line_start = line_end + 2;
+  }
+  std::string body = raw.substr(head_end + 4);
+  if (Lower(response.Header("transfer-encoding")) == "chunked") {
+    auto decoded = Unchunk(body);
+    if (!decoded) {
+      response.body = "a chunked body that does not decode";
+      return response;
+    }
+    body = std::move(*decoded);
+  } else if (!response.Header("content-length").empty()) {
+    const std::size_t length = std::stoul(response.Header("content-length"));
+    if (body.size() != length) {
+      response.body = "Content-Length " + std::to_string(length) + " but " +
+                      std::to_string(body.size()) + " bytes arrived";
+      return response;
+    }
+  }
+  response.status = std::stoi(raw.substr(9, 3));
+  response.body = std::move(body);
+  return response;
+}
+
+Json ParseOrFail(const std::string& text) {
+  auto parsed = ParseJson(text);
+  EXPECT_TRUE(parsed) << parsed.error().ToString() << " in: " << text.substr(0, 500);
+  return parsed ? std::move(*parsed) : Json();
+}
+
+std::string StringMember(const Json& object, std::string_view name) {
+  const Json* value = object.Find(name);
+  return value != nullptr && value->IsString() ? value->AsString() : std::string();
+}
+
+std::int64_t IntegerMember(const Json& object, std::string_view name) {
+  const Json* value = object.Find(name);
+  return value != nullptr && value->IsNumber() ? value->AsInteger().value_or(-1) : -1;
+}
+
+RunResult RunAliquot(std::vector<std::string> args, const std::string& database_url) {
+  if (!database_url.empty() && !args.empty() && OpensAStore(args.front())) {
+    args.insert(args.end(), {"--database", database_url});
+  }
+  args.insert(args.begin(), ALIQUOT_BINARY);
+  return Run(args);
+}
+
+std::string Describe(const RunResult& result) {
+  return result.status.Describe() + "\nstdout:\n" + result.out + "\nstderr:\n" + result.err;
+}
+
+std::string NamedRoot(const std::string& output) {
+  static const std::regex kRoot(R"(root ([0-9a-f]{64}))");
+  std::smatch match;
+  if (!std::regex_search(output, match, kRoot)) return "";
+  return match[1].str();
+}
+
+std::string PrintedKeyId(const RunResult& init) {
+  const std::string marker = "Checkpoint signing key id: ";
+  const std::size_t at = init.out.find(marker);
+  if (at == std::string::npos || init.out.size() < at + marker.size() + 64) {
+    ADD_FAILURE() << "init printed no key id:\n" << Describe(init);
+    return "";
+  }
+  return init.out.substr(at + marker.size(), 64);
+}
+
+void MakeServerFolder(const std::filesystem::path& folder, const std::filesystem::path& key) {
+  using std::filesystem::perms;
+  std::filesystem::create_directories(folder / "keys");
+  std::filesystem::permissions(folder, perms::owner_all);
+  std::filesystem::permissions(folder / "keys", perms::owner_all);
+  const std::filesystem::path copy = folder / "keys" / "checkpoint.key";
+  ASSERT_TRUE(WriteFileBytes(copy, ReadFileBytes(key))) << copy;
+  std::filesystem::permissions(copy, perms::owner_read | perms::owner_write);
+}
+
+std::unique_ptr<Server> Server::Start(const std::filesystem::path& data,
+                                      const std::string& database_url,
+                                      const std::filesystem::path& log,
+                                      const std::vector<std::string>& extra,
+                                      std::string* serving_line) {
+  std::vector<std::string> argv = {ALIQUOT_BINARY, "serve",       "--data",    data.string(),
+                                   "--listen",     "127.0.0.1:0", "--threads", "2"};
+  if (!database_url.empty()) argv.insert(argv.end(), {"--database", database_url});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto started = Process::Start({argv, {}, log});
+  if (!started) {
+    ADD_FAILURE() << "cannot start aliquot serve: " << started.error().ToString();
+    return nullptr;
+  }
+  std::unique_ptr<Process> process = std::move(*started);
+  const auto line = process->ReadLineContaining("is serving", kStartTimeout);
+  if (!line) {
+    ADD_FAILURE() << "the server printed no 'is serving' line; stdout:\n"
+                  << process->StdoutSoFar() << "\nstderr:\n"
+                  << ReadFileBytes(log);
+    return nullptr;
+  }
+  const std::string marker = "at http://127.0.0.1:";
+  const std::size_t at = line->find(marker);
+  const int port = at == std::string::npos ? 0 : std::stoi(line->substr(at + marker.size()));
+  if (port <= 0 || port >= 65536) {
+    ADD_FAILURE() << "no port in the server's line: " << *line;
+    return nullptr;
+  }
+  if (serving_line != nullptr) *serving_line = *line;
+  return std::unique_ptr<Server>(new Server(std::move(process), static_cast<std::uint16_t>(port)));
+}
+
+std::pair<ExitStatus, std::string> Server::Stop(int signal) {
+  EXPECT_TRUE(process_->Signal(signal)) << "the server has ended already";
+  return WaitForStop();
+}
+
+std::pair<ExitStatus, std::string> Server::WaitForStop() {
+  std::string out = process_->ReadStdoutToEnd(kStopTimeout).value_or("(stdout did not end)");
+  const std::optional<ExitStatus> status = process_->Wait(kStopTimeout);
+  EXPECT_TRUE(status) << "the server did not stop";
+  return {status.value_or(ExitStatus{}), out};
+}
+
+void SiteTest::SetUp() {
+  if (OnPostgres()) {
+    database_.emplace();
+    ASSERT_FALSE(HasFatalFailure()) << "no test database on the PostgreSQL test cluster";
+  }
+}
+
+std::string SiteTest::DatabaseUrl() const { return database_ ? database_->Url() : std::string(); }
+
+std::string SiteTest::ExecuteSql(const std::string& sql) {
+  if (database_) return database_->TryExecute(sql);
+  const RunResult run = testing::Run({kSqlite3, (data_ / "aliquot.db").string(), sql});
+  if (run.status.Succeeded() && run.err.empty()) return "";
+  return Describe(run);
+}
+
+std::string SiteTest::QuerySql(const std::string& sql) {
+  if (database_) return database_->QueryValue(sql);
+  const RunResult run = testing::Run({kSqlite3, (data_ / "aliquot.db").string(), sql});
+  EXPECT_TRUE(run.status.Succeeded() && run.err.empty()) << sql << "\n" << Describe(run);
+  std::string value = run.out.substr(0, run.out.find('\n'));
+  return value;
+}
+
+}  // namespace aliquot::testing
