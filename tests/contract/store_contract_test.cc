@@ -695,6 +695,32 @@ TEST_P(StoreContractTest, AddCheckpointKeepsOnePerTreeSizeInOrder) {
   EXPECT_EQ(*checkpoints, (std::vector<ledger::Checkpoint>{at_one, at_two}));
 }
 
+// Several servers sign checkpoints; verify requires their times to grow with the tree size, so
+// the store refuses one out of order with a stored one (kAborted: sign again) rather than keep a
+// record that would fail verification.
+TEST_P(StoreContractTest, AddCheckpointRefusesOneOutOfOrderWithAStoredOne) {
+  auto store = OpenOrDie();
+  const auto key = Ed25519SigningKey::FromSeed({});
+  const Timestamp t0 = clock_.Now();
+  const Timestamp later = Timestamp::FromMicros(t0.Micros() + 1000);
+  ASSERT_TRUE(store->AddCheckpoint(ledger::SignCheckpoint(5, Sha256::Of("five"), t0, key)));
+
+  auto smaller_later = store->AddCheckpoint(ledger::SignCheckpoint(3, Sha256::Of("3"), later, key));
+  ASSERT_FALSE(smaller_later);
+  EXPECT_EQ(smaller_later.error().Code(), ErrorCode::kAborted);
+  const Timestamp earlier = Timestamp::FromMicros(t0.Micros() - 1000);
+  auto larger_earlier =
+      store->AddCheckpoint(ledger::SignCheckpoint(8, Sha256::Of("8"), earlier, key));
+  ASSERT_FALSE(larger_earlier);
+  EXPECT_EQ(larger_earlier.error().Code(), ErrorCode::kAborted);
+
+  ASSERT_TRUE(store->AddCheckpoint(ledger::SignCheckpoint(8, Sha256::Of("8"), later, key)));
+  auto checkpoints = store->Checkpoints();
+  ASSERT_TRUE(checkpoints);
+  ASSERT_EQ(checkpoints->size(), 2u);
+  EXPECT_EQ((*checkpoints)[1].tree_size, 8u);
+}
+
 TEST_P(StoreContractTest, LatestCheckpointIsTheLargestTreeSizeOrNoneBeforeTheFirst) {
   auto store = OpenOrDie();
   auto none = store->LatestCheckpoint();

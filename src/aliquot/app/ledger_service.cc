@@ -100,19 +100,26 @@ Result<std::optional<ledger::Checkpoint>> LedgerService::LatestCheckpoint() {
 }
 
 Result<ledger::Checkpoint> LedgerService::Checkpoint() {
-  ALIQUOT_ASSIGN_OR_RETURN(std::optional<ledger::Checkpoint> latest, store_.LatestCheckpoint());
-  ALIQUOT_ASSIGN_OR_RETURN(LedgerHead head, store_.Head());
-  if (latest && latest->tree_size >= head.size) return *latest;
-  const Timestamp now = std::max(clock_.Now(), latest ? latest->time : Timestamp());
-  ledger::Checkpoint checkpoint = ledger::SignCheckpoint(head.size, head.root_hash, now, key_);
-  auto added = store_.AddCheckpoint(checkpoint);
-  if (!added && added.error().Code() == ErrorCode::kAlreadyExists) {
-    // Another caller signed the same head a moment ago; theirs is as good.
-    ALIQUOT_ASSIGN_OR_RETURN(latest, store_.LatestCheckpoint());
-    if (latest) return *latest;
+  // Several servers may sign at once; the store refuses a checkpoint out of order with one signed
+  // meanwhile (kAborted), and this decides again from what is stored then.
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    ALIQUOT_ASSIGN_OR_RETURN(std::optional<ledger::Checkpoint> latest, store_.LatestCheckpoint());
+    ALIQUOT_ASSIGN_OR_RETURN(LedgerHead head, store_.Head());
+    if (latest && latest->tree_size >= head.size) return *latest;
+    const Timestamp now = std::max(clock_.Now(), latest ? latest->time : Timestamp());
+    ledger::Checkpoint checkpoint = ledger::SignCheckpoint(head.size, head.root_hash, now, key_);
+    auto added = store_.AddCheckpoint(checkpoint);
+    if (added) return checkpoint;
+    if (added.error().Code() == ErrorCode::kAlreadyExists) {
+      // Another caller signed the same head a moment ago; theirs is as good.
+      ALIQUOT_ASSIGN_OR_RETURN(latest, store_.LatestCheckpoint());
+      if (latest) return *latest;
+    }
+    if (added.error().Code() != ErrorCode::kAborted || attempt == kAttempts) {
+      return Unexpected(added.error());
+    }
   }
-  ALIQUOT_RETURN_IF_ERROR(added);
-  return checkpoint;
 }
 
 Result<std::string> LedgerService::InclusionProofJson(std::uint64_t seq) {

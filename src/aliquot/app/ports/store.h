@@ -104,7 +104,9 @@ class Store : public StoreReader {
   // Runs `work` against one consistent snapshot: appends committed meanwhile are invisible to it.
   virtual Status Read(const std::function<Status(StoreReader&)>& work) = 0;
 
-  // Stores a signed checkpoint durably. Returns kAlreadyExists if one with its tree size exists.
+  // Stores a signed checkpoint durably. Returns kAlreadyExists if one with its tree size exists,
+  // and kAborted if one out of order with it exists (a smaller tree signed later, or a larger one
+  // earlier: another server signed meanwhile), so the checkpoints' times grow with tree size.
   virtual Status AddCheckpoint(const ledger::Checkpoint& checkpoint) = 0;
 
   virtual StoreStats Stats() = 0;

@@ -33,10 +33,16 @@ inline constexpr std::string_view kSelectCheckpoints =
 inline constexpr std::string_view kSelectLatestCheckpoint =
     "SELECT tree_size, root_hash, time_us, key_id, signature FROM checkpoints "
     "ORDER BY tree_size DESC LIMIT 1";
-// Inserts nothing (and reports no row changed) when a checkpoint of that size exists.
+// Inserts nothing (and reports no row changed) when a checkpoint of that size exists, or when one
+// would be out of order with it: a smaller tree signed later, or a larger one signed earlier
+// (several servers sign; verify requires time to grow with tree size).
 inline constexpr std::string_view kInsertCheckpoint =
     "INSERT INTO checkpoints (tree_size, root_hash, time_us, key_id, signature) "
-    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING";
+    "SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE "
+    "(tree_size < $1 AND time_us > $3) OR (tree_size > $1 AND time_us < $3)) "
+    "ON CONFLICT (tree_size) DO NOTHING";
+inline constexpr std::string_view kCheckpointExists =
+    "SELECT count(*) FROM checkpoints WHERE tree_size = $1";
 
 inline constexpr std::string_view kSelectMeta = "SELECT value FROM store_meta WHERE name = $1";
 inline constexpr std::string_view kUpsertMeta =

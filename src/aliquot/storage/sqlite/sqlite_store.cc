@@ -502,11 +502,13 @@ Status SqliteStore::AddCheckpoint(const ledger::Checkpoint& checkpoint) {
   insert->BindBlob(4, checkpoint.key_id.bytes);
   insert->BindBlob(5, checkpoint.signature);
   ALIQUOT_RETURN_IF_ERROR(insert->Run());
-  if (sqlite3_changes(writer_->Handle()) == 0) {
-    return Unexpected(AlreadyExists("a checkpoint at tree size " +
-                                    std::to_string(checkpoint.tree_size) + " exists"));
-  }
-  return {};
+  if (sqlite3_changes(writer_->Handle()) > 0) return {};
+  ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                           writer_->Prepare(std::string(sql::kCheckpointExists)));
+  StatementScope select_scope(*select);
+  select->BindInt64(1, static_cast<std::int64_t>(checkpoint.tree_size));
+  ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+  return app::CheckpointAdded(checkpoint, false, row && select->Int64(0) > 0);
 }
 
 Status SqliteStore::WithReader(const std::function<Status(Reader&)>& work, bool snapshot) {
