@@ -17,14 +17,6 @@ Status ValidateAppendRequest(const AppendRequest& request) {
   return {};
 }
 
-Status CheckpointAdded(const ledger::Checkpoint& checkpoint, bool inserted, bool exists) {
-  if (inserted) return {};
-  const std::string size = std::to_string(checkpoint.tree_size);
-  if (exists) return Unexpected(AlreadyExists("a checkpoint at tree size " + size + " exists"));
-  return Unexpected(Aborted("a checkpoint at tree size " + size +
-                            " would be out of order with one signed meanwhile; sign again"));
-}
-
 struct GroupCommit::Waiter {
   Member member;
   bool done = false;

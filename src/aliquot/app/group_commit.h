@@ -11,18 +11,12 @@
 
 #include "aliquot/app/ports/store.h"
 #include "aliquot/core/mutex.h"
-#include "aliquot/ledger/checkpoint.h"
 
 namespace aliquot::app {
 
 // Checks an append request before it may join a batch, naming the field at fault
 // ("events[2].stream.id"): kInvalidArgument.
 Status ValidateAppendRequest(const AppendRequest& request);
-
-// What Store::AddCheckpoint returns once its insert ran: ok if `inserted`; kAlreadyExists if a
-// checkpoint of that tree size `exists`; otherwise kAborted, because one out of order with it was
-// signed meanwhile (by another server) and the caller should decide again.
-Status CheckpointAdded(const ledger::Checkpoint& checkpoint, bool inserted, bool exists);
 
 class GroupCommit {
  public:

@@ -12,11 +12,6 @@ void DeferredStore::Attach(std::unique_ptr<app::Store> store) {
   store_ = std::move(store);
 }
 
-bool DeferredStore::Attached() {
-  MutexLock lock(mutex_);
-  return store_ != nullptr;
-}
-
 Result<app::Store*> DeferredStore::Get() {
   MutexLock lock(mutex_);
   if (!store_) return Unexpected(Unavailable(reason_));

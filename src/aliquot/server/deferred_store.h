@@ -18,7 +18,6 @@ class DeferredStore final : public app::Store {
   void SetReason(const std::string& reason);
   // Attaches the real store; once, before which it must not be used through this object.
   void Attach(std::unique_ptr<app::Store> store);
-  bool Attached();
 
   Result<std::vector<ledger::Event>> Append(const app::AppendRequest& request) override;
   Status Import(std::span<const ledger::Event> events) override;

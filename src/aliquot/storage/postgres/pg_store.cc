@@ -10,6 +10,7 @@
 #include "aliquot/storage/sql/names.h"
 #include "aliquot/storage/sql/rows.h"
 #include "aliquot/storage/sql/statements.h"
+#include "aliquot/storage/sql/store_errors.h"
 
 namespace aliquot::storage {
 namespace {
@@ -46,33 +47,16 @@ constexpr std::int64_t kEventPage = 10000;
 // Rows per INSERT when importing or rebuilding: bounds one statement's size.
 constexpr std::size_t kWriteChunk = 2000;
 
-std::string_view ArrayCast(app::ColumnType type) {
-  switch (type) {
-    case app::ColumnType::kInteger:
-      return "::bigint[]";
-    case app::ColumnType::kReal:
-      return "::double precision[]";
-    case app::ColumnType::kText:
-      return "::text[]";
-  }
-  return "::text[]";
-}
-
-// "unnest($1::bigint[], $2::text[])" over the first `count` columns of `table`.
-std::string Unnest(const app::TableSpec& table, std::size_t count) {
-  std::string sql = "unnest(";
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i > 0) sql += ", ";
-    sql += "$" + std::to_string(i + 1);
-    sql += ArrayCast(table.columns[i].type);
-  }
-  return sql + ")";
-}
-
-std::string ExpectationMismatch(const ledger::StreamRef& stream, std::uint64_t head,
-                                std::uint64_t expected) {
-  return "stream " + stream.type + "/" + stream.id + " changed concurrently (last seq " +
-         std::to_string(head) + ", expected " + std::to_string(expected) + "); retry";
+// The projection row with primary key `key`, through the table's prepared select.
+Result<std::optional<app::Row>> SelectRow(PgConnection& connection, const ProjectionSql& sql,
+                                          const app::TableSpec& table, const app::Row& key) {
+  TableSql scratch;
+  PgParams params;
+  for (std::size_t i = 0; i < key.size(); ++i) params.Value(key[i], table.columns[i].type);
+  ALIQUOT_ASSIGN_OR_RETURN(PgResult result,
+                           connection.Query(sql.For(table, scratch).select_by_key, params));
+  if (result.Rows() == 0) return std::optional<app::Row>();
+  return std::optional<app::Row>(ReadProjectionRow(result.Row(0), table));
 }
 
 }  // namespace
@@ -83,6 +67,13 @@ struct PgStore::Tip {
   Hash256 head_hash;
   Timestamp last_time;
   ledger::MerkleFrontier frontier;
+
+  // Reads the ledger_head row with `sql` (kReadTip, or kLockTip to hold it).
+  static Result<Tip> Read(PgConnection& connection, std::string_view sql) {
+    ALIQUOT_ASSIGN_OR_RETURN(PgResult row, connection.Query(sql));
+    if (row.Rows() != 1) return Unexpected(DataLoss("the ledger_head row is missing"));
+    return FromRow(row.Row(0));
+  }
 
   static Result<Tip> FromRow(const PgResult& row) {
     Tip tip;
@@ -126,13 +117,7 @@ class PgStore::Overlay final : public app::ProjectionWriter {
     }
     auto& cached = read_cache_[table.name];
     if (const auto found = cached.find(key); found != cached.end()) return found->second;
-    TableSql scratch;
-    PgParams params;
-    for (std::size_t i = 0; i < key.size(); ++i) params.Value(key[i], table.columns[i].type);
-    ALIQUOT_ASSIGN_OR_RETURN(PgResult result,
-                             connection_.Query(sql_.For(table, scratch).select_by_key, params));
-    std::optional<app::Row> row;
-    if (result.Rows() > 0) row = ReadProjectionRow(result.Row(0), table);
+    ALIQUOT_ASSIGN_OR_RETURN(std::optional<app::Row> row, SelectRow(connection_, sql_, table, key));
     cached.emplace(key, row);
     return row;
   }
@@ -179,23 +164,14 @@ class PgStore::Overlay final : public app::ProjectionWriter {
           for (std::size_t i = 0; i < key.size(); ++i) keys[i].Value(key[i]);
         }
       }
-      if (keys.front().Size() > 0) {
+      TableSql scratch;
+      const TableSql& statements = sql_.For(table, scratch);
+      for (const auto& [arrays, sql] : {std::pair{&keys, &statements.delete_rows},
+                                        std::pair{&columns, &statements.upsert_rows}}) {
+        if (arrays->front().Size() == 0) continue;
         PgParams params;
-        for (const auto& array : keys) params.AddArray(array);
-        const std::string sql = "DELETE FROM " + table.name + " WHERE (" +
-                                ColumnList(table, table.key_columns) + ") IN (SELECT * FROM " +
-                                Unnest(table, table.key_columns) + ")";
-        ALIQUOT_RETURN_IF_ERROR(connection_.Query(sql, params));
-      }
-      if (columns.front().Size() > 0) {
-        PgParams params;
-        for (const auto& array : columns) params.AddArray(array);
-        TableSql scratch;
-        const std::string& upsert = sql_.For(table, scratch).upsert;
-        const std::string sql = "INSERT INTO " + table.name + " (" + ColumnList(table) +
-                                ") SELECT * FROM " + Unnest(table, table.columns.size()) +
-                                upsert.substr(upsert.find(" ON CONFLICT"));
-        ALIQUOT_RETURN_IF_ERROR(connection_.Query(sql, params));
+        for (const auto& array : *arrays) params.AddArray(array);
+        ALIQUOT_RETURN_IF_ERROR(connection_.Query(*sql, params));
       }
     }
     batch_.clear();
@@ -286,13 +262,7 @@ class PgStore::Reader final : public app::StoreReader {
                                          const app::Row& key) override {
     ALIQUOT_RETURN_IF_ERROR(CheckTableSpec(table));
     ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, key, table.key_columns));
-    TableSql scratch;
-    PgParams params;
-    for (std::size_t i = 0; i < key.size(); ++i) params.Value(key[i], table.columns[i].type);
-    ALIQUOT_ASSIGN_OR_RETURN(PgResult result,
-                             connection_.Query(sql_.For(table, scratch).select_by_key, params));
-    if (result.Rows() == 0) return std::optional<app::Row>();
-    return std::optional<app::Row>(ReadProjectionRow(result.Row(0), table));
+    return SelectRow(connection_, sql_, table, key);
   }
 
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override {
@@ -366,9 +336,7 @@ Status PgStore::CheckHead() {
 }
 
 Status PgStore::CheckHeadInSnapshot() {
-  ALIQUOT_ASSIGN_OR_RETURN(PgResult row, writer_->Query(kReadTip));
-  if (row.Rows() != 1) return Unexpected(DataLoss("the ledger_head row is missing"));
-  ALIQUOT_ASSIGN_OR_RETURN(Tip tip, Tip::FromRow(row.Row(0)));
+  ALIQUOT_ASSIGN_OR_RETURN(Tip tip, Tip::Read(*writer_, kReadTip));
   // A server must not extend a chain with a hole in it, nor one whose recorded tip is not its
   // last event: each would be appended to and never verify.
   ALIQUOT_ASSIGN_OR_RETURN(PgResult counts, writer_->Query(kCountEvents));
@@ -429,19 +397,10 @@ Status PgStore::RebuildProjections(const std::string& fingerprint,
                                    const std::string& stored_tables) {
   // Appends by other servers wait until the rebuild commits.
   ALIQUOT_RETURN_IF_ERROR(LockTip());
-  std::string_view rest = stored_tables;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view name = rest.substr(0, comma);
-    if (IsSqlName(name) && !IsReservedTable(name)) {
-      ALIQUOT_RETURN_IF_ERROR(writer_->Exec("DROP TABLE IF EXISTS " + std::string(name)));
-    }
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-  }
-  std::string names;
-  for (const app::TableSpec& table : projector_.Tables()) {
-    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(BuildTableSql(table, Dialect::kPostgres).create));
-    names += (names.empty() ? "" : ",") + table.name;
+  const ProjectionReset reset =
+      ResetProjections(stored_tables, projector_.Tables(), Dialect::kPostgres);
+  for (const std::string& statement : reset.statements) {
+    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(statement));
   }
   Overlay overlay(*writer_, projection_sql_);
   Reader reader(*writer_, projection_sql_);
@@ -456,17 +415,13 @@ Status PgStore::RebuildProjections(const std::string& fingerprint,
   ALIQUOT_RETURN_IF_ERROR(overlay.Flush());
   for (const auto& [name, value] :
        {std::pair<std::string_view, std::string>{sql::kProjectionSchemaMeta, fingerprint},
-        std::pair<std::string_view, std::string>{sql::kProjectionTablesMeta, names}}) {
+        std::pair<std::string_view, std::string>{sql::kProjectionTablesMeta, reset.table_list}}) {
     ALIQUOT_RETURN_IF_ERROR(writer_->Query(sql::kUpsertMeta, PgParams().Text(name).Text(value)));
   }
   return {};
 }
 
-Result<PgStore::Tip> PgStore::LockTip() {
-  ALIQUOT_ASSIGN_OR_RETURN(PgResult row, writer_->Query(kLockTip));
-  if (row.Rows() != 1) return Unexpected(DataLoss("the ledger_head row is missing"));
-  return Tip::FromRow(row.Row(0));
-}
+Result<PgStore::Tip> PgStore::LockTip() { return Tip::Read(*writer_, kLockTip); }
 
 Status PgStore::StoreTip(const Tip& tip) {
   std::vector<std::uint8_t> frontier;
@@ -553,16 +508,14 @@ Status PgStore::WriteBatch(std::span<app::GroupCommit::Member* const> batch, Tip
   Overlay overlay(*writer_, projection_sql_);
   for (app::GroupCommit::Member* member : batch) {
     const app::AppendRequest& request = *member->request;
-    const auto refused =
-        std::find_if(request.expectations.begin(), request.expectations.end(),
-                     [&](const app::StreamExpectation& expectation) {
-                       const auto head = heads.find(expectation.stream);
-                       return (head == heads.end() ? 0 : head->second) != expectation.last_seq;
-                     });
+    // Every stream with an expectation has its head in `heads` (queried above, 0 if new).
+    const auto refused = std::find_if(request.expectations.begin(), request.expectations.end(),
+                                      [&](const app::StreamExpectation& expected) {
+                                        return heads.at(expected.stream) != expected.last_seq;
+                                      });
     if (refused != request.expectations.end()) {
-      const auto head = heads.find(refused->stream);
-      member->result = Unexpected(Aborted(ExpectationMismatch(
-          refused->stream, head == heads.end() ? 0 : head->second, refused->last_seq)));
+      member->result =
+          Unexpected(StreamMoved(refused->stream, heads.at(refused->stream), refused->last_seq));
       continue;
     }
     std::vector<ledger::Event> sealed;
@@ -701,9 +654,7 @@ Result<app::LedgerHead> PgStore::Head() {
   // Read from the database, not this process's memory: another server may have moved the tip.
   app::LedgerHead head;
   ALIQUOT_RETURN_IF_ERROR(WithConnection([&](PgConnection& connection) -> Status {
-    ALIQUOT_ASSIGN_OR_RETURN(PgResult row, connection.Query(kReadTip));
-    if (row.Rows() != 1) return Unexpected(DataLoss("the ledger_head row is missing"));
-    ALIQUOT_ASSIGN_OR_RETURN(Tip tip, Tip::FromRow(row.Row(0)));
+    ALIQUOT_ASSIGN_OR_RETURN(Tip tip, Tip::Read(connection, kReadTip));
     head = tip.Head();
     return {};
   }));
@@ -744,7 +695,8 @@ Status PgStore::AddCheckpoint(const ledger::Checkpoint& checkpoint) {
         return {};
       },
       /*snapshot=*/false, /*writes=*/true));
-  return app::CheckpointAdded(checkpoint, inserted > 0, exists);
+  if (inserted > 0) return {};
+  return Unexpected(CheckpointRefused(checkpoint, exists));
 }
 
 Result<std::unique_ptr<PgConnection>> PgStore::OpenReader() {

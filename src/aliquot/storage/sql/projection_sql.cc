@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "aliquot/storage/sql/names.h"
+
 namespace aliquot::storage {
 namespace {
 
@@ -30,6 +32,40 @@ std::string_view TypeName(app::ColumnType type, Dialect dialect) {
   return " TEXT";
 }
 
+std::string_view ArrayCast(app::ColumnType type) {
+  switch (type) {
+    case app::ColumnType::kInteger:
+      return "::bigint[]";
+    case app::ColumnType::kReal:
+      return "::double precision[]";
+    case app::ColumnType::kText:
+      return "::text[]";
+  }
+  return "::text[]";
+}
+
+// "unnest($1::bigint[], $2::text[])" over the first `count` columns of `table`.
+std::string Unnest(const app::TableSpec& table, std::size_t count) {
+  std::string sql = "unnest(";
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) sql += ", ";
+    sql += "$" + std::to_string(i + 1);
+    sql += ArrayCast(table.columns[i].type);
+  }
+  return sql + ")";
+}
+
+std::string OnConflict(const app::TableSpec& table) {
+  std::string sql = " ON CONFLICT (" + ColumnList(table, table.key_columns) + ") DO ";
+  if (table.key_columns == table.columns.size()) return sql + "NOTHING";
+  sql += "UPDATE SET ";
+  for (std::size_t i = table.key_columns; i < table.columns.size(); ++i) {
+    if (i > table.key_columns) sql += ", ";
+    sql += table.columns[i].name + " = excluded." + table.columns[i].name;
+  }
+  return sql;
+}
+
 std::string CreateTableSql(const app::TableSpec& table, Dialect dialect) {
   std::string sql = "CREATE TABLE IF NOT EXISTS " + table.name + " (";
   for (const app::ColumnSpec& column : table.columns) {
@@ -46,14 +82,7 @@ std::string UpsertSql(const app::TableSpec& table) {
   for (std::size_t i = 0; i < table.columns.size(); ++i) {
     sql += (i > 0 ? ", $" : "$") + std::to_string(i + 1);
   }
-  sql += ") ON CONFLICT (" + ColumnList(table, table.key_columns) + ") DO ";
-  if (table.key_columns == table.columns.size()) return sql + "NOTHING";
-  sql += "UPDATE SET ";
-  for (std::size_t i = table.key_columns; i < table.columns.size(); ++i) {
-    if (i > table.key_columns) sql += ", ";
-    sql += table.columns[i].name + " = excluded." + table.columns[i].name;
-  }
-  return sql;
+  return sql + ")" + OnConflict(table);
 }
 
 }  // namespace
@@ -77,7 +106,33 @@ TableSql BuildTableSql(const app::TableSpec& table, Dialect dialect) {
   sql.remove = "DELETE FROM " + table.name + " WHERE " + KeyPredicate(table);
   sql.scan = "SELECT " + ColumnList(table) + " FROM " + table.name + " ORDER BY " +
              ColumnList(table, table.key_columns);
+  if (dialect == Dialect::kPostgres) {
+    sql.upsert_rows = "INSERT INTO " + table.name + " (" + ColumnList(table) + ") SELECT * FROM " +
+                      Unnest(table, table.columns.size()) + OnConflict(table);
+    sql.delete_rows = "DELETE FROM " + table.name + " WHERE (" +
+                      ColumnList(table, table.key_columns) + ") IN (SELECT * FROM " +
+                      Unnest(table, table.key_columns) + ")";
+  }
   return sql;
+}
+
+ProjectionReset ResetProjections(std::string_view stored_tables,
+                                 const std::vector<app::TableSpec>& tables, Dialect dialect) {
+  ProjectionReset reset;
+  std::string_view rest = stored_tables;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view name = rest.substr(0, comma);
+    if (IsSqlName(name) && !IsReservedTable(name)) {
+      reset.statements.push_back("DROP TABLE IF EXISTS " + std::string(name));
+    }
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  for (const app::TableSpec& table : tables) {
+    reset.statements.push_back(BuildTableSql(table, dialect).create);
+    reset.table_list += (reset.table_list.empty() ? "" : ",") + table.name;
+  }
+  return reset;
 }
 
 ProjectionSql::ProjectionSql(const std::vector<app::TableSpec>& tables, Dialect dialect)

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aliquot/app/projection.h"
@@ -20,6 +21,10 @@ struct TableSql {
   std::string upsert;         // Insert, or replace the non-key columns on a key conflict.
   std::string remove;         // Delete the row with the key bound as $1..$k.
   std::string scan;           // All rows in primary-key order (byte order for text).
+  // PostgreSQL only (empty for SQLite): many rows per statement, each column bound as an array
+  // ($1..$n) and unnest()ed. Upsert takes all columns, delete the key columns.
+  std::string upsert_rows;
+  std::string delete_rows;
 };
 
 // Builds the statements of `table`. Its names must have passed CheckTableSpec.
@@ -27,6 +32,17 @@ TableSql BuildTableSql(const app::TableSpec& table, Dialect dialect);
 
 // Comma-separated column names of `table` (the first `count` of them, all when count is 0).
 std::string ColumnList(const app::TableSpec& table, std::size_t count = 0);
+
+// What a rebuild of the projections runs before it replays the ledger: DROP of every table the
+// database recorded as a projection (`stored_tables`, comma-separated; a name that fails the name
+// check is never put into SQL), then CREATE of every table in `tables`. `table_list` is what to
+// record as the projection tables from then on.
+struct ProjectionReset {
+  std::vector<std::string> statements;
+  std::string table_list;
+};
+ProjectionReset ResetProjections(std::string_view stored_tables,
+                                 const std::vector<app::TableSpec>& tables, Dialect dialect);
 
 // The statements of every table a projector declares. Immutable once built, so it is shared by
 // the writer and the pooled readers without a lock.

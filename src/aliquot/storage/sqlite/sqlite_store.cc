@@ -10,6 +10,7 @@
 #include "aliquot/storage/sql/names.h"
 #include "aliquot/storage/sql/rows.h"
 #include "aliquot/storage/sql/statements.h"
+#include "aliquot/storage/sql/store_errors.h"
 #include "aliquot/storage/sqlite/migrations.h"
 
 namespace aliquot::storage {
@@ -250,19 +251,10 @@ Status SqliteStore::EnsureProjections() {
 
 Status SqliteStore::RebuildProjections(const std::string& fingerprint,
                                        const std::string& stored_tables) {
-  std::string_view rest = stored_tables;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view name = rest.substr(0, comma);
-    if (IsSqlName(name) && !IsReservedTable(name)) {
-      ALIQUOT_RETURN_IF_ERROR(writer_->Exec("DROP TABLE IF EXISTS " + std::string(name)));
-    }
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-  }
-  std::string names;
-  for (const app::TableSpec& table : projector_.Tables()) {
-    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(BuildTableSql(table, Dialect::kSqlite).create));
-    names += (names.empty() ? "" : ",") + table.name;
+  const ProjectionReset reset =
+      ResetProjections(stored_tables, projector_.Tables(), Dialect::kSqlite);
+  for (const std::string& statement : reset.statements) {
+    ALIQUOT_RETURN_IF_ERROR(writer_->Exec(statement));
   }
   SqlProjectionWriter writer(*writer_, projection_sql_);
   Reader reader(*writer_, projection_sql_);
@@ -271,7 +263,7 @@ Status SqliteStore::RebuildProjections(const std::string& fingerprint,
   ALIQUOT_ASSIGN_OR_RETURN(Statement * upsert, writer_->Prepare(std::string(sql::kUpsertMeta)));
   for (const auto& [name, value] :
        {std::pair<std::string_view, std::string>{sql::kProjectionSchemaMeta, fingerprint},
-        std::pair<std::string_view, std::string>{sql::kProjectionTablesMeta, names}}) {
+        std::pair<std::string_view, std::string>{sql::kProjectionTablesMeta, reset.table_list}}) {
     StatementScope scope(*upsert);
     upsert->BindText(1, name);
     upsert->BindText(2, value);
@@ -385,9 +377,7 @@ Result<std::vector<ledger::Event>> SqliteStore::ApplyUnit(const app::AppendReque
     ALIQUOT_ASSIGN_OR_RETURN(std::uint64_t head,
                              Reader::StreamHeadOn(*writer_, expectation.stream));
     if (head != expectation.last_seq) {
-      return Unexpected(Aborted("stream " + expectation.stream.type + "/" + expectation.stream.id +
-                                " changed concurrently (last seq " + std::to_string(head) +
-                                ", expected " + std::to_string(expectation.last_seq) + "); retry"));
+      return Unexpected(StreamMoved(expectation.stream, head, expectation.last_seq));
     }
   }
   SqlProjectionWriter projections(*writer_, projection_sql_);
@@ -508,7 +498,7 @@ Status SqliteStore::AddCheckpoint(const ledger::Checkpoint& checkpoint) {
   StatementScope select_scope(*select);
   select->BindInt64(1, static_cast<std::int64_t>(checkpoint.tree_size));
   ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
-  return app::CheckpointAdded(checkpoint, false, row && select->Int64(0) > 0);
+  return Unexpected(CheckpointRefused(checkpoint, row && select->Int64(0) > 0));
 }
 
 Status SqliteStore::WithReader(const std::function<Status(Reader&)>& work, bool snapshot) {
