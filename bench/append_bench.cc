@@ -517,17 +517,10 @@ void PrintSummary() {
 // Takes our own flags out of argv: --scale=F multiplies the number of rounds (0.1 for a quick
 // look).
 void ParseOwnFlags(int& argc, char** argv) {
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg.starts_with("--scale=")) {
-      scale = std::stod(std::string(arg.substr(8)));
-      ALIQUOT_CHECK_MSG(scale > 0, "--scale must be positive");
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
+  TakeOwnFlags(argc, argv, {{"--scale=", [](std::string_view value) {
+                               scale = std::stod(std::string(value));
+                               ALIQUOT_CHECK_MSG(scale > 0, "--scale must be positive");
+                             }}});
 }
 
 }  // namespace

@@ -937,19 +937,14 @@ void PrintSummary() {
 // look); --postgres-url=URL measures an existing server (a role that may CREATE DATABASE) instead
 // of starting one.
 void ParseOwnFlags(int& argc, char** argv) {
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg.starts_with("--scale=")) {
-      scale = std::stod(std::string(arg.substr(8)));
-      ALIQUOT_CHECK_MSG(scale > 0, "--scale must be positive");
-    } else if (arg.starts_with("--postgres-url=")) {
-      url_flag = std::string(arg.substr(15));
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
+  TakeOwnFlags(
+      argc, argv,
+      {{"--scale=",
+        [](std::string_view value) {
+          scale = std::stod(std::string(value));
+          ALIQUOT_CHECK_MSG(scale > 0, "--scale must be positive");
+        }},
+       {"--postgres-url=", [](std::string_view value) { url_flag = std::string(value); }}});
 }
 
 }  // namespace

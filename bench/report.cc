@@ -99,6 +99,22 @@ std::string Appenders(int threads) {
   return std::to_string(threads) + (threads == 1 ? " appender" : " appenders");
 }
 
+void TakeOwnFlags(int& argc, char** argv, const std::vector<OwnFlag>& flags) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    bool taken = false;
+    for (const OwnFlag& flag : flags) {
+      if (!arg.starts_with(flag.prefix)) continue;
+      flag.take(arg.substr(flag.prefix.size()));
+      taken = true;
+      break;
+    }
+    if (!taken) argv[kept++] = argv[i];
+  }
+  argc = kept;
+}
+
 void PrintTable(const std::vector<Line>& lines) {
   std::array<std::size_t, 6> width{6, 8, 5, 5, 4, 4};
   const auto cells = [](const Line& line) {

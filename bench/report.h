@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace aliquot::bench {
@@ -48,6 +50,15 @@ std::string Met(std::optional<bool> met);
 
 // "1 appender", "64 appenders".
 std::string Appenders(int threads);
+
+// One of a benchmark's own flags: its "--name=" prefix and what to do with the value after it.
+struct OwnFlag {
+  std::string_view prefix;
+  std::function<void(std::string_view value)> take;
+};
+
+// Takes the benchmark's own flags out of argv, leaving the rest for Google Benchmark to check.
+void TakeOwnFlags(int& argc, char** argv, const std::vector<OwnFlag>& flags);
 
 // One row of the summary table.
 struct Line {

@@ -318,20 +318,16 @@ void PrintSummary() {
 // Takes our own flags out of argv: --events=N sets the ledger's size (default 200000), --rounds=N
 // how many rounds of passes over it are measured (default 5; raise it when profiling).
 void ParseOwnFlags(int& argc, char** argv) {
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg.starts_with("--events=")) {
-      events_wanted = std::stoll(std::string(arg.substr(9)));
-      ALIQUOT_CHECK_MSG(events_wanted > 0, "--events must be positive");
-    } else if (arg.starts_with("--rounds=")) {
-      rounds = std::stoll(std::string(arg.substr(9)));
-      ALIQUOT_CHECK_MSG(rounds > 0, "--rounds must be positive");
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
+  TakeOwnFlags(argc, argv,
+               {{"--events=",
+                 [](std::string_view value) {
+                   events_wanted = std::stoll(std::string(value));
+                   ALIQUOT_CHECK_MSG(events_wanted > 0, "--events must be positive");
+                 }},
+                {"--rounds=", [](std::string_view value) {
+                   rounds = std::stoll(std::string(value));
+                   ALIQUOT_CHECK_MSG(rounds > 0, "--rounds must be positive");
+                 }}});
 }
 
 }  // namespace

@@ -327,20 +327,13 @@ std::size_t CompleteLines(const std::filesystem::path& out) {
 // The events from..to (inclusive) as stored, "seq hash" by seq, read behind the store's back.
 std::map<std::uint64_t, std::string> StoredHashes(testing::TestDatabase& database,
                                                   std::uint64_t from, std::uint64_t to) {
+  // One "<seq> <hash>" line per event, as the appenders acknowledge them.
   const std::string rows = database.QueryValue(
-      "SELECT coalesce(string_agg(seq || ' ' || encode(hash, 'hex'), ',' ORDER BY seq), '') "
-      "FROM events WHERE seq BETWEEN " +
+      "SELECT coalesce(string_agg(seq || ' ' || encode(hash, 'hex') || E'\\n', '' ORDER BY seq), "
+      "'') FROM events WHERE seq BETWEEN " +
       std::to_string(from) + " AND " + std::to_string(to));
   std::map<std::uint64_t, std::string> stored;
-  std::size_t begin = 0;
-  while (begin < rows.size()) {
-    std::size_t end = rows.find(',', begin);
-    if (end == std::string::npos) end = rows.size();
-    const std::string row = rows.substr(begin, end - begin);
-    const std::size_t space = row.find(' ');
-    stored.emplace(std::stoull(row.substr(0, space)), row.substr(space + 1));
-    begin = end + 1;
-  }
+  for (auto& [seq, hash] : ParseAcknowledgements(rows)) stored.emplace(seq, std::move(hash));
   return stored;
 }
 

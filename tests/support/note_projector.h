@@ -17,6 +17,7 @@
 #include "aliquot/core/json.h"
 #include "aliquot/ledger/event.h"
 #include "aliquot/ledger/verifier.h"
+#include "tests/support/describe.h"
 
 namespace aliquot::testing {
 
@@ -112,6 +113,29 @@ inline Status VerifyChain(const std::vector<ledger::Event>& events) {
   for (const ledger::Event& event : events) ALIQUOT_RETURN_IF_ERROR(verifier.Add(event));
   ALIQUOT_RETURN_IF_ERROR(verifier.Finish());
   return {};
+}
+
+// After a refused request on a store that held one event, `kept` (note n-1 "kept"), with head
+// `before`: nothing of the request is stored (no note n-2), the head is unchanged, and the next
+// append links to the kept event and the chain verifies.
+inline void ExpectNothingOfTheRefusedRequestAndTheChainGoesOn(
+    app::Store& store, const NoteProjector& projector, const std::vector<ledger::Event>& kept,
+    const app::LedgerHead& before) {
+  EXPECT_EQ(AllEvents(store), kept);
+  EXPECT_EQ(NoteRow(store, projector, "n-1"), NoteValues("n-1", "kept", 1));
+  EXPECT_EQ(NoteRow(store, projector, "n-2"), std::nullopt);
+  auto head = store.Head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, before.size);
+  EXPECT_EQ(head->head_hash, before.head_hash);
+  EXPECT_EQ(head->root_hash, before.root_hash);
+
+  auto next = store.Append(Request({Note("n-2", "after")}));
+  ASSERT_TRUE(next) << next.error().ToString();
+  EXPECT_EQ(next->front().seq, 2u);
+  EXPECT_EQ(next->front().prev_hash, kept.front().hash);
+  EXPECT_EQ(NoteRow(store, projector, "n-2"), NoteValues("n-2", "after", 1));
+  EXPECT_EQ(Describe(VerifyChain(AllEvents(store))), "ok");
 }
 
 }  // namespace aliquot::testing
