@@ -45,10 +45,15 @@ using ::aliquot::testing::NoteProjector;
 using ::aliquot::testing::NoteValues;
 using ::aliquot::testing::RawDatabase;
 using ::aliquot::testing::Request;
+using ::aliquot::testing::Signature;
+using ::aliquot::testing::SignatureValues;
 using ::aliquot::testing::TempDir;
 using ::aliquot::testing::TestDatabase;
 using ::aliquot::testing::VerifyChain;
 using ::testing::HasSubstr;
+using std::string_literals::operator""s;
+
+using Rows = std::vector<app::Row>;
 
 enum class Engine { kSqlite, kPostgres };
 
@@ -113,6 +118,20 @@ class StoreContractTest : public ::testing::TestWithParam<Engine> {
 
   std::optional<app::Row> NoteRow(app::StoreReader& store, const std::string& id) {
     return testing::NoteRow(store, projector_, id);
+  }
+
+  // The rows ScanRowsWithPrefix visits in `table` (note_signatures by default) under `prefix`, in
+  // the order visited; a failed scan fails the current test.
+  Rows RowsUnder(app::StoreReader& store, const app::Row& prefix,
+                 const app::TableSpec* table = nullptr) {
+    Rows rows;
+    auto scanned = store.ScanRowsWithPrefix(table != nullptr ? *table : projector_.Signatures(),
+                                            prefix, [&](const app::Row& row) -> Status {
+                                              rows.push_back(row);
+                                              return {};
+                                            });
+    EXPECT_TRUE(scanned) << scanned.error().ToString();
+    return rows;
   }
 
   // A ledger of five events sealed by another store (a SQLite file of its own, as a site moving
@@ -742,6 +761,125 @@ TEST_P(StoreContractTest, ReadSeesOneSnapshotWhileAppendsCommit) {
   EXPECT_EQ(row_inside, NoteValues("n-1", "before", 1));
   EXPECT_EQ(AllEvents(*store).size(), 2u);
   EXPECT_EQ(NoteRow(*store, "n-1"), NoteValues("n-1", "during", 2));
+}
+
+TEST_P(StoreContractTest, ScanRowsWithPrefixVisitsOnlyTheRowsUnderThePrefixInKeyOrder) {
+  auto store = OpenOrDie();
+  // Signatures appended out of key order. Their meanings differ in case and in a non-ASCII
+  // letter, where byte order and a locale's order disagree; their seqs pass from 3 to 10, where
+  // number order and text order disagree; and note n-10 starts with n-1's id without being it.
+  ASSERT_TRUE(store->Append(
+      Request({Note("n-1", "draft"), Signature("n-1", "reviewed"), Signature("n-1", "approved")})));
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(store->Append(Request({Note("n-2", std::to_string(i))})));  // seq 4..9
+  }
+  ASSERT_TRUE(store->Append(
+      Request({Signature("n-1", "approved", "u-18"), Signature("n-10", "approved"),
+               Signature("n-1", "Approved"), Signature("n-1", "émis")})));  // seq 10..13
+
+  // One column of the three-column key: every signature of one note.
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s}),
+            (Rows{SignatureValues("n-1", "Approved", 12), SignatureValues("n-1", "approved", 3),
+                  SignatureValues("n-1", "approved", 10, "u-18"),
+                  SignatureValues("n-1", "reviewed", 2), SignatureValues("n-1", "émis", 13)}));
+  EXPECT_EQ(RowsUnder(*store, {"n-10"s}), Rows{SignatureValues("n-10", "approved", 11)});
+  // Two columns: one meaning's signatures of one note.
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s, "approved"s}),
+            (Rows{SignatureValues("n-1", "approved", 3),
+                  SignatureValues("n-1", "approved", 10, "u-18")}));
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s, "Approved"s}), Rows{SignatureValues("n-1", "Approved", 12)});
+  // The whole key: the one row it names.
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s, "approved"s, std::int64_t{10}}),
+            Rows{SignatureValues("n-1", "approved", 10, "u-18")});
+  // A one-column key's only prefix is the key itself.
+  EXPECT_EQ(RowsUnder(*store, {"n-2"s}, &projector_.Notes()), Rows{NoteValues("n-2", "5", 6)});
+
+  // Nothing under a prefix no row has: a note without signatures, a meaning not used, a seq
+  // another meaning holds, a note that does not exist.
+  EXPECT_EQ(RowsUnder(*store, {"n-2"s}), Rows{});
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s, "rejected"s}), Rows{});
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s, "approved"s, std::int64_t{12}}), Rows{});
+  EXPECT_EQ(RowsUnder(*store, {"n-3"s}), Rows{});
+  EXPECT_EQ(RowsUnder(*store, {"n-3"s}, &projector_.Notes()), Rows{});
+
+  // A visitor's error ends the scan and is returned as it is.
+  int visited = 0;
+  auto stopped =
+      store->ScanRowsWithPrefix(projector_.Signatures(), {"n-1"s}, [&](const app::Row&) -> Status {
+        ++visited;
+        return Unexpected(Aborted("enough"));
+      });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error(), Aborted("enough"));
+  EXPECT_EQ(visited, 1);
+}
+
+TEST_P(StoreContractTest, ScanRowsWithPrefixSeesEachAppendAndAReadKeepsItsSnapshot) {
+  auto store = OpenOrDie();
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s}), Rows{});
+  ASSERT_TRUE(store->Append(Request({Signature("n-1", "approved")})));
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s}), Rows{SignatureValues("n-1", "approved", 1)});
+  ASSERT_TRUE(
+      store->Append(Request({Signature("n-2", "approved"), Signature("n-1", "approved", "u-18")})));
+  const Rows approved{SignatureValues("n-1", "approved", 1),
+                      SignatureValues("n-1", "approved", 3, "u-18")};
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s, "approved"s}), approved);
+  EXPECT_EQ(RowsUnder(*store, {"n-2"s}), Rows{SignatureValues("n-2", "approved", 2)});
+
+  // Within Read, scans see its snapshot: not a signature committed meanwhile.
+  Rows before;
+  Rows during;
+  auto read = store->Read([&](app::StoreReader& reader) -> Status {
+    before = RowsUnder(reader, {"n-1"s});
+    auto appended = store->Append(Request({Signature("n-1", "released")}));
+    if (!appended) return Unexpected(appended.error());
+    during = RowsUnder(reader, {"n-1"s});
+    return {};
+  });
+  ASSERT_TRUE(read) << read.error().ToString();
+  EXPECT_EQ(before, approved);
+  EXPECT_EQ(during, approved);
+  EXPECT_EQ(RowsUnder(*store, {"n-1"s}), (Rows{SignatureValues("n-1", "approved", 1),
+                                               SignatureValues("n-1", "approved", 3, "u-18"),
+                                               SignatureValues("n-1", "released", 4)}));
+}
+
+TEST_P(StoreContractTest, ScanRowsWithPrefixRefusesAPrefixOfTheWrongLengthOrTypes) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->Append(Request({Note("n-1", "draft"), Signature("n-1", "approved")})));
+  const app::TableSpec& signatures = projector_.Signatures();
+  struct Case {
+    std::string what;
+    const app::TableSpec& table;
+    app::Row prefix;
+  };
+  const std::vector<Case> cases{
+      {"an empty prefix", signatures, {}},
+      {"a prefix longer than the key", signatures, {"n-1"s, "approved"s, std::int64_t{2}, "u-17"s}},
+      {"a prefix longer than a one-column key", projector_.Notes(), {"n-1"s, "draft"s}},
+      {"a number for a text column", signatures, {std::int64_t{1}}},
+      {"text for a number column", signatures, {"n-1"s, "approved"s, "2"s}},
+      {"a null", signatures, {"n-1"s, app::Value()}},
+  };
+  for (const Case& wrong : cases) {
+    SCOPED_TRACE(wrong.what);
+    int visited = 0;
+    const app::RowVisitor count = [&](const app::Row&) -> Status {
+      ++visited;
+      return {};
+    };
+    auto scanned = store->ScanRowsWithPrefix(wrong.table, wrong.prefix, count);
+    ASSERT_FALSE(scanned);
+    EXPECT_EQ(scanned.error().Code(), ErrorCode::kInternal);
+    EXPECT_THAT(scanned.error().Message(), HasSubstr(wrong.table.name));
+    // The same through a Read's reader.
+    auto read = store->Read([&](app::StoreReader& reader) {
+      return reader.ScanRowsWithPrefix(wrong.table, wrong.prefix, count);
+    });
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().Code(), ErrorCode::kInternal);
+    EXPECT_EQ(visited, 0);
+  }
 }
 
 TEST_P(StoreContractTest, ImportTakesAnotherStoresLedgerUnchangedAndTheChainGoesOnFromIt) {

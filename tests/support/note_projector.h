@@ -1,6 +1,7 @@
 // NoteProjector and its helpers: the smallest projector that exercises a Store (reads its own
-// rows, refuses an event on request, changes its definition), shared by the contract suite and
-// the engine-specific store tests so that each engine is held to the same example.
+// rows, refuses an event on request, changes its definition, keeps a table with a composite key),
+// shared by the contract suite and the engine-specific store tests so that each engine is held to
+// the same example.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +24,19 @@ namespace aliquot::testing {
 
 // An event type NoteProjector refuses, as a projector refuses an event that contradicts the state.
 inline constexpr char kPoison[] = "note.poison";
+// An event type NoteProjector records in note_signatures rather than notes.
+inline constexpr char kSigned[] = "note.signed";
+
+// A row of note_signatures: `signer` signed note `id` with `meaning` in event `seq`.
+inline app::Row SignatureValues(const std::string& id, const std::string& meaning,
+                                std::uint64_t seq, const std::string& signer = "u-17") {
+  return app::Row{id, meaning, static_cast<std::int64_t>(seq), signer};
+}
 
 // A projection of "note" streams: one row per note with its latest body and how many events it
-// has had; with `with_length`, a fourth column (a changed definition, for the rebuild test).
+// has had; with `with_length`, a fourth column (a changed definition, for the rebuild test). A
+// kSigned event instead adds a row to note_signatures, keyed by (note id, meaning, seq) as the
+// signatures of a record are, and leaves the notes row alone.
 class NoteProjector final : public app::Projector {
  public:
   explicit NoteProjector(bool with_length = false) : with_length_(with_length) {
@@ -36,10 +47,17 @@ class NoteProjector final : public app::Projector {
                          1};
     if (with_length) table.columns.push_back({"length", app::ColumnType::kInteger});
     tables_.push_back(std::move(table));
+    tables_.push_back({"note_signatures",
+                       {{"note_id", app::ColumnType::kText},
+                        {"meaning", app::ColumnType::kText},
+                        {"seq", app::ColumnType::kInteger},
+                        {"signer", app::ColumnType::kText}},
+                       3});
   }
 
   const std::vector<app::TableSpec>& Tables() const override { return tables_; }
-  const app::TableSpec& Notes() const { return tables_.front(); }
+  const app::TableSpec& Notes() const { return tables_[0]; }
+  const app::TableSpec& Signatures() const { return tables_[1]; }
 
   Status Apply(const ledger::Event& event, app::ProjectionWriter& writer) const override {
     if (event.stream.type != "note") return {};
@@ -48,8 +66,15 @@ class NoteProjector final : public app::Projector {
           DataLoss("event seq " + std::to_string(event.seq) + ": the projector refuses it"));
     }
     ALIQUOT_ASSIGN_OR_RETURN(Json payload, ParseJson(event.payload));
-    const Json* body = payload.Find("body");
-    const std::string text = body != nullptr && body->IsString() ? body->AsString() : "";
+    const auto field = [&](const char* name) {
+      const Json* value = payload.Find(name);
+      return value != nullptr && value->IsString() ? value->AsString() : std::string();
+    };
+    if (event.event_type == kSigned) {
+      return writer.Upsert(Signatures(), SignatureValues(event.stream.id, field("meaning"),
+                                                         event.seq, event.actor.id));
+    }
+    const std::string text = field("body");
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<app::Row> current,
                              writer.Get(Notes(), app::Row{event.stream.id}));
     const std::int64_t count = current ? std::get<std::int64_t>((*current)[2]) + 1 : 1;
@@ -80,6 +105,16 @@ inline app::Row NoteValues(const std::string& id, const std::string& body, std::
   app::Row row{id, body, count};
   if (length) row.emplace_back(*length);
   return row;
+}
+
+// A kSigned event: `signer` signs note `id` with `meaning`.
+inline ledger::NewEvent Signature(const std::string& id, const std::string& meaning,
+                                  const std::string& signer = "u-17") {
+  ledger::NewEvent event = Note(id, "", kSigned);
+  event.payload = Json::MakeObject();
+  event.payload.Set("meaning", meaning);
+  event.actor.id = signer;
+  return event;
 }
 
 inline app::AppendRequest Request(std::vector<ledger::NewEvent> events,

@@ -87,4 +87,10 @@ Status DeferredStore::ScanRows(const app::TableSpec& table, const app::RowVisito
   return store->ScanRows(table, visit);
 }
 
+Status DeferredStore::ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
+                                         const app::RowVisitor& visit) {
+  ALIQUOT_ASSIGN_OR_RETURN(app::Store * store, Get());
+  return store->ScanRowsWithPrefix(table, prefix, visit);
+}
+
 }  // namespace aliquot::server

@@ -33,6 +33,8 @@ class DeferredStore final : public app::Store {
   Result<std::optional<ledger::Checkpoint>> LatestCheckpoint() override;
   Result<std::optional<app::Row>> GetRow(const app::TableSpec& table, const app::Row& key) override;
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override;
+  Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
+                            const app::RowVisitor& visit) override;
 
  private:
   // The attached store, or the error to answer with.

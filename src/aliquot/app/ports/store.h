@@ -79,6 +79,13 @@ class StoreReader {
   // rows in primary-key order.
   virtual Result<std::optional<Row>> GetRow(const TableSpec& table, const Row& key) = 0;
   virtual Status ScanRows(const TableSpec& table, const RowVisitor& visit) = 0;
+  // Visits, in primary-key order, the rows of `table` whose first prefix.size() key columns equal
+  // `prefix` (1 <= prefix.size() <= table.key_columns), reading only those rows through the
+  // primary key's index: the signatures of one record, the roles of one user. Returns
+  // kInternal for a prefix of the wrong length or cell types (a caller bug), checked like CheckRow
+  // does; a visitor's error ends the scan and is returned as it is.
+  virtual Status ScanRowsWithPrefix(const TableSpec& table, const Row& prefix,
+                                    const RowVisitor& visit) = 0;
 };
 
 class Store : public StoreReader {

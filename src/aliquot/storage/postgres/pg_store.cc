@@ -275,6 +275,20 @@ class PgStore::Reader final : public app::StoreReader {
     return {};
   }
 
+  Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
+                            const app::RowVisitor& visit) override {
+    ALIQUOT_RETURN_IF_ERROR(CheckTableSpec(table));
+    TableSql scratch;
+    ALIQUOT_ASSIGN_OR_RETURN(const std::string* sql, sql_.ScanPrefix(table, prefix, scratch));
+    PgParams params;
+    for (std::size_t i = 0; i < prefix.size(); ++i) params.Value(prefix[i], table.columns[i].type);
+    ALIQUOT_ASSIGN_OR_RETURN(PgResult result, connection_.Query(*sql, params));
+    for (int i = 0; i < result.Rows(); ++i) {
+      ALIQUOT_RETURN_IF_ERROR(visit(ReadProjectionRow(result.Row(i), table)));
+    }
+    return {};
+  }
+
  private:
   PgConnection& connection_;
   const ProjectionSql& sql_;
@@ -804,6 +818,13 @@ Result<std::optional<app::Row>> PgStore::GetRow(const app::TableSpec& table, con
 Status PgStore::ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) {
   return WithConnection([&](PgConnection& connection) {
     return Reader(connection, projection_sql_).ScanRows(table, visit);
+  });
+}
+
+Status PgStore::ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
+                                   const app::RowVisitor& visit) {
+  return WithConnection([&](PgConnection& connection) {
+    return Reader(connection, projection_sql_).ScanRowsWithPrefix(table, prefix, visit);
   });
 }
 

@@ -7,9 +7,10 @@
 namespace aliquot::storage {
 namespace {
 
-std::string KeyPredicate(const app::TableSpec& table) {
+// "k1 = $1 AND k2 = $2 ..." over the first `count` key columns of `table`.
+std::string KeyPredicate(const app::TableSpec& table, std::size_t count) {
   std::string sql;
-  for (std::size_t i = 0; i < table.key_columns; ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     if (i > 0) sql += " AND ";
     sql += table.columns[i].name + " = $" + std::to_string(i + 1);
   }
@@ -100,12 +101,19 @@ std::string ColumnList(const app::TableSpec& table, std::size_t count) {
 TableSql BuildTableSql(const app::TableSpec& table, Dialect dialect) {
   TableSql sql;
   sql.create = CreateTableSql(table, dialect);
-  sql.select_by_key =
-      "SELECT " + ColumnList(table) + " FROM " + table.name + " WHERE " + KeyPredicate(table);
+  sql.select_by_key = "SELECT " + ColumnList(table) + " FROM " + table.name + " WHERE " +
+                      KeyPredicate(table, table.key_columns);
   sql.upsert = UpsertSql(table);
-  sql.remove = "DELETE FROM " + table.name + " WHERE " + KeyPredicate(table);
-  sql.scan = "SELECT " + ColumnList(table) + " FROM " + table.name + " ORDER BY " +
-             ColumnList(table, table.key_columns);
+  sql.remove = "DELETE FROM " + table.name + " WHERE " + KeyPredicate(table, table.key_columns);
+  const std::string order_by = " ORDER BY " + ColumnList(table, table.key_columns);
+  sql.scan = "SELECT " + ColumnList(table) + " FROM " + table.name + order_by;
+  // Equality on a leading part of the primary key: its index finds just those rows on both
+  // engines (SQLite reads them in order, PostgreSQL may sort the few it found), and ordering by the
+  // whole key gives them in the order ScanRows does.
+  for (std::size_t count = 1; count <= table.key_columns; ++count) {
+    sql.scan_prefix.push_back("SELECT " + ColumnList(table) + " FROM " + table.name + " WHERE " +
+                              KeyPredicate(table, count) + order_by);
+  }
   if (dialect == Dialect::kPostgres) {
     sql.upsert_rows = "INSERT INTO " + table.name + " (" + ColumnList(table) + ") SELECT * FROM " +
                       Unnest(table, table.columns.size()) + OnConflict(table);
@@ -147,6 +155,25 @@ const TableSql& ProjectionSql::For(const app::TableSpec& table, TableSql& scratc
   if (found != tables_.end()) return found->second;
   scratch = BuildTableSql(table, dialect_);
   return scratch;
+}
+
+Result<const std::string*> ProjectionSql::ScanPrefix(const app::TableSpec& table,
+                                                     const app::Row& prefix,
+                                                     TableSql& scratch) const {
+  if (prefix.empty() || prefix.size() > table.key_columns) {
+    return Unexpected(Internal("projection " + table.name + ": a key prefix has " +
+                               std::to_string(prefix.size()) + " values, expected 1 to " +
+                               std::to_string(table.key_columns)));
+  }
+  ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, prefix, prefix.size()));
+  const TableSql& sql = For(table, scratch);
+  // A spec named like a projector's table but with a longer key than it has no statement here.
+  if (prefix.size() > sql.scan_prefix.size()) {
+    return Unexpected(Internal("projection " + table.name + ": the projector declares a key of " +
+                               std::to_string(sql.scan_prefix.size()) + " columns, not " +
+                               std::to_string(table.key_columns)));
+  }
+  return &sql.scan_prefix[prefix.size() - 1];
 }
 
 }  // namespace aliquot::storage

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aliquot/app/projection.h"
+#include "aliquot/core/result.h"
 
 namespace aliquot::storage {
 
@@ -21,6 +22,9 @@ struct TableSql {
   std::string upsert;         // Insert, or replace the non-key columns on a key conflict.
   std::string remove;         // Delete the row with the key bound as $1..$k.
   std::string scan;           // All rows in primary-key order (byte order for text).
+  // scan_prefix[n - 1]: the rows whose first n key columns equal $1..$n, in primary-key order;
+  // one statement per prefix length, 1..key_columns, each served by the primary key's index.
+  std::vector<std::string> scan_prefix;
   // PostgreSQL only (empty for SQLite): many rows per statement, each column bound as an array
   // ($1..$n) and unnest()ed. Upsert takes all columns, delete the key columns.
   std::string upsert_rows;
@@ -53,6 +57,12 @@ class ProjectionSql {
   // The statements of `table`: those built at open for a table of the projector, otherwise built
   // into `scratch` (a caller reading a table by its own spec).
   const TableSql& For(const app::TableSpec& table, TableSql& scratch) const;
+
+  // The statement of `table` that scans by `prefix` (TableSql::scan_prefix), its $1..$n to be
+  // bound to the prefix's cells. Returns kInternal (a caller bug) unless the prefix has 1 to
+  // key_columns cells of the key columns' types, as app::CheckRow checks a key.
+  Result<const std::string*> ScanPrefix(const app::TableSpec& table, const app::Row& prefix,
+                                        TableSql& scratch) const;
 
  private:
   Dialect dialect_;

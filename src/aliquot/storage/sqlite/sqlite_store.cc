@@ -173,6 +173,23 @@ class SqliteStore::Reader final : public app::StoreReader {
     }
   }
 
+  Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
+                            const app::RowVisitor& visit) override {
+    ALIQUOT_RETURN_IF_ERROR(CheckTableSpec(table));
+    TableSql scratch;
+    ALIQUOT_ASSIGN_OR_RETURN(const std::string* sql, sql_.ScanPrefix(table, prefix, scratch));
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select, connection_.Prepare(*sql));
+    StatementScope scope(*select);
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      select->BindValue(static_cast<int>(i + 1), prefix[i]);
+    }
+    for (;;) {
+      ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) return {};
+      ALIQUOT_RETURN_IF_ERROR(visit(ReadProjectionRow(*select, table)));
+    }
+  }
+
  private:
   Connection& connection_;
   const ProjectionSql& sql_;
@@ -586,6 +603,12 @@ Result<std::optional<app::Row>> SqliteStore::GetRow(const app::TableSpec& table,
 
 Status SqliteStore::ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) {
   return WithReader([&](Reader& reader) { return reader.ScanRows(table, visit); });
+}
+
+Status SqliteStore::ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
+                                       const app::RowVisitor& visit) {
+  return WithReader(
+      [&](Reader& reader) { return reader.ScanRowsWithPrefix(table, prefix, visit); });
 }
 
 }  // namespace aliquot::storage

@@ -54,6 +54,8 @@ class SqliteStore final : public app::Store {
   Result<std::optional<ledger::Checkpoint>> LatestCheckpoint() override;
   Result<std::optional<app::Row>> GetRow(const app::TableSpec& table, const app::Row& key) override;
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override;
+  Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
+                            const app::RowVisitor& visit) override;
 
  private:
   // The chain's tip as the writer sees it; only the commit leader touches it.
