@@ -22,6 +22,7 @@ class DataFolder {
   const std::filesystem::path& Root() const { return root_; }
   std::filesystem::path Database() const { return root_ / "aliquot.db"; }
   std::filesystem::path SigningKey() const { return root_ / "keys" / "checkpoint.key"; }
+  std::filesystem::path CredentialKey() const { return root_ / "keys" / "credentials.key"; }
   std::filesystem::path LockFile() const { return root_ / "aliquot.lock"; }
 
  private:

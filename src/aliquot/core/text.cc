@@ -1,0 +1,53 @@
+#include "aliquot/core/text.h"
+
+#include <string>
+
+#include "aliquot/core/json.h"
+
+namespace aliquot {
+namespace {
+
+Status Check(std::string_view text, std::string_view field, std::size_t min_bytes,
+             std::size_t max_bytes, bool multiline) {
+  const std::string name(field);
+  if (text.size() < min_bytes) {
+    return Unexpected(InvalidArgument(
+        min_bytes == 1 ? name + " is required"
+                       : name + " must be at least " + std::to_string(min_bytes) + " bytes",
+        name));
+  }
+  if (text.size() > max_bytes) {
+    return Unexpected(InvalidArgument(name + " must be at most " + std::to_string(max_bytes) +
+                                          " bytes, got " + std::to_string(text.size()),
+                                      name));
+  }
+  if (!IsValidUtf8(text)) {
+    return Unexpected(InvalidArgument(name + " is not valid UTF-8", name));
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool allowed_space = multiline && (c == '\n' || c == '\t' || c == '\r');
+    if ((c < 0x20 || c == 0x7F) && !allowed_space) {
+      return Unexpected(InvalidArgument(
+          name + " contains a control character at byte " + std::to_string(i), name));
+    }
+  }
+  if (!text.empty() && (text.front() == ' ' || text.back() == ' ')) {
+    return Unexpected(InvalidArgument(name + " has a leading or trailing space", name));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status CheckLine(std::string_view text, std::string_view field, std::size_t min_bytes,
+                 std::size_t max_bytes) {
+  return Check(text, field, min_bytes, max_bytes, /*multiline=*/false);
+}
+
+Status CheckParagraph(std::string_view text, std::string_view field, std::size_t min_bytes,
+                      std::size_t max_bytes) {
+  return Check(text, field, min_bytes, max_bytes, /*multiline=*/true);
+}
+
+}  // namespace aliquot
