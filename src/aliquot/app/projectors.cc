@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "aliquot/app/identity_records.h"
 #include "aliquot/app/system_service.h"
 
 namespace aliquot::app {
@@ -9,6 +10,7 @@ namespace aliquot::app {
 std::unique_ptr<Projector> MakeAllProjectors() {
   std::vector<std::unique_ptr<Projector>> parts;
   parts.push_back(MakeSystemProjector());
+  parts.push_back(MakeIdentityProjector());
   return std::make_unique<CompositeProjector>(std::move(parts));
 }
 

@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include "aliquot/app/demo_site.h"
+#include "aliquot/app/identity_service.h"
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/store_copy.h"
 #include "aliquot/app/system_service.h"
@@ -239,6 +241,32 @@ int Main(int argc, char** argv, Runtime& runtime) {
   migrate_store->add_option("--to", to, "The empty PostgreSQL database (postgresql://user@host/db)")
       ->required();
 
+  CLI::App* bootstrap = app.add_subcommand(
+      "bootstrap",
+      "Create the first site, its first system administrator (temporary password, printed once) "
+      "and the terminal they sign in on (token, printed once)");
+  add_data(bootstrap);
+  app::BootstrapCommand first;
+  first.terminal.id = "ADMIN-CONSOLE";
+  first.terminal.name = "Administration console";
+  first.terminal.location = "Administration office";
+  first.terminal.kind = identity::TerminalKind::kWorkstation;
+  bootstrap->add_option("--site-id", first.site.id, "Site code: 2-16 of A-Z, 0-9, '-' (LEI)")
+      ->required();
+  bootstrap->add_option("--site-name", first.site.name, "Site name (Leiden Cell Therapy Unit)")
+      ->required();
+  bootstrap->add_option("--admin", first.administrator_id, "The administrator's user name")
+      ->required();
+  bootstrap->add_option("--admin-name", first.administrator_name, "Their printed name")->required();
+  bootstrap->add_option("--terminal-id", first.terminal.id, "The console terminal's id")
+      ->capture_default_str();
+  bootstrap->add_option("--terminal-location", first.terminal.location, "Where the console is")
+      ->capture_default_str();
+
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Fill a new site with the demo data (docs/demo.md): users per role, terminals");
+  add_data(demo);
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -270,6 +298,35 @@ int Main(int argc, char** argv, Runtime& runtime) {
     std::cout << "Initialised " << data << " for site \"" << site << "\".\n"
               << "Checkpoint signing key id: " << key->KeyId().Hex() << "\n"
               << "Keep this key id outside the system: verifiers compare against it.\n";
+    return 0;
+  }
+
+  if (*bootstrap || *demo) {
+    auto installation = runtime.Open(location, Access::kShared);
+    if (!installation) return Fail(installation.error());
+    auto services = app::IdentityServices::Create(
+        (*installation)->Store(), (*installation)->SystemClock(), (*installation)->CredentialKey(),
+        PasswordHashCost::Interactive());
+    if (!services) return Fail(services.error());
+    if (*demo) {
+      const Status created = app::CreateDemoSite(
+          {(*services)->identity, (*services)->sessions, (*services)->signatures},
+          HostTerminal("cli"), [](std::string_view line) { std::cout << "  " << line << "\n"; });
+      if (!created) return Fail(created.error());
+      std::cout << "Demo site ready. Every demo account's password: " << app::kDemoPassword
+                << "\nQA workstation terminal token (X-Aliquot-Terminal): "
+                << app::kDemoQaTerminalToken << "\nSee docs/demo.md.\n";
+      return 0;
+    }
+    auto outcome = (*services)->identity.Bootstrap(first, HostTerminal("cli"));
+    if (!outcome) return Fail(outcome.error());
+    std::cout << "Site " << first.site.id << " created with system administrator "
+              << first.administrator_id << ".\n"
+              << "Temporary password (change it at first sign-in): " << outcome->temporary_password
+              << "\n"
+              << "Terminal " << first.terminal.id
+              << " token (send as X-Aliquot-Terminal): " << outcome->terminal_token << "\n"
+              << "Both are shown once and stored only as hashes.\n";
     return 0;
   }
 

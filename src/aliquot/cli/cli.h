@@ -14,6 +14,7 @@
 #include "aliquot/core/clock.h"
 #include "aliquot/core/ed25519.h"
 #include "aliquot/core/result.h"
+#include "aliquot/core/secret_box.h"
 
 namespace aliquot::cli {
 
@@ -25,6 +26,9 @@ class Installation {
   virtual const Ed25519SigningKey& SigningKey() = 0;
   virtual Clock& SystemClock() = 0;
   virtual const app::Projector& Projector() = 0;
+  // The site's credentials key (keys/credentials.key), which seals password hashes and
+  // authenticator secrets.
+  virtual const SecretKey& CredentialKey() = 0;
 };
 
 enum class Access {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "aliquot/core/json.h"
+#include "aliquot/http/identity_routes.h"
 #include "aliquot/http/response.h"
 #include "aliquot/ledger/checkpoint.h"
 #include "aliquot/ledger/event.h"
@@ -121,9 +122,16 @@ Response LatestCheckpoint(app::LedgerService& ledger, const Request& request) {
 
 }  // namespace
 
-void AddLedgerRoutes(Router& router, app::LedgerService& ledger) {
-  const auto bind = [&ledger](Response (*handler)(app::LedgerService&, const Request&)) {
-    return [&ledger, handler](const Request& request) { return handler(ledger, request); };
+void AddLedgerRoutes(Router& router, app::LedgerService& ledger, app::SessionService& sessions) {
+  const auto bind = [&ledger, &sessions](Response (*handler)(app::LedgerService&, const Request&)) {
+    return [&ledger, &sessions, handler](const Request& request) {
+      const Status allowed =
+          AuthenticateRequest(sessions, request).and_then([&](const app::RequestContext& context) {
+            return sessions.Authorize(context, identity::Action::kReadAuditTrail);
+          });
+      if (!allowed) return ErrorResponse(allowed.error(), request.request_id);
+      return handler(ledger, request);
+    };
   };
   router.Add("GET", "/api/v1/ledger/head", bind(&Head));
   router.Add("GET", "/api/v1/ledger/events", bind(&Events));

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "aliquot/app/ledger_service.h"
+#include "aliquot/app/session_service.h"
 #include "aliquot/core/result.h"
 #include "aliquot/http/metrics.h"
 #include "aliquot/http/router.h"
@@ -27,10 +28,9 @@ inline constexpr std::uint64_t kMaxEventPage = 1000;
 //   GET /api/v1/ledger/checkpoints/latest    the latest checkpoint; 404 while there is none
 // Errors are the service's, through ErrorResponse; bad parameters are kInvalidArgument naming
 // the parameter.
-// The routes read the ledger without authentication; the server listens on loopback by default
-// until sessions and permissions exist (P11-04). TODO(#4): require an authenticated session with
-// a permission to read the audit trail.
-void AddLedgerRoutes(Router& router, app::LedgerService& ledger);
+// Every route needs a session whose roles permit audit_trail.read, from a registered terminal
+// (P11-04, P11-07): the audit trail is for the quality unit, inspectors and administrators.
+void AddLedgerRoutes(Router& router, app::LedgerService& ledger, app::SessionService& sessions);
 
 // Adds GET /healthz (200 {"status":"ok"}, or 503 {"message","status":"unavailable"} when
 // `health` returns an error) and GET /metrics (the Prometheus text of `metrics`). `metrics`

@@ -7,10 +7,12 @@
 
 #include <pthread.h>
 
+#include "aliquot/app/identity_service.h"
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/projectors.h"
 #include "aliquot/app/system_service.h"
 #include "aliquot/core/mutex.h"
+#include "aliquot/http/identity_routes.h"
 #include "aliquot/http/ledger_routes.h"
 #include "aliquot/http/metrics.h"
 #include "aliquot/http/router.h"
@@ -18,6 +20,7 @@
 #include "aliquot/server/deferred_store.h"
 #include "aliquot/storage/files/data_folder.h"
 #include "aliquot/storage/files/key_file.h"
+#include "aliquot/storage/files/secret_key_file.h"
 #include "aliquot/storage/postgres/pg_store.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 
@@ -34,14 +37,25 @@ class StoreInstallation final : public cli::Installation {
   const Ed25519SigningKey& SigningKey() override { return *key_; }
   Clock& SystemClock() override { return clock_; }
   const app::Projector& Projector() override { return *projector_; }
+  const SecretKey& CredentialKey() override { return *credential_key_; }
 
   // Members are destroyed in reverse: the store closes before the lock is released.
   std::unique_ptr<storage::ServerLock> lock_;
   aliquot::SystemClock clock_;
   std::unique_ptr<app::Projector> projector_ = app::MakeAllProjectors();
   std::optional<Ed25519SigningKey> key_;
+  std::optional<SecretKey> credential_key_;
   std::unique_ptr<app::Store> store_;
 };
+
+// The credentials key of a data folder. A folder made before accounts existed gets one; a server
+// joining a site with accounts must be given the site's copy, which CheckCredentialKey confirms.
+Result<SecretKey> LoadCredentialKey(const storage::DataFolder& folder) {
+  storage::SecretKeyFile file(folder.CredentialKey());
+  auto key = file.Load();
+  if (!key && key.error().Code() == ErrorCode::kNotFound) return file.Create();
+  return key;
+}
 
 bool IsPostgresUrl(const std::string& database) {
   return database.starts_with("postgresql://") || database.starts_with("postgres://");
@@ -136,6 +150,9 @@ Result<Ed25519PublicKey> AliquotRuntime::CreateDataFolder(const cli::Location& l
   ALIQUOT_ASSIGN_OR_RETURN(storage::DataFolder folder, storage::DataFolder::Create(location.data));
   storage::FileKeyStore keys(folder.SigningKey());
   ALIQUOT_ASSIGN_OR_RETURN(Ed25519PublicKey key, keys.CreateSigningKey());
+  ALIQUOT_ASSIGN_OR_RETURN(SecretKey credentials,
+                           storage::SecretKeyFile(folder.CredentialKey()).Create());
+  (void)credentials;
   // Creates the database with its schema, so that Open finds an initialised folder.
   ALIQUOT_ASSIGN_OR_RETURN(auto store,
                            OpenStore(location, folder.Database().string(),
@@ -156,6 +173,15 @@ Result<std::unique_ptr<cli::Installation>> AliquotRuntime::Open(const cli::Locat
   storage::FileKeyStore keys(folder.SigningKey());
   ALIQUOT_ASSIGN_OR_RETURN(Ed25519SigningKey key, keys.LoadSigningKey());
   installation->key_.emplace(std::move(key));
+  if (access == cli::Access::kReadOnly) {
+    // verify reads the record only; a missing credentials key is no reason to refuse it.
+    auto credentials = storage::SecretKeyFile(folder.CredentialKey()).Load();
+    installation->credential_key_.emplace(credentials ? *credentials
+                                                      : SecretKey::Generate());
+  } else {
+    ALIQUOT_ASSIGN_OR_RETURN(SecretKey credentials, LoadCredentialKey(folder));
+    installation->credential_key_.emplace(std::move(credentials));
+  }
   const storage::OpenMode mode = access == cli::Access::kReadOnly ? storage::OpenMode::kReadOnly
                                                                   : storage::OpenMode::kReadWrite;
   ALIQUOT_ASSIGN_OR_RETURN(installation->store_,
@@ -190,6 +216,8 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   if (!lock) return fail(lock.error());
   auto key = storage::FileKeyStore(folder->SigningKey()).LoadSigningKey();
   if (!key) return fail(key.error());
+  auto credential_key = LoadCredentialKey(*folder);
+  if (!credential_key) return fail(credential_key.error());
   SystemClock clock;
   const auto projector = app::MakeAllProjectors();
 
@@ -198,13 +226,18 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   DeferredStore store;
   app::LedgerService ledger(store, clock, *key, *projector);
   app::SystemService system(store);
+  auto identity =
+      app::IdentityServices::Create(store, clock, *credential_key, PasswordHashCost::Interactive());
+  if (!identity) return fail(identity.error());
   http::Metrics metrics;
   http::AddStoreCollector(metrics, store);
   http::Router router;
   http::AddHealthRoutes(
       router, [&store]() -> Status { return store.Head().map([](const app::LedgerHead&) {}); },
       metrics);
-  http::AddLedgerRoutes(router, ledger);
+  http::AddLedgerRoutes(router, ledger, (*identity)->sessions);
+  http::AddIdentityRoutes(router,
+                          {(*identity)->sessions, (*identity)->identity, (*identity)->signatures});
   http::ServerOptions http_options;
   http_options.address = options.address;
   http_options.port = options.port;
@@ -250,6 +283,11 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   auto site = system.Installation();
   if (!site) {
     std::cerr << "aliquot: " << site.error().ToString() << "\n";
+    return 1;
+  }
+  if (auto checked = app::CheckCredentialKey(store, *credential_key); !checked) {
+    std::cerr << "aliquot: " << checked.error().Message()
+              << " (the data folder's keys/credentials.key is not the site's)\n";
     return 1;
   }
   // Checkpoints signed with another key would not verify against the site's: a server whose data

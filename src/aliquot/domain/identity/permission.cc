@@ -1,0 +1,125 @@
+#include "aliquot/domain/identity/permission.h"
+
+#include <array>
+
+#include "aliquot/core/check.h"
+
+namespace aliquot::identity {
+namespace {
+
+using enum Role;
+
+constexpr RoleSet kEveryRole{kOperator,
+                             kVerifier,
+                             kQaReviewer,
+                             kQaApprover,
+                             kQcAnalyst,
+                             kDocumentOwner,
+                             kTrainingCoordinator,
+                             kEquipmentOwner,
+                             kWarehouse,
+                             kSystemAdministrator,
+                             kAuditor};
+// Who may read the audit trail and the list of accounts and devices: the quality unit reviewing
+// it (DI-01), inspectors, and the administrator who maintains them.
+constexpr RoleSet kOversight{kQaReviewer, kQaApprover, kAuditor, kSystemAdministrator};
+constexpr RoleSet kAdministrator{kSystemAdministrator};
+
+// In enum order: Actions() indexes it by the enum's value.
+constexpr std::array<ActionDefinition, 24> kTable{{
+    {Action::kViewOwnSession, "session.view", "See one's own session, roles and permissions",
+     ActionKind::kSelfService, kEveryRole},
+    {Action::kLogout, "session.logout", "Sign out", ActionKind::kSelfService, kEveryRole},
+    {Action::kChangeOwnPassword, "account.change_password", "Change one's own password",
+     ActionKind::kSelfService, kEveryRole},
+    {Action::kEnrolTotp, "account.enrol_totp",
+     "Enrol an authenticator app as one's second factor (TOTP)", ActionKind::kSelfService,
+     kEveryRole},
+    {Action::kViewRoles, "roles.view", "Read the roles and this permission table",
+     ActionKind::kRead, kEveryRole},
+    {Action::kViewSites, "site.view", "Read the sites and their security policy", ActionKind::kRead,
+     kEveryRole},
+    {Action::kViewUsers, "user.view", "Read user accounts, their roles and access approvals",
+     ActionKind::kRead, kOversight},
+    {Action::kViewTerminals, "terminal.view", "Read the registered terminals", ActionKind::kRead,
+     kOversight},
+    {Action::kReadAuditTrail, "audit_trail.read", "Read the ledger: events, checkpoints and proofs",
+     ActionKind::kRead, kOversight},
+    {Action::kViewSignatures, "signature.view",
+     "Read a record's signatures and whether each is valid for its current content",
+     ActionKind::kRead, kEveryRole},
+    {Action::kCreateUser, "user.create", "Create a user account with a temporary password",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kRenameUser, "user.rename", "Change a user's printed name",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kAssignRoles, "user.assign_roles", "Set a user's roles per site",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kDeactivateUser, "user.deactivate", "Deactivate an account (never deleted)",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kReactivateUser, "user.reactivate", "Reactivate a deactivated account",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kResetPassword, "user.reset_password",
+     "Issue a temporary password, to be changed at the next sign-in", ActionKind::kAdministration,
+     kAdministrator},
+    {Action::kUnlockUser, "user.unlock", "Unlock an account locked after failed sign-ins",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kResetTotp, "user.reset_totp", "Remove a user's authenticator (lost device)",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kRegisterTerminal, "terminal.register", "Register a device and issue its token",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kRestrictTerminal, "terminal.restrict", "Set the actions a terminal may perform",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kRetireTerminal, "terminal.retire", "Retire a terminal; its token stops working",
+     ActionKind::kAdministration, kAdministrator},
+    {Action::kCreateSite, "site.create", "Create a site", ActionKind::kAdministration,
+     kAdministrator},
+    {Action::kConfigureSite, "site.configure",
+     "Set a site's password, lockout, session and signing policy", ActionKind::kAdministration,
+     kAdministrator},
+    {Action::kApproveUserAccess, "user.approve_access",
+     "Sign a user's access (account and roles) as approved or rejected", ActionKind::kGmp,
+     RoleSet{kQaApprover}},
+}};
+
+constexpr bool TableIsInEnumOrder() {
+  for (std::size_t i = 0; i < kTable.size(); ++i) {
+    if (static_cast<std::size_t>(kTable[i].action) != i) return false;
+  }
+  return true;
+}
+static_assert(TableIsInEnumOrder(), "kTable must list the actions in enum order");
+
+// Segregation of duties: the system administrator manages accounts and configuration but never
+// performs, verifies, approves or releases a GMP record.
+constexpr bool AdministratorHasNoGmpAction() {
+  for (const ActionDefinition& definition : kTable) {
+    if (definition.kind == ActionKind::kGmp && definition.roles.Contains(kSystemAdministrator)) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(AdministratorHasNoGmpAction(), "the system administrator may not hold GMP actions");
+
+}  // namespace
+
+std::span<const ActionDefinition> Actions() { return kTable; }
+
+const ActionDefinition& DefinitionOf(Action action) {
+  const auto index = static_cast<std::size_t>(action);
+  ALIQUOT_CHECK(index < kTable.size());
+  return kTable[index];
+}
+
+std::string_view ActionName(Action action) { return DefinitionOf(action).name; }
+
+std::optional<Action> ActionFromName(std::string_view name) {
+  for (const ActionDefinition& definition : kTable) {
+    if (definition.name == name) return definition.action;
+  }
+  return std::nullopt;
+}
+
+bool Permits(RoleSet roles, Action action) { return roles.Intersects(DefinitionOf(action).roles); }
+
+}  // namespace aliquot::identity
