@@ -302,7 +302,9 @@ int Main(int argc, char** argv, Runtime& runtime) {
   }
 
   if (*bootstrap || *demo) {
-    auto installation = runtime.Open(location, Access::kShared);
+    // Exclusive: an embedded store keeps its chain's tip in the serving process, so these run
+    // before `serve` (or beside servers on PostgreSQL, each in its own data folder).
+    auto installation = runtime.Open(location, Access::kExclusive);
     if (!installation) return Fail(installation.error());
     auto services = app::IdentityServices::Create(
         (*installation)->Store(), (*installation)->SystemClock(), (*installation)->CredentialKey(),
