@@ -1,5 +1,5 @@
 // A site on PostgreSQL, as docs/deploy-postgresql.md deploys it: several servers, each from its own
-// data folder holding a copy of the site's key, writing one ledger in one database; a second
+// data folder holding copies of the site's keys, writing one ledger in one database; a second
 // `init` against that database refused; a server with another key refused; and a site moved from
 // its SQLite file with `aliquot migrate-store`. The real binaries throughout, servers on port 0,
 // each test on a database of its own.
@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -112,18 +113,29 @@ INSTANTIATE_TEST_SUITE_P(, PostgresSiteTest, ::testing::Values(Engine::kPostgres
 // docs/deploy-postgresql.md sections 4 and 5: two servers, each from its own folder with a copy of
 // the key, serve one ledger while another process appends to it; both stop on SIGTERM, and the
 // ledger that results is one chain that both verifiers accept, with each server's start and stop on
-// it. (The HTTP API has no route that appends yet: the writer is a crash_appender process.)
+// it. (The HTTP API has no route that appends GMP records yet: the writer is a crash_appender
+// process.) Each server is read by the site's administrator in a session of its own: sessions live
+// in the memory of the server that opened them.
 TEST_P(PostgresSiteTest, TwoServersOnOneDatabaseUnderLoadLeaveOneLedgerThatVerifies) {
   const std::string key_id = InitSite();
   ASSERT_EQ(key_id.size(), 64U);
+  ASSERT_FALSE(Bootstrap().terminal_token.empty());
   const std::filesystem::path second = dir_ / "second-server";
-  ASSERT_NO_FATAL_FAILURE(testing::MakeServerFolder(second, data_ / "keys" / "checkpoint.key"));
+  ASSERT_NO_FATAL_FAILURE(testing::MakeServerFolder(second, data_ / "keys"));
 
   // Each server signs a checkpoint every second, so checkpoints race with the appends too.
   auto first_server = StartServer(data_, "server-first", {"--checkpoint-interval", "1"});
   ASSERT_NE(first_server, nullptr);
   auto second_server = StartServer(second, "server-second", {"--checkpoint-interval", "1"});
   ASSERT_NE(second_server, nullptr);
+  const testing::Session on_first = AdminSession(*first_server);
+  ASSERT_FALSE(on_first.token.empty());
+  const testing::Session on_second = AdminSession(*second_server);
+  ASSERT_FALSE(on_second.token.empty());
+  const std::int64_t before_writer = IntegerMember(
+      ParseOrFail(second_server->Get("/api/v1/ledger/head", on_second.Credentials()).body),
+      "tree_size");
+  ASSERT_GT(before_writer, 0);
 
   // The writer opens its store while nothing appends (see
   // VerifyAndANewServerStartWhileAnotherProcessAppends for opening beside a writer), then appends
@@ -139,12 +151,14 @@ TEST_P(PostgresSiteTest, TwoServersOnOneDatabaseUnderLoadLeaveOneLedgerThatVerif
   // At least 2.5 s, so that each server's checkpointer signs under the load.
   const auto at_least = std::chrono::steady_clock::now() + milliseconds(2500);
   const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  while (
-      std::chrono::steady_clock::now() < deadline &&
-      (std::chrono::steady_clock::now() < at_least || seen["first"] < 40 || seen["second"] < 40)) {
-    for (auto& [name, server] :
-         {std::pair{"first", first_server.get()}, std::pair{"second", second_server.get()}}) {
-      const testing::HttpResponse head = server->Get("/api/v1/ledger/head");
+  const std::int64_t enough = before_writer + 40;  // Forty of the writer's events.
+  while (std::chrono::steady_clock::now() < deadline &&
+         (std::chrono::steady_clock::now() < at_least || seen["first"] < enough ||
+          seen["second"] < enough)) {
+    for (const auto& [name, server, session] :
+         {std::tuple{"first", first_server.get(), &on_first},
+          std::tuple{"second", second_server.get(), &on_second}}) {
+      const testing::HttpResponse head = server->Get("/api/v1/ledger/head", session->Credentials());
       ASSERT_EQ(head.status, 200) << name << ": " << head.body;
       const std::int64_t size = IntegerMember(ParseOrFail(head.body), "tree_size");
       EXPECT_GE(size, seen[name]) << name << "'s head went backwards";
@@ -152,8 +166,8 @@ TEST_P(PostgresSiteTest, TwoServersOnOneDatabaseUnderLoadLeaveOneLedgerThatVerif
     }
     std::this_thread::sleep_for(milliseconds(50));
   }
-  EXPECT_GE(seen["first"], 40) << "the first server never saw the writer's events";
-  EXPECT_GE(seen["second"], 40) << "the second server never saw the writer's events";
+  EXPECT_GE(seen["first"], enough) << "the first server never saw the writer's events";
+  EXPECT_GE(seen["second"], enough) << "the second server never saw the writer's events";
 
   // Both stop at once while the writer still appends; it goes on appending after them and never
   // sees an error.
@@ -243,7 +257,7 @@ TEST_P(PostgresSiteTest, TwoServersOnOneDatabaseUnderLoadLeaveOneLedgerThatVerif
 TEST_P(PostgresSiteTest, VerifyAndANewServerStartWhileAnotherProcessAppends) {
   ASSERT_EQ(InitSite().size(), 64U);
   const std::filesystem::path joining = dir_ / "joining-server";
-  ASSERT_NO_FATAL_FAILURE(testing::MakeServerFolder(joining, data_ / "keys" / "checkpoint.key"));
+  ASSERT_NO_FATAL_FAILURE(testing::MakeServerFolder(joining, data_ / "keys"));
   auto writer = testing::Process::Start({{ALIQUOT_CRASH_APPENDER, DatabaseUrl(), "1", "4", "120"},
                                          dir_ / "writer.out",
                                          dir_ / "writer.err"});
@@ -331,7 +345,7 @@ TEST_P(PostgresSiteTest, ServeWithAKeyThatIsNotTheSitesIsRefusedNamingBothKeys) 
   ASSERT_EQ(other_key.size(), 64U);
   ASSERT_NE(other_key, site_key);
   const std::filesystem::path wrong = dir_ / "wrong-key";
-  ASSERT_NO_FATAL_FAILURE(testing::MakeServerFolder(wrong, elsewhere / "keys" / "checkpoint.key"));
+  ASSERT_NO_FATAL_FAILURE(testing::MakeServerFolder(wrong, elsewhere / "keys"));
 
   const RunResult serve = Aliquot({"serve", "--data", wrong.string(), "--listen", "127.0.0.1:0"});
   EXPECT_EQ(serve.status.code, 1) << Describe(serve);
@@ -385,12 +399,15 @@ TEST_P(PostgresSiteTest, MigrateStoreCopiesASqliteSiteThatThenServesFromPostgres
       << Describe(again);
   EXPECT_EQ(QuerySql("SELECT count(*) FROM events"), "3");
 
-  // The site serves from PostgreSQL: the same server, which stopped cleanly on SQLite.
+  // The site serves from PostgreSQL: the same server, which stopped cleanly on SQLite, read by the
+  // administrator the site then bootstraps (events 4 to 6) in a first session (8 to 10).
+  ASSERT_FALSE(Bootstrap().terminal_token.empty());
   auto on_postgres = StartServer(data_, "server-postgresql");
   ASSERT_NE(on_postgres, nullptr);
-  const Json head = ParseOrFail(on_postgres->Get("/api/v1/ledger/head").body);
-  EXPECT_EQ(IntegerMember(head, "tree_size"), 4);
-  const Json started = ParseOrFail(on_postgres->Get("/api/v1/ledger/events/4").body);
+  const testing::Headers admin = AdminSession(*on_postgres).Credentials();
+  const Json head = ParseOrFail(on_postgres->Get("/api/v1/ledger/head", admin).body);
+  EXPECT_EQ(IntegerMember(head, "tree_size"), 10);
+  const Json started = ParseOrFail(on_postgres->Get("/api/v1/ledger/events/7", admin).body);
   EXPECT_EQ(StringMember(started, "event_type"), "system.server_started");
   ASSERT_NE(started.Find("payload"), nullptr) << CanonicalJson(started);
   EXPECT_EQ(StringMember(*started.Find("payload"), "server_id"), ServerIdOf(data_));
@@ -401,7 +418,7 @@ TEST_P(PostgresSiteTest, MigrateStoreCopiesASqliteSiteThatThenServesFromPostgres
   EXPECT_TRUE(pg_stop.Succeeded()) << pg_stop.Describe() << "\n" << pg_out;
 
   const RunResult after = Aliquot({"verify", "--data", data_.string()});
-  EXPECT_EQ(after.out.rfind("OK: 5 events", 0), 0U) << Describe(after);
+  EXPECT_EQ(after.out.rfind("OK: 11 events", 0), 0U) << Describe(after);
   // The SQLite file is left as it was.
   EXPECT_EQ(Sha256::Of(testing::ReadFileBytes(data_ / "aliquot.db")).Hex(), sqlite_file);
   const RunResult old = testing::RunAliquot({"verify", "--data", data_.string()}, "");

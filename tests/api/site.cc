@@ -45,7 +45,8 @@ std::optional<std::string> Unchunk(std::string_view raw) {
 
 // The commands that open a site's store and so take --database.
 bool OpensAStore(const std::string& command) {
-  for (const char* name : {"init", "serve", "verify", "export", "proof", "checkpoint"}) {
+  for (const char* name :
+       {"init", "serve", "verify", "export", "proof", "checkpoint", "bootstrap", "demo"}) {
     if (command == name) return true;
   }
   return false;
@@ -61,8 +62,12 @@ void PrintTo(Engine engine, std::ostream* out) {
   *out << (engine == Engine::kPostgres ? "PostgreSQL" : "SQLite");
 }
 
-HttpResponse HttpGet(std::uint16_t port, const std::string& target,
-                     const std::vector<std::pair<std::string, std::string>>& headers) {
+HttpResponse HttpGet(std::uint16_t port, const std::string& target, const Headers& headers) {
+  return HttpRequest(port, "GET", target, headers);
+}
+
+HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
+                         const Headers& headers, const std::string& body) {
   HttpResponse response;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -81,12 +86,20 @@ HttpResponse HttpGet(std::uint16_t port, const std::string& target,
     response.body = "cannot connect to port " + std::to_string(port);
     return response;
   }
-  std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+  std::string request = method + " " + target +
+                        " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                         "\r\nAccept: */*\r\nConnection: close\r\n";
+  bool content_type = false;
   for (const auto& [name, value] : headers) {
     request.append(name).append(": ").append(value).append("\r\n");
+    content_type = content_type || Lower(name) == "content-type";
+  }
+  if (method != "GET" && method != "HEAD") {
+    if (!body.empty() && !content_type) request += "Content-Type: application/json\r\n";
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
   request += "\r\n";
+  request += body;
   for (std::size_t sent = 0; sent < request.size();) {
     const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) {
@@ -120,25 +133,66 @@ HttpResponse HttpGet(std::uint16_t port, const std::string& target,
     }
     line_start = line_end + 2;
   }
-  std::string body = raw.substr(head_end + 4);
+  std::string received = raw.substr(head_end + 4);
   if (Lower(response.Header("transfer-encoding")) == "chunked") {
-    auto decoded = Unchunk(body);
+    auto decoded = Unchunk(received);
     if (!decoded) {
       response.body = "a chunked body that does not decode";
       return response;
     }
-    body = std::move(*decoded);
+    received = std::move(*decoded);
   } else if (!response.Header("content-length").empty()) {
     const std::size_t length = std::stoul(response.Header("content-length"));
-    if (body.size() != length) {
+    if (received.size() != length) {
       response.body = "Content-Length " + std::to_string(length) + " but " +
-                      std::to_string(body.size()) + " bytes arrived";
+                      std::to_string(received.size()) + " bytes arrived";
       return response;
     }
   }
   response.status = std::stoi(raw.substr(9, 3));
-  response.body = std::move(body);
+  response.body = std::move(received);
   return response;
+}
+
+Headers Session::Credentials() const {
+  return {{"X-Aliquot-Terminal", terminal_token}, {"Authorization", "Bearer " + token}};
+}
+
+Headers TerminalHeader(const std::string& terminal_token) {
+  return {{"X-Aliquot-Terminal", terminal_token}};
+}
+
+std::string Body(Json::Object members) { return CanonicalJson(Json(std::move(members))); }
+
+std::string SignIn(const Server& server, const std::string& user, const std::string& password,
+                   const std::string& terminal_token) {
+  const HttpResponse response =
+      server.Request("POST", "/api/v1/session", TerminalHeader(terminal_token),
+                     Body({{"user_name", user}, {"password", password}}));
+  if (response.status != 201) {
+    ADD_FAILURE() << "sign-in of " << user << " answered " << response.status << ": "
+                  << response.body;
+    return "";
+  }
+  const std::string token = StringMember(ParseOrFail(response.body), "token");
+  EXPECT_EQ(token.size(), 64U) << response.body;
+  return token;
+}
+
+Session FirstSignIn(const Server& server, const std::string& user,
+                    const std::string& temporary_password, const std::string& new_password,
+                    const std::string& terminal_token) {
+  const Session temporary{SignIn(server, user, temporary_password, terminal_token), terminal_token};
+  if (temporary.token.empty()) return {"", terminal_token};
+  const HttpResponse changed = server.Request(
+      "POST", "/api/v1/session/password", temporary.Credentials(),
+      Body({{"current_password", temporary_password}, {"new_password", new_password}}));
+  if (changed.status != 200) {
+    ADD_FAILURE() << "the password change of " << user << " answered " << changed.status << ": "
+                  << changed.body;
+    return {"", terminal_token};
+  }
+  return {SignIn(server, user, new_password, terminal_token), terminal_token};
 }
 
 Json ParseOrFail(const std::string& text) {
@@ -186,14 +240,17 @@ std::string PrintedKeyId(const RunResult& init) {
   return init.out.substr(at + marker.size(), 64);
 }
 
-void MakeServerFolder(const std::filesystem::path& folder, const std::filesystem::path& key) {
+void MakeServerFolder(const std::filesystem::path& folder, const std::filesystem::path& keys) {
   using std::filesystem::perms;
   std::filesystem::create_directories(folder / "keys");
   std::filesystem::permissions(folder, perms::owner_all);
   std::filesystem::permissions(folder / "keys", perms::owner_all);
-  const std::filesystem::path copy = folder / "keys" / "checkpoint.key";
-  ASSERT_TRUE(WriteFileBytes(copy, ReadFileBytes(key))) << copy;
-  std::filesystem::permissions(copy, perms::owner_read | perms::owner_write);
+  for (const char* key : {"checkpoint.key", "credentials.key"}) {
+    ASSERT_TRUE(std::filesystem::exists(keys / key)) << keys / key;
+    const std::filesystem::path copy = folder / "keys" / key;
+    ASSERT_TRUE(WriteFileBytes(copy, ReadFileBytes(keys / key))) << copy;
+    std::filesystem::permissions(copy, perms::owner_read | perms::owner_write);
+  }
 }
 
 std::unique_ptr<Server> Server::Start(const std::filesystem::path& data,
@@ -246,6 +303,62 @@ void SiteTest::SetUp() {
     database_.emplace();
     ASSERT_FALSE(HasFatalFailure()) << "no test database on the PostgreSQL test cluster";
   }
+}
+
+std::string CreateUser(const Server& server, const Session& admin, const std::string& user_id,
+                       const std::string& printed_name, const std::string& site,
+                       const std::vector<std::string>& roles) {
+  Json::Array list;
+  for (const std::string& role : roles) {
+    list.emplace_back(Json::Object{{"site", site}, {"role", role}});
+  }
+  const HttpResponse response = server.Request(
+      "POST", "/api/v1/users", admin.Credentials(),
+      Body({{"user_id", user_id}, {"printed_name", printed_name}, {"roles", std::move(list)}}));
+  if (response.status != 201) {
+    ADD_FAILURE() << "creating user " << user_id << " answered " << response.status << ": "
+                  << response.body;
+    return "";
+  }
+  const std::string password = StringMember(ParseOrFail(response.body), "temporary_password");
+  EXPECT_FALSE(password.empty()) << response.body;
+  return password;
+}
+
+Bootstrapped SiteTest::Bootstrap() {
+  Bootstrapped made{"LEI", "sam", "Sam de Boer", "", ""};
+  const RunResult run =
+      Aliquot({"bootstrap", "--data", data_.string(), "--site-id", made.site_id, "--site-name",
+               "Leiden Cell Therapy Unit", "--admin", made.admin, "--admin-name", made.admin_name});
+  if (!run.status.Succeeded()) {
+    ADD_FAILURE() << "aliquot bootstrap failed: " << Describe(run);
+    return made;
+  }
+  static const std::regex kPassword(R"(Temporary password \(change it at first sign-in\): (\S+))");
+  static const std::regex kToken(
+      R"(Terminal ADMIN-CONSOLE token \(send as X-Aliquot-Terminal\): ([0-9a-f]{64}))");
+  std::smatch match;
+  if (std::regex_search(run.out, match, kPassword)) made.temporary_password = match[1].str();
+  if (std::regex_search(run.out, match, kToken)) made.terminal_token = match[1].str();
+  EXPECT_FALSE(made.temporary_password.empty()) << "no temporary password in:\n" << run.out;
+  EXPECT_FALSE(made.terminal_token.empty()) << "no terminal token in:\n" << run.out;
+  bootstrapped_ = made;
+  return made;
+}
+
+Session SiteTest::AdminSession(const Server& server) {
+  if (!bootstrapped_) {
+    ADD_FAILURE() << "AdminSession before Bootstrap";
+    return {};
+  }
+  const Bootstrapped& site = *bootstrapped_;
+  if (admin_password_changed_) {
+    return {SignIn(server, site.admin, kAdminPassword, site.terminal_token), site.terminal_token};
+  }
+  Session session =
+      FirstSignIn(server, site.admin, site.temporary_password, kAdminPassword, site.terminal_token);
+  admin_password_changed_ = !session.token.empty();
+  return session;
 }
 
 std::string SiteTest::DatabaseUrl() const { return database_ ? database_->Url() : std::string(); }

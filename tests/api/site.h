@@ -1,7 +1,8 @@
 // What the API and command-line tests share: a site under test on either storage engine, the
-// `aliquot` binary run against it, its servers on port 0, and a plain HTTP client. On SQLite the
-// site's database is its data folder's own file; on PostgreSQL it is a TestDatabase of the test's
-// own, and every command that opens a store is given --database, as an operator would.
+// `aliquot` binary run against it, its servers on port 0, a plain HTTP client, and the site's
+// people: its bootstrap administrator, sign-in and new accounts. On SQLite the site's database is
+// its data folder's own file; on PostgreSQL it is a TestDatabase of the test's own, and every
+// command that opens a store is given --database, as an operator would.
 #pragma once
 
 #include <cstdint>
@@ -44,10 +45,15 @@ struct HttpResponse {
   }
 };
 
-// One HTTP/1.1 GET to 127.0.0.1:`port` over a fresh connection ("Connection: close"), read to the
-// end.
-HttpResponse HttpGet(std::uint16_t port, const std::string& target,
-                     const std::vector<std::pair<std::string, std::string>>& headers = {});
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// One HTTP/1.1 request to 127.0.0.1:`port` over a fresh connection ("Connection: close"), read to
+// the end. A method other than GET and HEAD sends `body` with its Content-Length (0 when empty)
+// and, when `body` is not empty, "Content-Type: application/json" unless `headers` names one.
+HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
+                         const Headers& headers = {}, const std::string& body = "");
+// HttpRequest(port, "GET", target, headers).
+HttpResponse HttpGet(std::uint16_t port, const std::string& target, const Headers& headers = {});
 
 // Parses `text` as JSON; a parse failure is a test failure that shows the text.
 Json ParseOrFail(const std::string& text);
@@ -71,9 +77,9 @@ std::string NamedRoot(const std::string& output);
 std::string PrintedKeyId(const RunResult& init);
 
 // A new data folder for one more server of a site whose database is PostgreSQL, made as
-// docs/deploy-postgresql.md section 5 says: the folder and keys/ 0700, and a copy of the key file
-// `key`, 0600.
-void MakeServerFolder(const std::filesystem::path& folder, const std::filesystem::path& key);
+// docs/deploy-postgresql.md section 5 says: the folder and keys/ 0700, and copies of both keys in
+// the folder `keys` (checkpoint.key and credentials.key), 0600.
+void MakeServerFolder(const std::filesystem::path& folder, const std::filesystem::path& keys);
 
 // Servers ------------------------------------------------------------------------------------
 
@@ -92,9 +98,12 @@ class Server {
   std::uint16_t Port() const { return port_; }
   Process& Child() { return *process_; }
 
-  HttpResponse Get(const std::string& target,
-                   const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
+  HttpResponse Get(const std::string& target, const Headers& headers = {}) const {
     return HttpGet(port_, target, headers);
+  }
+  HttpResponse Request(const std::string& method, const std::string& target,
+                       const Headers& headers = {}, const std::string& body = "") const {
+    return HttpRequest(port_, method, target, headers, body);
   }
 
   // Sends `signal` and waits for the server to end; returns how it ended and its whole stdout.
@@ -110,6 +119,50 @@ class Server {
   std::unique_ptr<Process> process_;
   std::uint16_t port_;
 };
+
+// Identity -----------------------------------------------------------------------------------
+
+// What `aliquot bootstrap` made and printed once: the first site, its system administrator with a
+// temporary password, and the terminal they sign in on.
+struct Bootstrapped {
+  std::string site_id;
+  std::string admin;
+  std::string admin_name;
+  std::string temporary_password;
+  std::string terminal_token;  // Of the terminal "ADMIN-CONSOLE".
+};
+
+// A signed-in session: what every request after sign-in sends.
+struct Session {
+  std::string token;           // Authorization: Bearer <token>.
+  std::string terminal_token;  // X-Aliquot-Terminal.
+
+  // The two headers.
+  Headers Credentials() const;
+};
+
+// The header a request needs from `terminal_token` before anyone signs in.
+Headers TerminalHeader(const std::string& terminal_token);
+
+// A JSON object body: Body({{"user_name", "sam"}, {"password", secret}}).
+std::string Body(Json::Object members);
+
+// POST /api/v1/session: the session token, or "" with a test failure naming the response.
+std::string SignIn(const Server& server, const std::string& user, const std::string& password,
+                   const std::string& terminal_token);
+
+// What a person does at their first sign-in: signs in with the temporary password, changes it
+// to `new_password` (POST /api/v1/session/password) and signs in again. Returns the new session;
+// an empty token, with a test failure, when a step fails.
+Session FirstSignIn(const Server& server, const std::string& user,
+                    const std::string& temporary_password, const std::string& new_password,
+                    const std::string& terminal_token);
+
+// POST /api/v1/users as `admin`: the account `user_id` with `roles` (role names) at `site`.
+// Returns its temporary password, or "" with a test failure naming the response.
+std::string CreateUser(const Server& server, const Session& admin, const std::string& user_id,
+                       const std::string& printed_name, const std::string& site,
+                       const std::vector<std::string>& roles);
 
 // The fixture ---------------------------------------------------------------------------------
 
@@ -127,6 +180,20 @@ class SiteTest : public ::testing::TestWithParam<Engine> {
     return RunAliquot(std::move(args), DatabaseUrl());
   }
 
+  // Runs `aliquot bootstrap` on the site (site LEI, administrator "sam"), which must have been
+  // initialised and must have no user yet, and returns what it printed. On failure, a test
+  // failure and empty members.
+  Bootstrapped Bootstrap();
+
+  // A session of the bootstrap administrator (system_administrator, which permits
+  // audit_trail.read) on `server`, from the terminal ADMIN-CONSOLE. The first call changes the
+  // temporary password to kAdminPassword; later ones, on this or another server of the site, sign
+  // in with it. An empty token, with a test failure, when a step fails.
+  Session AdminSession(const Server& server);
+
+  // The password AdminSession sets for the administrator.
+  static constexpr const char* kAdminPassword = "Console-2026-Aliquot";
+
   // Runs `sql` on the site's database behind Aliquot's back, as an administrator with sqlite3 or
   // psql could; returns the error message, or "" on success.
   std::string ExecuteSql(const std::string& sql);
@@ -135,7 +202,9 @@ class SiteTest : public ::testing::TestWithParam<Engine> {
 
   TempDir dir_;
   const std::filesystem::path data_ = dir_ / "data";
-  std::optional<TestDatabase> database_;  // PostgreSQL only.
+  std::optional<TestDatabase> database_;      // PostgreSQL only.
+  std::optional<Bootstrapped> bootstrapped_;  // Once Bootstrap() ran.
+  bool admin_password_changed_ = false;
 };
 
 }  // namespace aliquot::testing

@@ -1,0 +1,477 @@
+// The role x action matrix, generated from the permission table (P11-07, 21 CFR 11.10(g)): for
+// every role in identity::kAllRoles and every action in identity::Actions(), a person holding that
+// role alone performs the action through the HTTP API of a real server, and the request succeeds
+// exactly when identity::Permits says so; otherwise it answers 403 permission_denied naming the
+// action. Probes() maps each action to the request that performs it; an action without a probe,
+// or a probe for an action the table does not have, fails the test, so that no action can be
+// added without its check through the API.
+
+#include <cstdint>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "aliquot/core/base32.h"
+#include "aliquot/core/json.h"
+#include "aliquot/core/timestamp.h"
+#include "aliquot/domain/identity/permission.h"
+#include "aliquot/domain/identity/role.h"
+#include "aliquot/domain/identity/totp.h"
+#include "tests/api/site.h"
+
+namespace aliquot {
+namespace {
+
+using identity::Role;
+using testing::Body;
+using testing::Engine;
+using testing::HttpResponse;
+using testing::ParseOrFail;
+using testing::StringMember;
+
+// A person holding one role at the site, signed in.
+struct Person {
+  Role role = Role::kOperator;
+  std::string user_id;
+  std::string password;  // Their current password: a probe may change it.
+  testing::Session session;
+};
+
+// The request a probe sends.
+struct ProbeRequest {
+  std::string method;
+  std::string target;
+  std::string body;
+  // The person's session's credentials unless set.
+  std::optional<testing::Headers> headers;
+  // Run when the request succeeds (a changed password is remembered).
+  std::function<void()> on_success;
+};
+
+// What the probes run against: the site's server, its administrator, and fresh names.
+class Site {
+ public:
+  Site(const testing::Server& server, const testing::Bootstrapped& site, testing::Session admin)
+      : server_(server), admin_(std::move(admin)), site_id_(site.site_id), admin_id_(site.admin) {}
+
+  const testing::Server& Server() const { return server_; }
+  const std::string& AdministratorId() const { return admin_id_; }
+  const std::string& SiteId() const { return site_id_; }
+  const std::string& TerminalToken() const { return admin_.terminal_token; }
+
+  // `prefix` and a number no earlier call returned.
+  std::string FreshName(const std::string& prefix) { return prefix + std::to_string(++names_); }
+  int FreshNumber() { return ++names_; }
+
+  // A password no account has had.
+  std::string FreshPassword() { return "Probe-Password-" + std::to_string(++names_); }
+
+  HttpResponse AsAdministrator(const std::string& method, const std::string& target,
+                               const std::string& body = "") const {
+    return server_.Request(method, target, admin_.Credentials(), body);
+  }
+
+  // An account holding `role`, its temporary password changed, signed in on the console.
+  Person NewPerson(Role role) {
+    Person person;
+    person.role = role;
+    person.user_id = "role-" + std::string(identity::RoleName(role));
+    const std::string temporary =
+        testing::CreateUser(server_, admin_, person.user_id, "Holder of " + person.user_id,
+                            site_id_, {std::string(identity::RoleName(role))});
+    person.password = FreshPassword();
+    person.session =
+        testing::FirstSignIn(server_, person.user_id, temporary, person.password, TerminalToken());
+    return person;
+  }
+
+  // The targets administration works on, each created by the administrator for the probe. A
+  // user account: an operator who has never signed in.
+  std::string NewUser() {
+    const std::string id = FreshName("target-");
+    EXPECT_FALSE(
+        testing::CreateUser(server_, admin_, id, "Target " + id, site_id_, {"operator"}).empty());
+    return id;
+  }
+
+  std::string NewDeactivatedUser() {
+    const std::string id = NewUser();
+    const HttpResponse response = AsAdministrator("POST", "/api/v1/users/" + id + "/deactivate",
+                                                  Body({{"reason", "Left the company"}}));
+    EXPECT_EQ(response.status, 200) << response.body;
+    return id;
+  }
+
+  // An account locked by the policy's five wrong passwords in a row.
+  std::string NewLockedUser() {
+    const std::string id = NewUser();
+    for (int attempt = 1; attempt <= 5; ++attempt) {
+      const HttpResponse response =
+          server_.Request("POST", "/api/v1/session", testing::TerminalHeader(TerminalToken()),
+                          Body({{"user_name", id}, {"password", "Not-the-password-1"}}));
+      EXPECT_EQ(response.status, 401) << response.body;
+    }
+    const Json user = ParseOrFail(AsAdministrator("GET", "/api/v1/users/" + id).body);
+    EXPECT_NE(user.Find("locked_at"), nullptr);
+    EXPECT_TRUE(user.Find("locked_at") != nullptr && user.Find("locked_at")->IsString())
+        << CanonicalJson(user);
+    return id;
+  }
+
+  // An account with an authenticator app enrolled: it signs in, starts the enrolment, and
+  // confirms it with the code for the time step of the server's latest event (its own sign-in,
+  // a moment ago; the server accepts a step either side).
+  std::string NewUserWithAuthenticator() {
+    const std::string id = FreshName("target-");
+    const std::string temporary =
+        testing::CreateUser(server_, admin_, id, "Target " + id, site_id_, {"operator"});
+    const std::string password = FreshPassword();
+    const testing::Session session =
+        testing::FirstSignIn(server_, id, temporary, password, TerminalToken());
+    const HttpResponse started = server_.Request(
+        "POST", "/api/v1/session/totp", session.Credentials(), Body({{"password", password}}));
+    EXPECT_EQ(started.status, 200) << started.body;
+    const auto secret = Base32Decode(StringMember(ParseOrFail(started.body), "secret"));
+    EXPECT_TRUE(secret) << started.body;
+    const Json head = ParseOrFail(AsAdministrator("GET", "/api/v1/ledger/head").body);
+    const auto now = Timestamp::ParseRfc3339(StringMember(head, "last_time"));
+    EXPECT_TRUE(now) << CanonicalJson(head);
+    if (!secret || !now) return id;
+    const std::string code = identity::TotpCode(*secret, identity::TotpStep(*now));
+    const HttpResponse confirmed = server_.Request("POST", "/api/v1/session/totp/confirm",
+                                                   session.Credentials(), Body({{"code", code}}));
+    EXPECT_EQ(confirmed.status, 200) << confirmed.body;
+    return id;
+  }
+
+  std::string NewTerminal() {
+    const std::string id = FreshName("TARGET-TAB-");
+    const HttpResponse response = AsAdministrator("POST", "/api/v1/terminals", TerminalBody(id));
+    EXPECT_EQ(response.status, 201) << response.body;
+    return id;
+  }
+
+  std::string TerminalBody(const std::string& id) const {
+    return Body({{"terminal_id", id},
+                 {"site", site_id_},
+                 {"name", "Tablet " + id},
+                 {"location", "Grade B suite 1"},
+                 {"kind", "tablet"}});
+  }
+
+ private:
+  const testing::Server& server_;
+  testing::Session admin_;
+  std::string site_id_;
+  std::string admin_id_;
+  int names_ = 0;
+};
+
+Json::Array RolesAt(const std::string& site, const std::string& role) {
+  return {Json(Json::Object{{"site", site}, {"role", role}})};
+}
+
+// The request that performs one action. `prepare`, when set, creates as the administrator what
+// the action is performed on and returns its id; `request` is what the person sends. A request
+// that performs further actions on the way names them in `also`: it succeeds exactly when the
+// role permits all of them, and is otherwise refused naming the first it does not.
+struct Probe {
+  std::string_view action;
+  std::function<std::string(Site&)> prepare;
+  std::function<ProbeRequest(Site&, Person&, const std::string& target)> request;
+  std::vector<std::string_view> also = {};
+};
+
+ProbeRequest Get(std::string target) { return {"GET", std::move(target), "", std::nullopt, {}}; }
+
+ProbeRequest Send(std::string method, std::string target, std::string body) {
+  return {std::move(method), std::move(target), std::move(body), std::nullopt, {}};
+}
+
+const std::string kReason = Body({{"reason", "Permission matrix probe"}});
+
+// One probe per action of identity::Actions(), by its stable name.
+const std::vector<Probe>& Probes() {
+  static const std::vector<Probe> probes = {
+      {"session.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/session"); }},
+      // Signs out a second session of the person's, so that theirs stays open for the probes
+      // after it.
+      {"session.logout", nullptr,
+       [](Site& site, Person& person, const std::string&) {
+         ProbeRequest request = Send("DELETE", "/api/v1/session", "");
+         request.headers = testing::Session{testing::SignIn(site.Server(), person.user_id,
+                                                            person.password, site.TerminalToken()),
+                                            site.TerminalToken()}
+                               .Credentials();
+         return request;
+       }},
+      {"account.change_password", nullptr,
+       [](Site& site, Person& person, const std::string&) {
+         const std::string next = site.FreshPassword();
+         ProbeRequest request =
+             Send("POST", "/api/v1/session/password",
+                  Body({{"current_password", person.password}, {"new_password", next}}));
+         request.on_success = [&person, next] { person.password = next; };
+         return request;
+       }},
+      {"account.enrol_totp", nullptr,
+       [](Site&, Person& person, const std::string&) {
+         return Send("POST", "/api/v1/session/totp", Body({{"password", person.password}}));
+       }},
+      {"roles.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/roles"); }},
+      {"site.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/sites"); }},
+      {"user.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/users"); }},
+      {"terminal.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/terminals"); }},
+      {"audit_trail.read", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/ledger/events?limit=10"); }},
+      // The one signable record is a user's access, whose content is an account's: reading its
+      // signatures needs user.view too.
+      {"signature.view",
+       nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Get("/api/v1/records/user/" + site.AdministratorId() + "/signatures");
+       },
+       {"user.view"}},
+      {"user.create", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         const std::string id = site.FreshName("created-");
+         return Send("POST", "/api/v1/users",
+                     Body({{"user_id", id},
+                           {"printed_name", "Created " + id},
+                           {"roles", RolesAt(site.SiteId(), "operator")}}));
+       }},
+      {"user.rename", &Site::NewUser,
+       [](Site&, Person&, const std::string& user) {
+         return Send("PUT", "/api/v1/users/" + user + "/name",
+                     Body({{"printed_name", "Renamed " + user}, {"reason", "Married"}}));
+       }},
+      {"user.assign_roles", &Site::NewUser,
+       [](Site& site, Person&, const std::string& user) {
+         return Send("PUT", "/api/v1/users/" + user + "/roles",
+                     Body({{"roles", RolesAt(site.SiteId(), "verifier")},
+                           {"reason", "Promoted to supervisor"}}));
+       }},
+      {"user.deactivate", &Site::NewUser,
+       [](Site&, Person&, const std::string& user) {
+         return Send("POST", "/api/v1/users/" + user + "/deactivate", kReason);
+       }},
+      {"user.reactivate", &Site::NewDeactivatedUser,
+       [](Site&, Person&, const std::string& user) {
+         return Send("POST", "/api/v1/users/" + user + "/reactivate", kReason);
+       }},
+      {"user.reset_password", &Site::NewUser,
+       [](Site&, Person&, const std::string& user) {
+         return Send("POST", "/api/v1/users/" + user + "/password-reset", kReason);
+       }},
+      {"user.unlock", &Site::NewLockedUser,
+       [](Site&, Person&, const std::string& user) {
+         return Send("POST", "/api/v1/users/" + user + "/unlock", kReason);
+       }},
+      {"user.reset_totp", &Site::NewUserWithAuthenticator,
+       [](Site&, Person&, const std::string& user) {
+         return Send("POST", "/api/v1/users/" + user + "/totp-reset", kReason);
+       }},
+      {"terminal.register", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("POST", "/api/v1/terminals", site.TerminalBody(site.FreshName("NEW-TAB-")));
+       }},
+      {"terminal.restrict", &Site::NewTerminal,
+       [](Site&, Person&, const std::string& terminal) {
+         return Send("PUT", "/api/v1/terminals/" + terminal + "/restriction",
+                     Body({{"restricted", true},
+                           {"allowed_actions", Json::Array{Json("session.view")}},
+                           {"reason", "Permission matrix probe"}}));
+       }},
+      {"terminal.retire", &Site::NewTerminal,
+       [](Site&, Person&, const std::string& terminal) {
+         return Send("POST", "/api/v1/terminals/" + terminal + "/retire", kReason);
+       }},
+      {"site.create", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         const std::string id = site.FreshName("NEW-");
+         return Send("POST", "/api/v1/sites", Body({{"site_id", id}, {"name", "Site " + id}}));
+       }},
+      // A site is configured from its own terminals: the probe sets the site's default policy but
+      // for an idle timeout no earlier probe set, so that every permitted one changes something.
+      {"site.configure", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         const Json policy(Json::Object{{"password_min_length", 12},
+                                        {"password_history", 5},
+                                        {"password_max_age_days", 90},
+                                        {"lockout_threshold", 5},
+                                        {"lockout_minutes", 30},
+                                        {"session_idle_minutes", 15 + site.FreshNumber()},
+                                        {"session_max_hours", 12},
+                                        {"totp_required_for_signing", false}});
+         return Send("PUT", "/api/v1/sites/" + site.SiteId() + "/policy",
+                     Body({{"policy", policy}, {"reason", "Idle timeout agreed with QA"}}));
+       }},
+      // A QA approver's approval of another person's access, over the content the administrator
+      // is shown, re-entering the signer's password.
+      {"user.approve_access", &Site::NewUser,
+       [](Site& site, Person& person, const std::string& user) {
+         const std::string target = "/api/v1/records/user/" + user + "/signatures";
+         const HttpResponse shown = site.AsAdministrator("GET", target);
+         EXPECT_EQ(shown.status, 200) << shown.body;
+         return Send("POST", target,
+                     Body({{"meaning", "approved"},
+                           {"content_hash", StringMember(ParseOrFail(shown.body), "content_hash")},
+                           {"password", person.password}}));
+       }},
+  };
+  return probes;
+}
+
+const Probe* ProbeFor(std::string_view action) {
+  for (const Probe& probe : Probes()) {
+    if (probe.action == action) return &probe;
+  }
+  return nullptr;
+}
+
+// Without a server: the table and the permission table name the same actions.
+TEST(PermissionMatrix, EveryActionHasAProbeAndEveryProbeAnAction) {
+  for (const identity::ActionDefinition& definition : identity::Actions()) {
+    EXPECT_NE(ProbeFor(definition.name), nullptr)
+        << "action " << definition.name << " has no probe in Probes(): add the request that "
+        << "performs it";
+  }
+  std::set<std::string_view> seen;
+  for (const Probe& probe : Probes()) {
+    EXPECT_TRUE(identity::ActionFromName(probe.action).has_value())
+        << "probe for " << probe.action << ", which identity::Actions() does not have";
+    EXPECT_TRUE(seen.insert(probe.action).second) << "two probes for " << probe.action;
+    for (std::string_view also : probe.also) {
+      EXPECT_TRUE(identity::ActionFromName(also).has_value())
+          << "the probe for " << probe.action << " names " << also << ", which "
+          << "identity::Actions() does not have";
+    }
+  }
+}
+
+class PermissionMatrixTest : public testing::SiteTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(SiteTest::SetUp());
+    const testing::RunResult init =
+        Aliquot({"init", "--data", data_.string(), "--site", "Permission Matrix Site"});
+    ASSERT_TRUE(init.status.Succeeded()) << testing::Describe(init);
+    ASSERT_FALSE(Bootstrap().terminal_token.empty());
+    server_ = testing::Server::Start(data_, DatabaseUrl(), dir_ / "server.err");
+    ASSERT_NE(server_, nullptr);
+  }
+
+  void TearDown() override {
+    if (server_) (void)server_->Stop(SIGTERM);
+    if (HasFailure()) {
+      std::cerr << "--- server stderr (access log):\n"
+                << testing::ReadFileBytes(dir_ / "server.err") << "\n";
+    }
+  }
+
+  std::unique_ptr<testing::Server> server_;
+};
+
+INSTANTIATE_TEST_SUITE_P(, PermissionMatrixTest,
+                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         testing::EngineName);
+
+// Verifies P11-07: every role may perform exactly the actions the permission table gives it,
+// through the API, and is refused every other with 403 permission_denied naming the action.
+TEST_P(PermissionMatrixTest, EachRoleMayPerformExactlyTheActionsThePermissionTableGivesIt) {
+  const testing::Session admin = AdminSession(*server_);
+  ASSERT_FALSE(admin.token.empty());
+  Site site(*server_, *bootstrapped_, admin);
+
+  // One person per role. The system administrator's role is the bootstrap administrator's: it is
+  // never held with a GMP role (segregation of duties), so no other account needs it. They come
+  // last, so that the targets of the administration they perform serve every other role first.
+  std::vector<Person> people;
+  for (Role role : identity::kAllRoles) {
+    if (role == Role::kSystemAdministrator) continue;
+    people.push_back(site.NewPerson(role));
+    ASSERT_FALSE(people.back().session.token.empty()) << identity::RoleName(role);
+  }
+  people.push_back({Role::kSystemAdministrator, bootstrapped_->admin, kAdminPassword, admin});
+  ASSERT_EQ(people.size(), identity::kAllRoles.size());
+
+  // A probe's target is used until a request may have changed it: every probe meets its target
+  // as created, and one that is refused leaves it for the next.
+  std::map<std::string_view, std::string> targets;
+  int allowed = 0;
+  int refused = 0;
+  for (Person& person : people) {
+    for (const identity::ActionDefinition& definition : identity::Actions()) {
+      const std::string cell =
+          std::string(identity::RoleName(person.role)) + " x " + std::string(definition.name);
+      const Probe* probe = ProbeFor(definition.name);
+      if (probe == nullptr) {
+        ADD_FAILURE() << cell << ": no probe performs " << definition.name;
+        continue;
+      }
+      std::string target;
+      if (probe->prepare) {
+        if (!targets.contains(definition.name)) targets[definition.name] = probe->prepare(site);
+        target = targets[definition.name];
+      }
+      const ProbeRequest request = probe->request(site, person, target);
+      const HttpResponse response =
+          server_->Request(request.method, request.target,
+                           request.headers.value_or(person.session.Credentials()), request.body);
+      const bool succeeded = response.status >= 200 && response.status < 300;
+      if (response.status != 403) targets.erase(definition.name);
+      // The first action of the request the role may not perform, if any.
+      std::optional<std::string_view> refused_action;
+      std::vector<std::string_view> performed = {definition.name};
+      performed.insert(performed.end(), probe->also.begin(), probe->also.end());
+      for (std::string_view name : performed) {
+        const auto action = identity::ActionFromName(name);
+        if (action && !identity::Permits(identity::RoleSet{person.role}, *action)) {
+          refused_action = name;
+          break;
+        }
+      }
+      if (!refused_action) {
+        ++allowed;
+        EXPECT_TRUE(succeeded) << cell << " is permitted, but " << request.method << " "
+                               << request.target << " answered " << response.status << ": "
+                               << response.body;
+        if (succeeded && request.on_success) request.on_success();
+      } else {
+        ++refused;
+        EXPECT_EQ(response.status, 403)
+            << cell << " is not permitted, but " << request.method << " " << request.target
+            << " answered " << response.status << ": " << response.body;
+        const Json body = ParseOrFail(response.body);
+        EXPECT_EQ(StringMember(body, "code"), "permission_denied") << cell << ": " << response.body;
+        EXPECT_EQ(StringMember(body, "field"), "action") << cell << ": " << response.body;
+        // The refusal names the action refused: "user.create (Create a user account ...) is not
+        // permitted to your roles at site LEI (operator)".
+        EXPECT_EQ(StringMember(body, "message").rfind(std::string(*refused_action) + " (", 0), 0U)
+            << cell << ": " << response.body;
+      }
+    }
+  }
+  const std::size_t cells = identity::kAllRoles.size() * identity::Actions().size();
+  EXPECT_EQ(static_cast<std::size_t>(allowed + refused), cells);
+  EXPECT_GT(allowed, 0);
+  EXPECT_GT(refused, 0);
+}
+
+}  // namespace
+}  // namespace aliquot
