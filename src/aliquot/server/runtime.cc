@@ -176,8 +176,7 @@ Result<std::unique_ptr<cli::Installation>> AliquotRuntime::Open(const cli::Locat
   if (access == cli::Access::kReadOnly) {
     // verify reads the record only; a missing credentials key is no reason to refuse it.
     auto credentials = storage::SecretKeyFile(folder.CredentialKey()).Load();
-    installation->credential_key_.emplace(credentials ? *credentials
-                                                      : SecretKey::Generate());
+    installation->credential_key_.emplace(credentials ? *credentials : SecretKey::Generate());
   } else {
     ALIQUOT_ASSIGN_OR_RETURN(SecretKey credentials, LoadCredentialKey(folder));
     installation->credential_key_.emplace(std::move(credentials));
