@@ -619,10 +619,11 @@ void PrintSummary() {
     if (!us) return std::nullopt;
     return *us / 1000;
   };
-  // The header (core/password_hash.h) promises "some tens of milliseconds": 10 to 99 ms.
-  const auto tens_of_ms = [](std::optional<double> us) -> std::optional<bool> {
+  // The header (core/password_hash.h) says "about 0.1 s of CPU": 50 to 200 ms. Wall time on a
+  // shared machine is for orientation only.
+  const auto about_a_tenth = [](std::optional<double> us) -> std::optional<bool> {
     if (!us) return std::nullopt;
-    return *us >= 10'000 && *us < 100'000;
+    return *us >= 50'000 && *us <= 200'000;
   };
   for (const char* operation : {"hash", "verify"}) {
     const std::string call =
@@ -630,13 +631,12 @@ void PrintSummary() {
     const std::string prefix = std::string("_") + operation;
     const auto wall = Figure("interactive" + prefix + "_us");
     const auto cpu = Figure("interactive" + prefix + "_cpu_us");
-    lines.push_back({Concat({call, ", Interactive (", interactive_parameters, ")"}),
-                     Number(in_ms(wall), "ms"),
-                     "Minimum " + Number(Figure("minimum" + prefix + "_us"), "us"), "",
-                     "tens of ms (header)", Met(tens_of_ms(wall))});
+    lines.push_back(
+        {Concat({call, ", Interactive (", interactive_parameters, ")"}), Number(in_ms(wall), "ms"),
+         "Minimum " + Number(Figure("minimum" + prefix + "_us"), "us"), "", "orientation", ""});
     lines.push_back({"  its CPU time", Number(in_ms(cpu), "ms"),
                      "Minimum " + Number(Figure("minimum" + prefix + "_cpu_us"), "us"), "",
-                     "tens of ms (header)", Met(tens_of_ms(cpu))});
+                     "about 0.1 s CPU (header)", Met(about_a_tenth(cpu))});
   }
   // A signature at the production cost: its own work, plus one Interactive verification.
   std::optional<double> sign_interactive;

@@ -74,7 +74,7 @@ Status IdentityService::Run(const RequestContext& context, Action action,
   ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, action));
   for (int attempt = 1;; ++attempt) {
     AppendRequest request;
-    const Status decided = store_.Read([&](StoreReader& reader) -> Status {
+    Status decided = store_.Read([&](StoreReader& reader) -> Status {
       for (const ledger::StreamRef& stream : streams) {
         ALIQUOT_ASSIGN_OR_RETURN(const std::uint64_t head, reader.StreamHead(stream));
         request.expectations.push_back({stream, head});

@@ -18,10 +18,10 @@ struct PasswordHashCost {
   std::size_t memory_bytes = 0;
 
   // The production cost: libsodium's OPSLIMIT_INTERACTIVE (2 passes) and MEMLIMIT_INTERACTIVE
-  // (64 MiB). It is above OWASP's minimums for Argon2id (19 MiB with 2 passes), takes some tens
-  // of milliseconds, which a person signing in does not notice but a guesser pays for every guess,
-  // and needs its 64 MiB only for the duration of one login, so concurrent logins bound the
-  // server's memory (ten at once: 640 MiB).
+  // (64 MiB). It is above OWASP's minimums for Argon2id (19 MiB with 2 passes) and takes about
+  // 0.1 s of CPU on a 2-core VM (bench/identity_bench), which a person signing in barely notices
+  // but a guesser pays for every guess. It needs its 64 MiB only for the duration of one check,
+  // so the server's worker threads bound the memory (four at once: 256 MiB).
   static PasswordHashCost Interactive();
   // libsodium's smallest cost (1 pass over 8 KiB). For tests only, so that they run fast: it
   // protects nothing.

@@ -10,7 +10,7 @@ namespace aliquot::identity {
 namespace {
 
 constexpr std::int64_t kMicrosPerMinute = 60 * kMicrosPerSecond;
-constexpr std::int64_t kMicrosPerDay = 24 * 60 * kMicrosPerMinute;
+constexpr std::int64_t kMicrosPerDay = std::int64_t{24} * 60 * kMicrosPerMinute;
 constexpr Timestamp kNow = Timestamp::FromMicros(1'800'000'000 * kMicrosPerSecond);
 constexpr std::string_view kTerminal = "SUITE2-TAB1";
 constexpr std::string_view kSession = "session-1";
