@@ -175,6 +175,24 @@ TEST_P(CliTest, SecondServerOnAServedFolderIsRefusedAndRecordsNothing) {
   EXPECT_EQ(verify.out.rfind("OK: 3 events", 0), 0U) << Describe(verify);
 }
 
+// bootstrap and demo append events; beside a server on the same folder they would leave its
+// chain behind, so they take the server lock and are refused while it serves.
+TEST_P(CliTest, BootstrapAndDemoAreRefusedWhileAServerServesTheFolder) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  const RunResult bootstrap =
+      Aliquot({"bootstrap", "--data", data_.string(), "--site-id", "LEI", "--site-name", "Leiden",
+               "--admin", "sam", "--admin-name", "Sam de Boer"});
+  EXPECT_EQ(bootstrap.status.code, 1) << Describe(bootstrap);
+  EXPECT_NE(bootstrap.err.find("another Aliquot server"), std::string::npos) << Describe(bootstrap);
+  const RunResult demo = Aliquot({"demo", "--data", data_.string()});
+  EXPECT_EQ(demo.status.code, 1) << Describe(demo);
+  ASSERT_NO_FATAL_FAILURE(StopServer(server));
+  // Initialised, started, stopped: the refused commands recorded nothing.
+  const RunResult verify = Aliquot({"verify", "--data", data_.string()});
+  EXPECT_EQ(verify.out.rfind("OK: 3 events", 0), 0U) << Describe(verify);
+}
+
 TEST_P(CliTest, InitOnAnInitialisedFolderIsRefusedAndKeepsItsKey) {
   const auto before = Snapshot(data_);
   const RunResult again = Aliquot({"init", "--data", data_.string(), "--site", "Another Site"});
