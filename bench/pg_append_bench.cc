@@ -310,18 +310,6 @@ void ConnectServer(Server& server) {
   }
 }
 
-// `url` with its database replaced by `database` (as tests/support/postgres.cc does). A URL keeps
-// its user, host, port and query; a keyword/value string gets a dbname at the end, which wins.
-std::string WithDatabase(const std::string& url, const std::string& database) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url + " dbname=" + database;
-  const auto query = url.find('?', scheme + 3);
-  const auto path = url.find('/', scheme + 3);
-  const auto authority_end = path < query ? path : query;
-  return url.substr(0, authority_end) + "/" + database +
-         (query == std::string::npos ? "" : url.substr(query));
-}
-
 // A database of its own for one benchmark run, created fresh and dropped (with any session still
 // connected) when done, so that no run inherits another's tables, bloat or cache. Every session
 // on it commits with synchronous_commit on, whatever the server's default. The store uses its
@@ -334,7 +322,7 @@ class ScratchDatabase {
     PgLink admin(TheServer().url);
     admin.Exec("CREATE DATABASE " + name_ + " TEMPLATE template0 ENCODING 'UTF8'");
     admin.Exec("ALTER DATABASE " + name_ + " SET synchronous_commit = on");
-    url_ = WithDatabase(TheServer().url, name_);
+    url_ = storage::WithDatabase(TheServer().url, name_);
   }
   ~ScratchDatabase() {
     PgLink admin(TheServer().url);

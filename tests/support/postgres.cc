@@ -10,6 +10,8 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include "aliquot/storage/postgres/connection.h"
+
 namespace aliquot::testing {
 namespace {
 
@@ -85,19 +87,6 @@ std::string Run(PGconn* conn, const std::string& sql, std::string* first_value =
   return error;
 }
 
-// `url` with its database replaced by `database`. A URL keeps its user, host, port and query; a
-// keyword/value string (ALIQUOT_TEST_POSTGRES_URL="host=... port=...") gets a dbname at the end,
-// which wins over an earlier one.
-std::string WithDatabase(const std::string& url, const std::string& database) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url + " dbname=" + database;
-  const auto query = url.find('?', scheme + 3);
-  const auto path = url.find('/', scheme + 3);
-  const auto authority_end = path < query ? path : query;
-  return url.substr(0, authority_end) + "/" + database +
-         (query == std::string::npos ? "" : url.substr(query));
-}
-
 // Unique on the cluster: the pid and a counter separate the tests of every binary running now;
 // the random part separates them from databases that a crashed run with a reused pid left behind.
 std::string NewDatabaseName() {
@@ -130,7 +119,7 @@ TestDatabase::TestDatabase() : name_(NewDatabaseName()) {
     FailFatally("cannot create the test database " + name_ + ": " + error);
     return;
   }
-  url_ = WithDatabase(cluster_url, name_);
+  url_ = storage::WithDatabase(cluster_url, name_);
 }
 
 TestDatabase::~TestDatabase() {

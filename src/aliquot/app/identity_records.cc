@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "aliquot/core/json.h"
+#include "aliquot/ledger/payload.h"
 
 namespace aliquot::app {
 namespace {
@@ -132,34 +133,6 @@ enum SignatureColumn : std::size_t {
   kContentHash,
 };
 
-Error Corrupt(const ledger::Event& event, const std::string& what) {
-  return DataLoss("event seq " + std::to_string(event.seq) + " (" + event.event_type +
-                  "): " + what);
-}
-
-Result<std::string> String(const Json& payload, const char* name, const ledger::Event& event) {
-  const Json* value = payload.Find(name);
-  if (value == nullptr || !value->IsString()) {
-    return Unexpected(Corrupt(event, std::string("lacks the string '") + name + "'"));
-  }
-  return value->AsString();
-}
-
-Result<bool> Bool(const Json& payload, const char* name, const ledger::Event& event) {
-  const Json* value = payload.Find(name);
-  if (value == nullptr || !value->IsBool()) {
-    return Unexpected(Corrupt(event, std::string("lacks the boolean '") + name + "'"));
-  }
-  return value->AsBool();
-}
-
-Result<std::int64_t> Integer(const Json& payload, const char* name, const ledger::Event& event) {
-  const Json* value = payload.Find(name);
-  const std::optional<std::int64_t> integer = value != nullptr ? value->AsInteger() : std::nullopt;
-  if (!integer) return Unexpected(Corrupt(event, std::string("lacks the integer '") + name + "'"));
-  return *integer;
-}
-
 const std::string& Text(const Row& row, std::size_t column) {
   return std::get<std::string>(row[column]);
 }
@@ -182,44 +155,41 @@ class IdentityProjector final : public Projector {
 
   Status Apply(const ledger::Event& event, ProjectionWriter& writer) const override {
     if (!event.event_type.starts_with("identity.")) return {};
-    auto payload = ParseJson(event.payload);
-    if (!payload) return Unexpected(Corrupt(event, payload.error().Message()));
-    if (event.stream.type == "site") return ApplyToSite(event, *payload, writer);
-    if (event.stream.type == "user") return ApplyToUser(event, *payload, writer);
-    if (event.stream.type == "terminal") return ApplyToTerminal(event, *payload, writer);
-    if (event.stream.type == "signature") return ApplySignature(event, *payload, writer);
+    ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
+                             ledger::PayloadReader::Parse(event));
+    if (event.stream.type == "site") return ApplyToSite(event, payload, writer);
+    if (event.stream.type == "user") return ApplyToUser(event, payload, writer);
+    if (event.stream.type == "terminal") return ApplyToTerminal(event, payload, writer);
+    if (event.stream.type == "signature") return ApplySignature(event, payload, writer);
     return {};
   }
 
  private:
-  static Status ApplyToSite(const ledger::Event& event, const Json& payload,
+  static Status ApplyToSite(const ledger::Event& event, const ledger::PayloadReader& payload,
                             ProjectionWriter& writer) {
-    const Json* policy = payload.Find("policy");
-    if (policy == nullptr || !policy->IsObject()) {
-      return Unexpected(Corrupt(event, "lacks the object 'policy'"));
-    }
+    ALIQUOT_ASSIGN_OR_RETURN(const Json* policy, payload.Object("policy"));
     if (event.event_type == "identity.site_created") {
-      ALIQUOT_ASSIGN_OR_RETURN(std::string name, String(payload, "name", event));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string name, payload.String("name"));
       return writer.Upsert(SitesTable(), {event.stream.id, std::move(name), CanonicalJson(*policy),
                                           event.time.ToRfc3339()});
     }
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row,
                              writer.Get(SitesTable(), Row{event.stream.id}));
-    if (!row) return Unexpected(Corrupt(event, "the site was never created"));
+    if (!row) return Unexpected(payload.Corrupt("the site was never created"));
     if (event.event_type == "identity.policy_set") (*row)[kSitePolicy] = CanonicalJson(*policy);
     return writer.Upsert(SitesTable(), *row);
   }
 
-  static Status ApplyToUser(const ledger::Event& event, const Json& payload,
+  static Status ApplyToUser(const ledger::Event& event, const ledger::PayloadReader& payload,
                             ProjectionWriter& writer) {
     const std::string& type = event.event_type;
     if (type == "identity.user_created") return CreateUser(event, payload, writer);
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> found,
                              writer.Get(UsersTable(), Row{event.stream.id}));
-    if (!found) return Unexpected(Corrupt(event, "the user was never created"));
+    if (!found) return Unexpected(payload.Corrupt("the user was never created"));
     Row row = std::move(*found);
     if (type == "identity.user_renamed") {
-      ALIQUOT_ASSIGN_OR_RETURN(row[kPrintedName], String(payload, "printed_name", event));
+      ALIQUOT_ASSIGN_OR_RETURN(row[kPrintedName], payload.String("printed_name"));
     } else if (type == "identity.roles_assigned") {
       ALIQUOT_RETURN_IF_ERROR(ReplaceRoles(event, payload, row, writer));
     } else if (type == "identity.user_deactivated") {
@@ -236,15 +206,15 @@ class IdentityProjector final : public Projector {
       row[kFailedAttempts] = std::int64_t{0};
       row[kLockedAt] = Value{};
     } else if (type == "identity.totp_enrolled") {
-      ALIQUOT_ASSIGN_OR_RETURN(row[kSealedTotpSecret], String(payload, "sealed_secret", event));
-      ALIQUOT_ASSIGN_OR_RETURN(row[kTotpLastStep], Integer(payload, "totp_step", event));
+      ALIQUOT_ASSIGN_OR_RETURN(row[kSealedTotpSecret], payload.String("sealed_secret"));
+      ALIQUOT_ASSIGN_OR_RETURN(row[kTotpLastStep], payload.Integer("totp_step"));
     } else if (type == "identity.totp_reset") {
       row[kSealedTotpSecret] = std::string();
       row[kTotpLastStep] = Value{};
     } else if (type == "identity.signed_in" || type == "identity.reauthenticated" ||
                type == "identity.sign_in_failed" || type == "identity.reauthentication_failed") {
-      ALIQUOT_ASSIGN_OR_RETURN(row[kFailedAttempts], Integer(payload, "failed_attempts", event));
-      ALIQUOT_ASSIGN_OR_RETURN(const bool locked, Bool(payload, "locked", event));
+      ALIQUOT_ASSIGN_OR_RETURN(row[kFailedAttempts], payload.Integer("failed_attempts"));
+      ALIQUOT_ASSIGN_OR_RETURN(const bool locked, payload.Bool("locked"));
       if (!locked) {
         row[kLockedAt] = Value{};
       } else if (std::holds_alternative<std::monostate>(row[kLockedAt])) {
@@ -263,20 +233,28 @@ class IdentityProjector final : public Projector {
     return writer.Upsert(UsersTable(), row);
   }
 
-  static Status CreateUser(const ledger::Event& event, const Json& payload,
-                           ProjectionWriter& writer) {
-    ALIQUOT_ASSIGN_OR_RETURN(std::string name, String(payload, "printed_name", event));
-    ALIQUOT_ASSIGN_OR_RETURN(std::string sealed, String(payload, "sealed_password", event));
-    ALIQUOT_ASSIGN_OR_RETURN(const bool change, Bool(payload, "password_change_required", event));
-    const Json* roles_json = payload.Find("roles");
-    if (roles_json == nullptr) return Unexpected(Corrupt(event, "lacks 'roles'"));
-    auto roles = identity::RolesFromJson(*roles_json, "roles");
-    if (!roles) return Unexpected(Corrupt(event, roles.error().Message()));
-    for (const SiteRole& role : *roles) {
-      ALIQUOT_RETURN_IF_ERROR(
-          writer.Upsert(UserRolesTable(),
-                        {role.site, std::string(identity::RoleName(role.role)), event.stream.id}));
+  enum RoleRows { kInsert, kDelete };
+
+  // Inserts or deletes the user_roles rows of `roles` (the JSON array events carry).
+  static Status WriteRoles(const ledger::PayloadReader& payload, const Json& roles,
+                           const std::string& user_id, ProjectionWriter& writer, RoleRows what) {
+    auto parsed = identity::RolesFromJson(roles, "roles");
+    if (!parsed) return Unexpected(payload.Corrupt(parsed.error().Message()));
+    for (const SiteRole& role : *parsed) {
+      const Row key{role.site, std::string(identity::RoleName(role.role)), user_id};
+      ALIQUOT_RETURN_IF_ERROR(what == kInsert ? writer.Upsert(UserRolesTable(), key)
+                                              : writer.Delete(UserRolesTable(), key));
     }
+    return {};
+  }
+
+  static Status CreateUser(const ledger::Event& event, const ledger::PayloadReader& payload,
+                           ProjectionWriter& writer) {
+    ALIQUOT_ASSIGN_OR_RETURN(std::string name, payload.String("printed_name"));
+    ALIQUOT_ASSIGN_OR_RETURN(std::string sealed, payload.String("sealed_password"));
+    ALIQUOT_ASSIGN_OR_RETURN(const bool change, payload.Bool("password_change_required"));
+    ALIQUOT_ASSIGN_OR_RETURN(const Json* roles_json, payload.Array("roles"));
+    ALIQUOT_RETURN_IF_ERROR(WriteRoles(payload, *roles_json, event.stream.id, writer, kInsert));
     return writer.Upsert(
         UsersTable(),
         {event.stream.id, std::move(name), std::string("active"), CanonicalJson(*roles_json),
@@ -284,35 +262,23 @@ class IdentityProjector final : public Projector {
          std::int64_t{0}, Value{}, std::string(), Value{}, event.time.ToRfc3339(), Value{}});
   }
 
-  static Status ReplaceRoles(const ledger::Event& event, const Json& payload, Row& row,
-                             ProjectionWriter& writer) {
-    ALIQUOT_ASSIGN_OR_RETURN(const Json old_json, ParseStored(Text(row, kRoles), "users.roles"));
-    auto old_roles = identity::RolesFromJson(old_json, "roles");
-    if (!old_roles) return Unexpected(Corrupt(event, old_roles.error().Message()));
-    for (const SiteRole& role : *old_roles) {
-      ALIQUOT_RETURN_IF_ERROR(
-          writer.Delete(UserRolesTable(),
-                        {role.site, std::string(identity::RoleName(role.role)), event.stream.id}));
-    }
-    const Json* roles_json = payload.Find("roles");
-    if (roles_json == nullptr) return Unexpected(Corrupt(event, "lacks 'roles'"));
-    auto roles = identity::RolesFromJson(*roles_json, "roles");
-    if (!roles) return Unexpected(Corrupt(event, roles.error().Message()));
-    for (const SiteRole& role : *roles) {
-      ALIQUOT_RETURN_IF_ERROR(
-          writer.Upsert(UserRolesTable(),
-                        {role.site, std::string(identity::RoleName(role.role)), event.stream.id}));
-    }
+  static Status ReplaceRoles(const ledger::Event& event, const ledger::PayloadReader& payload,
+                             Row& row, ProjectionWriter& writer) {
+    ALIQUOT_ASSIGN_OR_RETURN(const Json old_roles, ParseStored(Text(row, kRoles), "users.roles"));
+    ALIQUOT_RETURN_IF_ERROR(WriteRoles(payload, old_roles, event.stream.id, writer, kDelete));
+    ALIQUOT_ASSIGN_OR_RETURN(const Json* roles_json, payload.Array("roles"));
+    ALIQUOT_RETURN_IF_ERROR(WriteRoles(payload, *roles_json, event.stream.id, writer, kInsert));
     row[kRoles] = CanonicalJson(*roles_json);
     return {};
   }
 
-  static Status NewPassword(const ledger::Event& event, const Json& payload, Row& row) {
-    ALIQUOT_ASSIGN_OR_RETURN(std::string sealed, String(payload, "sealed_password", event));
-    ALIQUOT_ASSIGN_OR_RETURN(const bool change, Bool(payload, "password_change_required", event));
+  static Status NewPassword(const ledger::Event& event, const ledger::PayloadReader& payload,
+                            Row& row) {
+    ALIQUOT_ASSIGN_OR_RETURN(std::string sealed, payload.String("sealed_password"));
+    ALIQUOT_ASSIGN_OR_RETURN(const bool change, payload.Bool("password_change_required"));
     ALIQUOT_ASSIGN_OR_RETURN(Json history,
                              ParseStored(Text(row, kPasswordHistory), "users.password_history"));
-    if (!history.IsArray()) return Unexpected(Corrupt(event, "password history is not an array"));
+    if (!history.IsArray()) return Unexpected(payload.Corrupt("password history is not an array"));
     Json::Array& entries = history.AsArray();
     entries.insert(entries.begin(), Json(Text(row, kSealedPassword)));
     if (entries.size() > kMaxPasswordHistory) entries.resize(kMaxPasswordHistory);
@@ -323,19 +289,16 @@ class IdentityProjector final : public Projector {
     return {};
   }
 
-  static Status ApplyToTerminal(const ledger::Event& event, const Json& payload,
+  static Status ApplyToTerminal(const ledger::Event& event, const ledger::PayloadReader& payload,
                                 ProjectionWriter& writer) {
     if (event.event_type == "identity.terminal_registered") {
-      ALIQUOT_ASSIGN_OR_RETURN(std::string site, String(payload, "site", event));
-      ALIQUOT_ASSIGN_OR_RETURN(std::string name, String(payload, "name", event));
-      ALIQUOT_ASSIGN_OR_RETURN(std::string location, String(payload, "location", event));
-      ALIQUOT_ASSIGN_OR_RETURN(std::string kind, String(payload, "kind", event));
-      ALIQUOT_ASSIGN_OR_RETURN(std::string token, String(payload, "token_sha256", event));
-      ALIQUOT_ASSIGN_OR_RETURN(const bool restricted, Bool(payload, "restricted", event));
-      const Json* allowed = payload.Find("allowed_actions");
-      if (allowed == nullptr || !allowed->IsArray()) {
-        return Unexpected(Corrupt(event, "lacks the array 'allowed_actions'"));
-      }
+      ALIQUOT_ASSIGN_OR_RETURN(std::string site, payload.String("site"));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string name, payload.String("name"));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string location, payload.String("location"));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string kind, payload.String("kind"));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string token, payload.String("token_sha256"));
+      ALIQUOT_ASSIGN_OR_RETURN(const bool restricted, payload.Bool("restricted"));
+      ALIQUOT_ASSIGN_OR_RETURN(const Json* allowed, payload.Array("allowed_actions"));
       ALIQUOT_RETURN_IF_ERROR(writer.Upsert(TerminalTokensTable(), {token, event.stream.id}));
       return writer.Upsert(
           TerminalsTable(),
@@ -345,14 +308,11 @@ class IdentityProjector final : public Projector {
     }
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> found,
                              writer.Get(TerminalsTable(), Row{event.stream.id}));
-    if (!found) return Unexpected(Corrupt(event, "the terminal was never registered"));
+    if (!found) return Unexpected(payload.Corrupt("the terminal was never registered"));
     Row row = std::move(*found);
     if (event.event_type == "identity.terminal_restricted") {
-      ALIQUOT_ASSIGN_OR_RETURN(const bool restricted, Bool(payload, "restricted", event));
-      const Json* allowed = payload.Find("allowed_actions");
-      if (allowed == nullptr || !allowed->IsArray()) {
-        return Unexpected(Corrupt(event, "lacks the array 'allowed_actions'"));
-      }
+      ALIQUOT_ASSIGN_OR_RETURN(const bool restricted, payload.Bool("restricted"));
+      ALIQUOT_ASSIGN_OR_RETURN(const Json* allowed, payload.Array("allowed_actions"));
       row[kRestricted] = std::int64_t{restricted ? 1 : 0};
       row[kAllowedActions] = CanonicalJson(*allowed);
     } else if (event.event_type == "identity.terminal_retired") {
@@ -363,10 +323,10 @@ class IdentityProjector final : public Projector {
     return writer.Upsert(TerminalsTable(), row);
   }
 
-  static Status ApplySignature(const ledger::Event& event, const Json& payload,
+  static Status ApplySignature(const ledger::Event& event, const ledger::PayloadReader& payload,
                                ProjectionWriter& writer) {
     if (event.event_type != "identity.signature_applied") return {};
-    auto signature = identity::SignatureFromEvent(event, payload);
+    auto signature = identity::SignatureFromEvent(payload);
     if (!signature) return Unexpected(signature.error());
     return writer.Upsert(
         SignaturesTable(),
@@ -451,39 +411,45 @@ Result<identity::TerminalState> TerminalFromRow(const Row& row) {
   return terminal;
 }
 
+// The state in `table`'s row keyed `id`, or a State that does not exist (with its id) when
+// there is no such row.
+template <typename State>
+Result<State> LoadOne(StoreReader& reader, const TableSpec& table, const std::string& id,
+                      Result<State> (*from_row)(const Row&)) {
+  ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row, reader.GetRow(table, Row{id}));
+  if (row) return from_row(*row);
+  State missing;
+  missing.id = id;
+  return missing;
+}
+
+// Every row of `table` as a State, in key order.
+template <typename State>
+Result<std::vector<State>> LoadAll(StoreReader& reader, const TableSpec& table,
+                                   Result<State> (*from_row)(const Row&)) {
+  std::vector<State> states;
+  ALIQUOT_RETURN_IF_ERROR(reader.ScanRows(table, [&](const Row& row) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(State state, from_row(row));
+    states.push_back(std::move(state));
+    return {};
+  }));
+  return states;
+}
+
 }  // namespace
 
 std::unique_ptr<Projector> MakeIdentityProjector() { return std::make_unique<IdentityProjector>(); }
 
 Result<identity::SiteState> LoadSite(StoreReader& reader, const std::string& site_id) {
-  ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row, reader.GetRow(SitesTable(), Row{site_id}));
-  if (!row) {
-    identity::SiteState missing;
-    missing.id = site_id;
-    return missing;
-  }
-  return SiteFromRow(*row);
+  return LoadOne(reader, SitesTable(), site_id, &SiteFromRow);
 }
 
 Result<identity::UserState> LoadUser(StoreReader& reader, const std::string& user_id) {
-  ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row, reader.GetRow(UsersTable(), Row{user_id}));
-  if (!row) {
-    identity::UserState missing;
-    missing.id = user_id;
-    return missing;
-  }
-  return UserFromRow(*row);
+  return LoadOne(reader, UsersTable(), user_id, &UserFromRow);
 }
 
 Result<identity::TerminalState> LoadTerminal(StoreReader& reader, const std::string& terminal_id) {
-  ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row,
-                           reader.GetRow(TerminalsTable(), Row{terminal_id}));
-  if (!row) {
-    identity::TerminalState missing;
-    missing.id = terminal_id;
-    return missing;
-  }
-  return TerminalFromRow(*row);
+  return LoadOne(reader, TerminalsTable(), terminal_id, &TerminalFromRow);
 }
 
 Result<std::optional<identity::TerminalState>> LoadTerminalByToken(
@@ -499,13 +465,7 @@ Result<std::optional<identity::TerminalState>> LoadTerminalByToken(
 }
 
 Result<std::vector<identity::SiteState>> LoadSites(StoreReader& reader) {
-  std::vector<identity::SiteState> sites;
-  ALIQUOT_RETURN_IF_ERROR(reader.ScanRows(SitesTable(), [&](const Row& row) -> Status {
-    ALIQUOT_ASSIGN_OR_RETURN(identity::SiteState site, SiteFromRow(row));
-    sites.push_back(std::move(site));
-    return {};
-  }));
-  return sites;
+  return LoadAll(reader, SitesTable(), &SiteFromRow);
 }
 
 Result<std::vector<std::string>> LoadSiteIds(StoreReader& reader) {
@@ -518,23 +478,11 @@ Result<std::vector<std::string>> LoadSiteIds(StoreReader& reader) {
 }
 
 Result<std::vector<identity::UserState>> LoadUsers(StoreReader& reader) {
-  std::vector<identity::UserState> users;
-  ALIQUOT_RETURN_IF_ERROR(reader.ScanRows(UsersTable(), [&](const Row& row) -> Status {
-    ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, UserFromRow(row));
-    users.push_back(std::move(user));
-    return {};
-  }));
-  return users;
+  return LoadAll(reader, UsersTable(), &UserFromRow);
 }
 
 Result<std::vector<identity::TerminalState>> LoadTerminals(StoreReader& reader) {
-  std::vector<identity::TerminalState> terminals;
-  ALIQUOT_RETURN_IF_ERROR(reader.ScanRows(TerminalsTable(), [&](const Row& row) -> Status {
-    ALIQUOT_ASSIGN_OR_RETURN(identity::TerminalState terminal, TerminalFromRow(row));
-    terminals.push_back(std::move(terminal));
-    return {};
-  }));
-  return terminals;
+  return LoadAll(reader, TerminalsTable(), &TerminalFromRow);
 }
 
 Result<std::vector<std::string>> UsersWithRole(StoreReader& reader, const std::string& site,

@@ -10,15 +10,7 @@
 namespace aliquot::app {
 namespace {
 
-constexpr int kAttempts = 5;
-
 using identity::Action;
-
-bool IsHexToken(std::string_view text) {
-  if (text.size() != 2 * kTokenBytes) return false;
-  return std::all_of(text.begin(), text.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 // A temporary password long enough for the strictest policy the site could have, and readable.
 std::size_t TemporaryLength(const identity::SecurityPolicy& policy) {
@@ -93,7 +85,7 @@ Status IdentityService::Run(const RequestContext& context, Action action,
     }
     auto appended = store_.Append(request);
     if (appended) return {};
-    if (appended.error().Code() != ErrorCode::kAborted || attempt == kAttempts) {
+    if (appended.error().Code() != ErrorCode::kAborted || attempt == kAppendAttempts) {
       return Unexpected(appended.error());
     }
   }
@@ -178,28 +170,36 @@ Status IdentityService::ConfigureSite(const RequestContext& context, const std::
              });
 }
 
+Result<IdentityService::TemporaryPassword> IdentityService::IssueTemporaryPassword(
+    const RequestContext& context, const std::string& user_id) {
+  identity::SecurityPolicy policy;
+  ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(policy, sessions_.PolicyOf(reader, context.terminal.site));
+    return {};
+  }));
+  TemporaryPassword issued;
+  issued.credential.secret = Credentials::TemporaryPassword(TemporaryLength(policy));
+  ALIQUOT_ASSIGN_OR_RETURN(issued.sealed,
+                           credentials_.SealPassword(user_id, issued.credential.secret));
+  return issued;
+}
+
 Result<NewCredential> IdentityService::CreateUser(const RequestContext& context,
                                                   const std::string& user_id,
                                                   const std::string& printed_name,
                                                   const std::vector<identity::SiteRole>& roles) {
   ALIQUOT_RETURN_IF_ERROR(identity::ValidateUserName(user_id, "user_id"));
-  NewCredential credential;
-  std::string sealed;
-  ALIQUOT_RETURN_IF_ERROR(Run(
-      context, Action::kCreateUser, {identity::UserStream(user_id)},
-      [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-        ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> sites, LoadSiteIds(reader));
-        ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
-        if (sealed.empty()) {
-          ALIQUOT_ASSIGN_OR_RETURN(const identity::SecurityPolicy policy,
-                                   sessions_.PolicyOf(reader, context.terminal.site));
-          credential.secret = Credentials::TemporaryPassword(TemporaryLength(policy));
-          ALIQUOT_ASSIGN_OR_RETURN(sealed, credentials_.SealPassword(user_id, credential.secret));
-        }
-        identity::CreateUserCommand command{user_id, printed_name, roles, sealed};
-        return identity::CreateUser(user, command, sites, context.Actor(), context.terminal.id);
-      }));
-  return credential;
+  ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kCreateUser));
+  ALIQUOT_ASSIGN_OR_RETURN(TemporaryPassword issued, IssueTemporaryPassword(context, user_id));
+  ALIQUOT_RETURN_IF_ERROR(
+      Run(context, Action::kCreateUser, {identity::UserStream(user_id)},
+          [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+            ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> sites, LoadSiteIds(reader));
+            ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
+            identity::CreateUserCommand command{user_id, printed_name, roles, issued.sealed};
+            return identity::CreateUser(user, command, sites, context.Actor(), context.terminal.id);
+          }));
+  return std::move(issued.credential);
 }
 
 Status IdentityService::RenameUser(const RequestContext& context, const std::string& user_id,
@@ -245,21 +245,16 @@ Status IdentityService::ReactivateUser(const RequestContext& context, const std:
 Result<NewCredential> IdentityService::ResetPassword(const RequestContext& context,
                                                      const std::string& user_id,
                                                      const std::string& reason) {
-  NewCredential credential;
-  std::string sealed;
-  ALIQUOT_RETURN_IF_ERROR(Run(
-      context, Action::kResetPassword, {identity::UserStream(user_id)},
-      [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-        ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
-        if (sealed.empty() && user.exists) {
-          ALIQUOT_ASSIGN_OR_RETURN(const identity::SecurityPolicy policy,
-                                   sessions_.PolicyOf(reader, context.terminal.site));
-          credential.secret = Credentials::TemporaryPassword(TemporaryLength(policy));
-          ALIQUOT_ASSIGN_OR_RETURN(sealed, credentials_.SealPassword(user_id, credential.secret));
-        }
-        return identity::ResetPassword(user, sealed, reason, context.Actor(), context.terminal.id);
-      }));
-  return credential;
+  ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kResetPassword));
+  ALIQUOT_ASSIGN_OR_RETURN(TemporaryPassword issued, IssueTemporaryPassword(context, user_id));
+  ALIQUOT_RETURN_IF_ERROR(
+      Run(context, Action::kResetPassword, {identity::UserStream(user_id)},
+          [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+            ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
+            return identity::ResetPassword(user, issued.sealed, reason, context.Actor(),
+                                           context.terminal.id);
+          }));
+  return std::move(issued.credential);
 }
 
 Status IdentityService::UnlockUser(const RequestContext& context, const std::string& user_id,
@@ -287,7 +282,7 @@ Result<NewCredential> IdentityService::RegisterTerminal(const RequestContext& co
                                                         identity::RegisterTerminalCommand command,
                                                         const std::optional<std::string>& token) {
   ALIQUOT_RETURN_IF_ERROR(identity::ValidateTerminalId(command.id, "terminal_id"));
-  if (token && !IsHexToken(*token)) {
+  if (token && !IsToken(*token)) {
     return Unexpected(InvalidArgument(
         "a terminal's own token must be 64 lower-case hex digits (32 random bytes)", "token"));
   }

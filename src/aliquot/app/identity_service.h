@@ -99,6 +99,15 @@ class IdentityService {
   Result<std::vector<identity::TerminalState>> Terminals(const RequestContext& context);
 
  private:
+  struct TemporaryPassword {
+    NewCredential credential;
+    std::string sealed;  // Its Argon2id hash, sealed for the user.
+  };
+  // A temporary password long enough for the policy of the request's site, hashed and sealed
+  // before any transaction opens: Argon2id takes a tenth of a second of CPU.
+  Result<TemporaryPassword> IssueTemporaryPassword(const RequestContext& context,
+                                                   const std::string& user_id);
+
   // Authorises, then runs `decide` on a fresh snapshot and appends its events expecting
   // `streams` unchanged, deciding again after a lost race.
   template <typename Decide>

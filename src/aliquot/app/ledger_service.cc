@@ -102,7 +102,6 @@ Result<std::optional<ledger::Checkpoint>> LedgerService::LatestCheckpoint() {
 Result<ledger::Checkpoint> LedgerService::Checkpoint() {
   // Several servers may sign at once; the store refuses a checkpoint out of order with one signed
   // meanwhile (kAborted), and this decides again from what is stored then.
-  constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<ledger::Checkpoint> latest, store_.LatestCheckpoint());
     ALIQUOT_ASSIGN_OR_RETURN(LedgerHead head, store_.Head());
@@ -116,7 +115,7 @@ Result<ledger::Checkpoint> LedgerService::Checkpoint() {
       ALIQUOT_ASSIGN_OR_RETURN(latest, store_.LatestCheckpoint());
       if (latest) return *latest;
     }
-    if (added.error().Code() != ErrorCode::kAborted || attempt == kAttempts) {
+    if (added.error().Code() != ErrorCode::kAborted || attempt == kAppendAttempts) {
       return Unexpected(added.error());
     }
   }

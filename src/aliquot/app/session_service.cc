@@ -1,5 +1,6 @@
 #include "aliquot/app/session_service.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "aliquot/app/identity_records.h"
@@ -12,7 +13,6 @@
 namespace aliquot::app {
 namespace {
 
-constexpr int kAttempts = 5;
 constexpr std::size_t kMaxPasswordBytes = 256;
 constexpr std::int64_t kMicrosPerMinute = std::int64_t{60} * kMicrosPerSecond;
 constexpr std::size_t kTotpSecretBytes = 20;  // 160 bits, RFC 4226 section 4's recommendation.
@@ -22,14 +22,6 @@ Error NoTerminal() {
       "this device is not a registered terminal: send the terminal's token in the "
       "X-Aliquot-Terminal header (a system administrator registers terminals)",
       "X-Aliquot-Terminal");
-}
-
-bool IsToken(std::string_view text) {
-  if (text.size() != 2 * kTokenBytes) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 // A secret's size is checked before anything slow runs on it.
@@ -46,6 +38,32 @@ Status CheckSecret(std::string_view value, std::string_view field) {
 }  // namespace
 
 std::string TokenHash(std::string_view token) { return Sha256::Of(token).Hex(); }
+
+bool IsToken(std::string_view text) {
+  if (text.size() != 2 * kTokenBytes) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::map<std::string, SessionService::Session>::iterator SessionService::FindById(
+    const std::string& session_id) {
+  return std::find_if(sessions_.begin(), sessions_.end(),
+                      [&](const auto& entry) { return entry.second.id == session_id; });
+}
+
+Result<SessionService::OwnAccount> SessionService::LoadOwnAccount(const RequestContext& context) {
+  OwnAccount account;
+  ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(account.user, LoadUser(reader, context.principal.user_id));
+    ALIQUOT_ASSIGN_OR_RETURN(account.policy, PolicyOf(reader, context.terminal.site));
+    ALIQUOT_ASSIGN_OR_RETURN(account.head,
+                             reader.StreamHead(identity::UserStream(account.user.id)));
+    return {};
+  }));
+  return account;
+}
 
 SessionService::SessionService(Store& store, Clock& clock, const Credentials& credentials)
     : store_(store), clock_(clock), credentials_(credentials) {}
@@ -144,7 +162,7 @@ Result<SignInOutcome> SessionService::SignIn(const SignInRequest& request) {
     const Status appended = AppendUserEvents(std::move(decision.events), user.id, user_head);
     if (!appended) {
       if (appended.error().Code() != ErrorCode::kAborted) return Unexpected(appended.error());
-      if (attempt < kAttempts) continue;
+      if (attempt < kAppendAttempts) continue;
       // Only attempts on an existing account can lose a race; answering them as any wrong
       // attempt keeps the error from telling which user names exist.
       return Unexpected(Unauthenticated(std::string(identity::kWrongCredentials), "credentials"));
@@ -326,12 +344,8 @@ Status SessionService::SignOut(const RequestContext& context) {
   std::string key;
   {
     MutexLock lock(mutex_);
-    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-      if (it->second.id == context.session_id) {
-        key = it->first;
-        break;
-      }
-    }
+    const auto found = FindById(context.session_id);
+    if (found != sessions_.end()) key = found->first;
   }
   if (key.empty()) return Unexpected(Unauthenticated("the session has ended", "Authorization"));
   identity::UserState user;
@@ -346,15 +360,10 @@ Status SessionService::Reauthenticate(const RequestContext& context, std::string
                                       std::string_view field) {
   ALIQUOT_RETURN_IF_ERROR(CheckSecret(password, field));
   for (int attempt = 1;; ++attempt) {
-    identity::UserState user;
-    identity::SecurityPolicy policy;
-    std::uint64_t head = 0;
-    ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
-      ALIQUOT_ASSIGN_OR_RETURN(user, LoadUser(reader, context.principal.user_id));
-      ALIQUOT_ASSIGN_OR_RETURN(policy, PolicyOf(reader, context.terminal.site));
-      ALIQUOT_ASSIGN_OR_RETURN(head, reader.StreamHead(identity::UserStream(user.id)));
-      return {};
-    }));
+    ALIQUOT_ASSIGN_OR_RETURN(OwnAccount account, LoadOwnAccount(context));
+    const identity::UserState& user = account.user;
+    const identity::SecurityPolicy& policy = account.policy;
+    const std::uint64_t head = account.head;
     identity::CredentialCheck check;
     ALIQUOT_ASSIGN_OR_RETURN(check.password_matches, credentials_.PasswordMatches(user, password));
     identity::AuthenticationDecision decision =
@@ -364,7 +373,7 @@ Status SessionService::Reauthenticate(const RequestContext& context, std::string
     if (decision.outcome && user.failed_attempts == 0) return {};
     const Status appended = AppendUserEvents(std::move(decision.events), user.id, head);
     if (!appended) {
-      if (appended.error().Code() == ErrorCode::kAborted && attempt < kAttempts) continue;
+      if (appended.error().Code() == ErrorCode::kAborted && attempt < kAppendAttempts) continue;
       return Unexpected(appended.error());
     }
     if (decision.locked_now) EndSessionsOf(user, "locked");
@@ -384,15 +393,10 @@ Status SessionService::ChangeOwnPassword(const RequestContext& context,
   ALIQUOT_RETURN_IF_ERROR(CheckSecret(new_password, "new_password"));
   ALIQUOT_RETURN_IF_ERROR(Reauthenticate(context, current_password, "current_password"));
   for (int attempt = 1;; ++attempt) {
-    identity::UserState user;
-    identity::SecurityPolicy policy;
-    std::uint64_t head = 0;
-    ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
-      ALIQUOT_ASSIGN_OR_RETURN(user, LoadUser(reader, context.principal.user_id));
-      ALIQUOT_ASSIGN_OR_RETURN(policy, PolicyOf(reader, context.terminal.site));
-      ALIQUOT_ASSIGN_OR_RETURN(head, reader.StreamHead(identity::UserStream(user.id)));
-      return {};
-    }));
+    ALIQUOT_ASSIGN_OR_RETURN(OwnAccount account, LoadOwnAccount(context));
+    const identity::UserState& user = account.user;
+    const identity::SecurityPolicy& policy = account.policy;
+    const std::uint64_t head = account.head;
     ALIQUOT_RETURN_IF_ERROR(
         identity::CheckPasswordRules(policy, user.id, new_password, "new_password"));
     identity::NewPassword password;
@@ -408,7 +412,7 @@ Status SessionService::ChangeOwnPassword(const RequestContext& context,
     std::vector<ledger::NewEvent> events;
     events.push_back(std::move(event));
     Status appended = AppendUserEvents(std::move(events), user.id, head);
-    if (!appended && appended.error().Code() == ErrorCode::kAborted && attempt < kAttempts) {
+    if (!appended && appended.error().Code() == ErrorCode::kAborted && attempt < kAppendAttempts) {
       continue;
     }
     return appended;
@@ -426,13 +430,12 @@ Result<TotpEnrolment> SessionService::StartTotpEnrolment(const RequestContext& c
   enrolment.otpauth_uri =
       identity::TotpUri("Aliquot " + context.terminal.site, context.principal.user_id, secret);
   MutexLock lock(mutex_);
-  for (auto& [key, session] : sessions_) {
-    if (session.id == context.session_id) {
-      session.pending_totp_secret = std::move(secret);
-      return enrolment;
-    }
+  const auto found = FindById(context.session_id);
+  if (found == sessions_.end()) {
+    return Unexpected(Unauthenticated("the session has ended", "Authorization"));
   }
-  return Unexpected(Unauthenticated("the session has ended", "Authorization"));
+  found->second.pending_totp_secret = std::move(secret);
+  return enrolment;
 }
 
 Status SessionService::ConfirmTotp(const RequestContext& context, std::string_view code) {
@@ -440,9 +443,8 @@ Status SessionService::ConfirmTotp(const RequestContext& context, std::string_vi
   std::optional<std::vector<std::uint8_t>> secret;
   {
     MutexLock lock(mutex_);
-    for (auto& [key, session] : sessions_) {
-      if (session.id == context.session_id) secret = session.pending_totp_secret;
-    }
+    const auto found = FindById(context.session_id);
+    if (found != sessions_.end()) secret = found->second.pending_totp_secret;
   }
   if (!secret) {
     return Unexpected(FailedPrecondition(
@@ -456,13 +458,9 @@ Status SessionService::ConfirmTotp(const RequestContext& context, std::string_vi
         "code"));
   }
   for (int attempt = 1;; ++attempt) {
-    identity::UserState user;
-    std::uint64_t head = 0;
-    ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
-      ALIQUOT_ASSIGN_OR_RETURN(user, LoadUser(reader, context.principal.user_id));
-      ALIQUOT_ASSIGN_OR_RETURN(head, reader.StreamHead(identity::UserStream(user.id)));
-      return {};
-    }));
+    ALIQUOT_ASSIGN_OR_RETURN(OwnAccount account, LoadOwnAccount(context));
+    const identity::UserState& user = account.user;
+    const std::uint64_t head = account.head;
     ALIQUOT_ASSIGN_OR_RETURN(
         ledger::NewEvent event,
         identity::EnrolTotp(user, credentials_.SealTotpSecret(user.id, *secret), *step,
@@ -470,14 +468,13 @@ Status SessionService::ConfirmTotp(const RequestContext& context, std::string_vi
     std::vector<ledger::NewEvent> events;
     events.push_back(std::move(event));
     Status appended = AppendUserEvents(std::move(events), user.id, head);
-    if (!appended && appended.error().Code() == ErrorCode::kAborted && attempt < kAttempts) {
+    if (!appended && appended.error().Code() == ErrorCode::kAborted && attempt < kAppendAttempts) {
       continue;
     }
     if (appended) {
       MutexLock lock(mutex_);
-      for (auto& [key, session] : sessions_) {
-        if (session.id == context.session_id) session.pending_totp_secret.reset();
-      }
+      const auto found = FindById(context.session_id);
+      if (found != sessions_.end()) found->second.pending_totp_secret.reset();
     }
     return appended;
   }

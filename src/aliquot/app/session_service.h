@@ -123,6 +123,18 @@ class SessionService {
     std::optional<std::vector<std::uint8_t>> pending_totp_secret;
   };
 
+  // The session whose id is `session_id`, or sessions_.end().
+  std::map<std::string, Session>::iterator FindById(const std::string& session_id) REQUIRES(mutex_);
+
+  // The request's user, the policy of its terminal's site and the user stream's head, in one
+  // snapshot: what a change to one's own account decides on.
+  struct OwnAccount {
+    identity::UserState user;
+    identity::SecurityPolicy policy;
+    std::uint64_t head = 0;
+  };
+  Result<OwnAccount> LoadOwnAccount(const RequestContext& context);
+
   // Appends `events` (expecting `user` unchanged since `user_head`) and returns kAborted when
   // another change to the user won the race.
   Status AppendUserEvents(std::vector<ledger::NewEvent> events, const std::string& user_id,
@@ -147,5 +159,7 @@ std::string TokenHash(std::string_view token);
 
 // Bearer tokens are 64 lower-case hex digits (32 random bytes).
 inline constexpr std::size_t kTokenBytes = 32;
+// True when `text` has the form of a token (session or terminal).
+bool IsToken(std::string_view text);
 
 }  // namespace aliquot::app

@@ -7,8 +7,6 @@
 namespace aliquot::app {
 namespace {
 
-constexpr int kAttempts = 5;
-
 std::uint64_t UserHead(const std::vector<StreamExpectation>& expectations,
                        const std::string& user_id) {
   for (const StreamExpectation& expectation : expectations) {
@@ -190,7 +188,7 @@ Result<identity::ElectronicSignature> SignatureService::Sign(const RequestContex
           append.expectations = {
               {identity::UserStream(signer.id), UserHead(expectations, signer.id)}};
           auto spent = store_.Append(append);
-          if (!spent && spent.error().Code() == ErrorCode::kAborted && attempt < kAttempts) {
+          if (!spent && spent.error().Code() == ErrorCode::kAborted && attempt < kAppendAttempts) {
             continue;
           }
           if (!spent) return Unexpected(spent.error());
@@ -204,15 +202,14 @@ Result<identity::ElectronicSignature> SignatureService::Sign(const RequestContex
     }
     auto appended = store_.Append(append);
     if (!appended) {
-      if (appended.error().Code() == ErrorCode::kAborted && attempt < kAttempts) continue;
+      if (appended.error().Code() == ErrorCode::kAborted && attempt < kAppendAttempts) continue;
       return Unexpected(appended.error());
     }
     if (authentication.locked_now) sessions_.EndSessionsOf(signer, "locked");
     if (refusal) return Unexpected(*refusal);
-    const ledger::Event& event = appended->back();
-    auto payload = ParseJson(event.payload);
-    if (!payload) return Unexpected(Internal("signature payload: " + payload.error().Message()));
-    return identity::SignatureFromEvent(event, *payload);
+    ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
+                             ledger::PayloadReader::Parse(appended->back()));
+    return identity::SignatureFromEvent(payload);
   }
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "aliquot/ledger/payload.h"
+
 namespace aliquot::app {
 namespace {
 
@@ -59,7 +61,7 @@ enum ServerColumn : std::size_t {
 
 // The server an event names. Events of ledgers written before servers were told apart carry no
 // server_id; their terminal ("server:<host>") named the one server there was.
-std::string ServerIdOf(const Json& payload, const ledger::Event& event) {
+std::string ServerIdOf(const ledger::PayloadReader& payload, const ledger::Event& event) {
   const Json* id = payload.Find("server_id");
   return id != nullptr && id->IsString() ? id->AsString() : event.terminal;
 }
@@ -67,16 +69,6 @@ std::string ServerIdOf(const Json& payload, const ledger::Event& event) {
 const Row& InstallationKey() {
   static const Row kKey{std::string("installation")};
   return kKey;
-}
-
-Result<std::string> PayloadString(const Json& payload, const char* name,
-                                  const ledger::Event& event) {
-  const Json* value = payload.Find(name);
-  if (value == nullptr || !value->IsString()) {
-    return Unexpected(DataLoss("event seq " + std::to_string(event.seq) + " (" + event.event_type +
-                               ") lacks the string '" + name + "'"));
-  }
-  return value->AsString();
 }
 
 class SystemProjector final : public Projector {
@@ -89,20 +81,15 @@ class SystemProjector final : public Projector {
   Status Apply(const ledger::Event& event, ProjectionWriter& writer) const override {
     // Compared in place: this runs for every event of every area.
     if (event.stream.type != "system" || event.stream.id != "installation") return {};
-    auto payload = ParseJson(event.payload);
-    if (!payload) {
-      return Unexpected(DataLoss("event seq " + std::to_string(event.seq) +
-                                 ": payload: " + payload.error().Message()));
-    }
+    ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
+                             ledger::PayloadReader::Parse(event));
     const TableSpec& table = InstallationTable();
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> current, writer.Get(table, InstallationKey()));
     const std::string time = event.time.ToRfc3339();
     if (event.event_type == "system.initialised") {
-      ALIQUOT_ASSIGN_OR_RETURN(std::string site, PayloadString(*payload, "site_name", event));
-      ALIQUOT_ASSIGN_OR_RETURN(std::string key_id,
-                               PayloadString(*payload, "checkpoint_key_id", event));
-      ALIQUOT_ASSIGN_OR_RETURN(std::string version,
-                               PayloadString(*payload, "software_version", event));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string site, payload.String("site_name"));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string key_id, payload.String("checkpoint_key_id"));
+      ALIQUOT_ASSIGN_OR_RETURN(std::string version, payload.String("software_version"));
       return writer.Upsert(table,
                            {InstallationKey()[0], site, key_id, time, version, std::int64_t{0},
                             std::int64_t{0}, std::int64_t{0}, Value{}, Value{}});
@@ -115,12 +102,11 @@ class SystemProjector final : public Projector {
     Row row = std::move(*current);
     if (event.event_type == "system.server_started" ||
         event.event_type == "system.server_stopped") {
-      ALIQUOT_RETURN_IF_ERROR(ApplyToServer(event, *payload, time, writer));
+      ALIQUOT_RETURN_IF_ERROR(ApplyToServer(event, payload, time, writer));
     }
     if (event.event_type == "system.server_started") {
-      ALIQUOT_ASSIGN_OR_RETURN(row[kSoftwareVersion],
-                               PayloadString(*payload, "software_version", event));
-      const Json* clean = payload->Find("previous_run_ended_cleanly");
+      ALIQUOT_ASSIGN_OR_RETURN(row[kSoftwareVersion], payload.String("software_version"));
+      const Json* clean = payload.Find("previous_run_ended_cleanly");
       if (clean != nullptr && clean->IsBool() && !clean->AsBool()) {
         row[kUncleanStops] = std::get<std::int64_t>(row[kUncleanStops]) + 1;
       }
@@ -139,7 +125,7 @@ class SystemProjector final : public Projector {
   }
 
  private:
-  static Status ApplyToServer(const ledger::Event& event, const Json& payload,
+  static Status ApplyToServer(const ledger::Event& event, const ledger::PayloadReader& payload,
                               const std::string& time, ProjectionWriter& writer) {
     const std::string id = ServerIdOf(payload, event);
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> current, writer.Get(ServersTable(), Row{id}));
@@ -188,7 +174,6 @@ Result<InstallationView> SystemService::Installation() {
 
 template <typename Decide>
 Result<ledger::Event> SystemService::Run(Decide decide) {
-  constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     ALIQUOT_ASSIGN_OR_RETURN(std::uint64_t head, store_.StreamHead(system::InstallationStream()));
     ALIQUOT_ASSIGN_OR_RETURN(InstallationView view, Installation());
@@ -198,7 +183,7 @@ Result<ledger::Event> SystemService::Run(Decide decide) {
     request.expectations.push_back({system::InstallationStream(), head});
     auto appended = store_.Append(request);
     if (appended) return std::move(appended->front());
-    if (appended.error().Code() != ErrorCode::kAborted || attempt == kAttempts) {
+    if (appended.error().Code() != ErrorCode::kAborted || attempt == kAppendAttempts) {
       return Unexpected(appended.error());
     }
   }

@@ -18,19 +18,6 @@ EVP_MAC* HmacMethod() {
   return kMethod;
 }
 
-const char* DigestName(HmacAlgorithm algorithm) {
-  switch (algorithm) {
-    case HmacAlgorithm::kSha1:
-      return "SHA1";
-    case HmacAlgorithm::kSha256:
-      return "SHA256";
-    case HmacAlgorithm::kSha512:
-      return "SHA512";
-  }
-  ALIQUOT_CHECK_MSG(false, "unknown HmacAlgorithm");
-  return "";
-}
-
 }  // namespace
 
 std::vector<std::uint8_t> Hmac(HmacAlgorithm algorithm, std::span<const std::uint8_t> key,
@@ -40,7 +27,7 @@ std::vector<std::uint8_t> Hmac(HmacAlgorithm algorithm, std::span<const std::uin
   // OSSL_PARAM wants a mutable string; OpenSSL only reads it.
   std::array<OSSL_PARAM, 2> params = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                       const_cast<char*>(DigestName(algorithm)), 0),
+                                       const_cast<char*>(HmacDigestName(algorithm)), 0),
       OSSL_PARAM_construct_end()};
   // EVP_MAC_init reads a null key as "keep the previous key", which a new context does not have:
   // the empty key is passed as a zero-length piece of a real buffer.
@@ -56,6 +43,19 @@ std::vector<std::uint8_t> Hmac(HmacAlgorithm algorithm, std::span<const std::uin
   EVP_MAC_CTX_free(context);
   ALIQUOT_CHECK(size == mac.size());
   return mac;
+}
+
+const char* HmacDigestName(HmacAlgorithm algorithm) {
+  switch (algorithm) {
+    case HmacAlgorithm::kSha1:
+      return "SHA1";
+    case HmacAlgorithm::kSha256:
+      return "SHA256";
+    case HmacAlgorithm::kSha512:
+      return "SHA512";
+  }
+  ALIQUOT_CHECK_MSG(false, "unknown HmacAlgorithm");
+  return "";
 }
 
 }  // namespace aliquot

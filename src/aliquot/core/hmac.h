@@ -10,6 +10,9 @@ namespace aliquot {
 
 enum class HmacAlgorithm { kSha1, kSha256, kSha512 };
 
+// The digest's name as OpenSSL and otpauth:// URIs spell it: "SHA1", "SHA256", "SHA512".
+const char* HmacDigestName(HmacAlgorithm algorithm);
+
 // The HMAC of `message` under `key`: 20, 32 or 64 bytes as the algorithm's digest. Keys of any
 // length work, the empty one included; a key longer than the hash's block is hashed first.
 std::vector<std::uint8_t> Hmac(HmacAlgorithm algorithm, std::span<const std::uint8_t> key,

@@ -28,6 +28,10 @@ struct StreamExpectation {
   std::uint64_t last_seq = 0;
 };
 
+// How often a use case decides again after losing a race (kAborted) before it gives up and
+// returns kAborted: enough for contention between a few servers, bounded so it cannot spin.
+inline constexpr int kAppendAttempts = 5;
+
 // One unit of work: its events land together or not at all.
 struct AppendRequest {
   std::vector<ledger::NewEvent> events;

@@ -20,15 +20,6 @@ constexpr std::array<std::pair<Meaning, std::string_view>, 7> kMeaningNames{{
     {Meaning::kRejected, "rejected"},
 }};
 
-Result<std::string> String(const Json& payload, const char* name, const ledger::Event& event) {
-  const Json* value = payload.Find(name);
-  if (value == nullptr || !value->IsString()) {
-    return Unexpected(DataLoss("signature event seq " + std::to_string(event.seq) +
-                               " lacks the string '" + name + "'"));
-  }
-  return value->AsString();
-}
-
 }  // namespace
 
 std::string_view MeaningName(Meaning meaning) {
@@ -114,31 +105,30 @@ Result<ledger::NewEvent> Sign(const UserState& signer, const RecordToSign& recor
   return event;
 }
 
-Result<ElectronicSignature> SignatureFromEvent(const ledger::Event& event, const Json& payload) {
+Result<ElectronicSignature> SignatureFromEvent(const ledger::PayloadReader& payload) {
+  const ledger::Event& event = payload.Source();
   ElectronicSignature signature;
   signature.seq = event.seq;
   signature.time = event.time;
-  const Json* record = payload.Find("record");
-  if (record == nullptr || !record->IsObject()) {
-    return Unexpected(DataLoss("signature event seq " + std::to_string(event.seq) +
-                               " lacks the object 'record'"));
-  }
-  ALIQUOT_ASSIGN_OR_RETURN(signature.record.type, String(*record, "type", event));
-  ALIQUOT_ASSIGN_OR_RETURN(signature.record.id, String(*record, "id", event));
-  ALIQUOT_ASSIGN_OR_RETURN(signature.signer_id, String(payload, "signer_id", event));
-  ALIQUOT_ASSIGN_OR_RETURN(signature.printed_name, String(payload, "printed_name", event));
-  ALIQUOT_ASSIGN_OR_RETURN(signature.content_hash, String(payload, "content_hash", event));
-  ALIQUOT_ASSIGN_OR_RETURN(const std::string meaning, String(payload, "meaning", event));
+  ALIQUOT_ASSIGN_OR_RETURN(const Json* record, payload.Object("record"));
+  const ledger::PayloadReader reference(event, *record);
+  ALIQUOT_ASSIGN_OR_RETURN(signature.record.type, reference.String("type"));
+  ALIQUOT_ASSIGN_OR_RETURN(signature.record.id, reference.String("id"));
+  ALIQUOT_ASSIGN_OR_RETURN(signature.signer_id, payload.String("signer_id"));
+  ALIQUOT_ASSIGN_OR_RETURN(signature.printed_name, payload.String("printed_name"));
+  ALIQUOT_ASSIGN_OR_RETURN(signature.content_hash, payload.String("content_hash"));
+  ALIQUOT_ASSIGN_OR_RETURN(const std::string meaning, payload.String("meaning"));
   const std::optional<Meaning> parsed = MeaningFromName(meaning);
-  if (!parsed) {
-    return Unexpected(DataLoss("signature event seq " + std::to_string(event.seq) +
-                               " has the unknown meaning '" + meaning + "'"));
-  }
+  if (!parsed) return Unexpected(payload.Corrupt("has the unknown meaning '" + meaning + "'"));
   signature.meaning = *parsed;
   if (const Json* comment = payload.Find("comment"); comment != nullptr && comment->IsString()) {
     signature.comment = comment->AsString();
   }
   return signature;
+}
+
+Result<ElectronicSignature> SignatureFromEvent(const ledger::Event& event, const Json& payload) {
+  return SignatureFromEvent(ledger::PayloadReader(event, payload));
 }
 
 }  // namespace aliquot::identity

@@ -15,6 +15,7 @@
 #include "aliquot/core/timestamp.h"
 #include "aliquot/domain/identity/user.h"
 #include "aliquot/ledger/event.h"
+#include "aliquot/ledger/payload.h"
 
 namespace aliquot::identity {
 
@@ -84,6 +85,7 @@ Result<ledger::NewEvent> Sign(const UserState& signer, const RecordToSign& recor
                               const SignCommand& command, std::string_view terminal);
 
 // Reads a signature back from its event. Returns kDataLoss naming the seq for a malformed one.
+Result<ElectronicSignature> SignatureFromEvent(const ledger::PayloadReader& payload);
 Result<ElectronicSignature> SignatureFromEvent(const ledger::Event& event, const Json& payload);
 
 }  // namespace aliquot::identity

@@ -37,18 +37,6 @@ std::string UriEncode(std::string_view text) {
   return out;
 }
 
-std::string_view AlgorithmName(HmacAlgorithm algorithm) {
-  switch (algorithm) {
-    case HmacAlgorithm::kSha1:
-      return "SHA1";
-    case HmacAlgorithm::kSha256:
-      return "SHA256";
-    case HmacAlgorithm::kSha512:
-      return "SHA512";
-  }
-  return "SHA1";
-}
-
 }  // namespace
 
 std::int64_t TotpStep(Timestamp time, const TotpParameters& parameters) {
@@ -103,7 +91,7 @@ std::string TotpUri(std::string_view issuer, std::string_view account,
   uri += "&issuer=";
   uri += UriEncode(issuer);
   uri += "&algorithm=";
-  uri += AlgorithmName(parameters.algorithm);
+  uri += HmacDigestName(parameters.algorithm);
   uri += "&digits=";
   uri += std::to_string(parameters.digits);
   uri += "&period=";

@@ -1,8 +1,6 @@
 #include "aliquot/storage/files/key_file.h"
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <cstring>
 #include <string>
 #include <system_error>
@@ -20,12 +18,6 @@ namespace {
 // The file holds one line: "aliquot-ed25519-seed:<64 hex digits>\n".
 constexpr std::string_view kPrefix = "aliquot-ed25519-seed:";
 
-std::string OctalMode(mode_t mode) {
-  std::array<char, 8> text{};
-  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777));
-  return text.data();
-}
-
 }  // namespace
 
 Result<Ed25519PublicKey> FileKeyStore::CreateSigningKey() {
@@ -42,34 +34,13 @@ Result<Ed25519PublicKey> FileKeyStore::CreateSigningKey() {
 }
 
 Result<Ed25519SigningKey> FileKeyStore::LoadSigningKey() {
-  struct stat info {};
-  if (::stat(path_.c_str(), &info) != 0) {
-    if (errno == ENOENT) {
-      return Unexpected(NotFound("no signing key at " + path_.string() +
-                                 "; is this an initialised data folder ('aliquot init')?"));
-    }
-    return Unexpected(PermissionDenied("cannot examine the key file " + path_.string() + ": " +
-                                       std::error_code(errno, std::generic_category()).message()));
-  }
-  if ((info.st_mode & 077) != 0) {
-    return Unexpected(FailedPrecondition(
-        "the key file " + path_.string() + " has permissions " + OctalMode(info.st_mode) +
-        "; it must be readable by its owner only: chmod 600 " + path_.string()));
-  }
-  if (info.st_uid != ::geteuid()) {
-    return Unexpected(FailedPrecondition("the key file " + path_.string() +
-                                         " belongs to another user (uid " +
-                                         std::to_string(info.st_uid) + ")"));
-  }
   const auto corrupt = [&](const std::string& why) {
     return Unexpected(DataLoss("the key file " + path_.string() + " is corrupt: " + why));
   };
-  auto read = ReadSmallFile(path_, 4096);
-  if (!read) {
-    if (read.error().Code() == ErrorCode::kInvalidArgument) return corrupt("it is far too large");
-    return Unexpected(read.error());
-  }
-  std::string content = std::move(*read);
+  ALIQUOT_ASSIGN_OR_RETURN(std::string content,
+                           ReadKeyFile(path_, "no signing key at " + path_.string() +
+                                                  "; is this an initialised data folder "
+                                                  "('aliquot init')?"));
   if (!content.starts_with(kPrefix))
     return corrupt("it does not start with '" + std::string(kPrefix) + "'");
   std::string_view hex = std::string_view(content).substr(kPrefix.size());

@@ -1,6 +1,8 @@
 #include "aliquot/storage/files/posix_file.h"
 
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <system_error>
 
 #include <fcntl.h>
@@ -91,6 +93,42 @@ Result<std::string> ReadSmallFile(const std::filesystem::path& path, std::size_t
   }
   ::close(fd);
   return content;
+}
+
+namespace {
+
+std::string OctalMode(mode_t mode) {
+  std::array<char, 8> text{};
+  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777));
+  return text.data();
+}
+
+}  // namespace
+
+Result<std::string> ReadKeyFile(const std::filesystem::path& path, const std::string& missing) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return Unexpected(NotFound(missing));
+    return Unexpected(PermissionDenied("cannot examine the key file " + path.string() + ": " +
+                                       std::error_code(errno, std::generic_category()).message()));
+  }
+  if ((info.st_mode & 077) != 0) {
+    return Unexpected(FailedPrecondition(
+        "the key file " + path.string() + " has permissions " + OctalMode(info.st_mode) +
+        "; it must be readable by its owner only: chmod 600 " + path.string()));
+  }
+  if (info.st_uid != ::geteuid()) {
+    return Unexpected(FailedPrecondition("the key file " + path.string() +
+                                         " belongs to another user (uid " +
+                                         std::to_string(info.st_uid) + ")"));
+  }
+  constexpr std::size_t kMaxKeyFileBytes = 4096;
+  auto read = ReadSmallFile(path, kMaxKeyFileBytes);
+  if (!read && read.error().Code() == ErrorCode::kInvalidArgument) {
+    return Unexpected(
+        DataLoss("the key file " + path.string() + " is corrupt: it is far too large"));
+  }
+  return read;
 }
 
 }  // namespace aliquot::storage

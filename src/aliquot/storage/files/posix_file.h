@@ -21,6 +21,13 @@ Status WriteFileDurably(const std::filesystem::path& path, std::string_view cont
 // (too large) with the path in the message.
 Result<std::string> ReadSmallFile(const std::filesystem::path& path, std::size_t max_bytes);
 
+// Reads a key file, which only its owner may read (whoever can read a key can sign or unseal with
+// it), of at most 4 KiB. Returns kNotFound with `missing` when there is none, kPermissionDenied
+// when it cannot be examined, kFailedPrecondition when group or others may read it (naming the
+// chmod that fixes it) or another user owns it, kDataLoss when it is too large to be a key, and
+// the I/O errors of ReadSmallFile.
+Result<std::string> ReadKeyFile(const std::filesystem::path& path, const std::string& missing);
+
 // fsyncs a folder so that a rename or a new file in it is durable.
 Status SyncFolder(const std::filesystem::path& folder);
 

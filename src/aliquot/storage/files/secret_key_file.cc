@@ -1,29 +1,13 @@
 #include "aliquot/storage/files/secret_key_file.h"
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstdio>
 #include <string>
 #include <string_view>
-#include <system_error>
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "aliquot/core/hex.h"
 #include "aliquot/storage/files/posix_file.h"
 
 namespace aliquot::storage {
-namespace {
-
-std::string OctalMode(mode_t mode) {
-  std::array<char, 8> text{};
-  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777));
-  return text.data();
-}
-
-}  // namespace
 
 Result<SecretKey> SecretKeyFile::Create() {
   if (std::filesystem::exists(path_)) {
@@ -40,32 +24,11 @@ Result<SecretKey> SecretKeyFile::Create() {
 }
 
 Result<SecretKey> SecretKeyFile::Load() {
-  // The same checks as the signing key's (key_file.cc): a key others can read is no secret.
-  struct stat info {};
-  if (::stat(path_.c_str(), &info) != 0) {
-    if (errno == ENOENT) return Unexpected(NotFound("no credentials key at " + path_.string()));
-    return Unexpected(PermissionDenied("cannot examine the key file " + path_.string() + ": " +
-                                       std::error_code(errno, std::generic_category()).message()));
-  }
-  if ((info.st_mode & 077) != 0) {
-    return Unexpected(FailedPrecondition(
-        "the key file " + path_.string() + " has permissions " + OctalMode(info.st_mode) +
-        "; it must be readable by its owner only: chmod 600 " + path_.string()));
-  }
-  if (info.st_uid != ::geteuid()) {
-    return Unexpected(FailedPrecondition("the key file " + path_.string() +
-                                         " belongs to another user (uid " +
-                                         std::to_string(info.st_uid) + ")"));
-  }
   const auto corrupt = [&](const std::string& why) {
     return Unexpected(DataLoss("the key file " + path_.string() + " is corrupt: " + why));
   };
-  auto read = ReadSmallFile(path_, 4096);
-  if (!read) {
-    if (read.error().Code() == ErrorCode::kInvalidArgument) return corrupt("it is far too large");
-    return Unexpected(read.error());
-  }
-  std::string content = std::move(*read);
+  ALIQUOT_ASSIGN_OR_RETURN(std::string content,
+                           ReadKeyFile(path_, "no credentials key at " + path_.string()));
   std::string_view hex = content;
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r')) hex.remove_suffix(1);
   auto bytes = HexDecode(hex);

@@ -92,6 +92,17 @@ std::string TrimMessage(const char* message) {
 
 }  // namespace
 
+std::string WithDatabase(std::string_view url, std::string_view database) {
+  const std::string name(database);
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url) + " dbname=" + name;
+  const auto query = url.find('?', scheme + 3);
+  const auto path = url.find('/', scheme + 3);
+  const auto authority_end = path < query ? path : query;
+  return std::string(url.substr(0, authority_end)) + "/" + name +
+         (query == std::string_view::npos ? "" : std::string(url.substr(query)));
+}
+
 std::string RedactUrl(std::string_view url) {
   std::string text(url);
   // scheme://user:password@host...: the password lies between the first ':' after the scheme and

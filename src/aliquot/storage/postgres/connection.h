@@ -23,6 +23,11 @@ namespace aliquot::storage {
 // The URL with its password replaced by "***", for messages and logs.
 std::string RedactUrl(std::string_view url);
 
+// `url` naming `database` on the same server instead: a URL keeps its user, host, port and query;
+// a keyword/value string ("host=... port=...") gets a dbname at the end, which wins over an
+// earlier one. For the throwaway databases of tests and benchmarks.
+std::string WithDatabase(std::string_view url, std::string_view database);
+
 // The column types the store uses.
 enum class PgType { kInt8, kFloat8, kText, kBytea };
 PgType PgTypeOf(app::ColumnType type);
