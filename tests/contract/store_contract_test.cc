@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <span>
 #include <string>
 #include <thread>
@@ -17,10 +18,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
 #include "aliquot/core/ed25519.h"
 #include "aliquot/core/json.h"
+#include "aliquot/core/sha256.h"
 #include "aliquot/ledger/checkpoint.h"
 #include "aliquot/ledger/event.h"
 #include "aliquot/ledger/merkle.h"
@@ -171,11 +174,41 @@ class StoreContractTest : public ::testing::TestWithParam<Engine> {
 
   std::string DbPath() const { return (dir_ / "aliquot.db").string(); }
 
+  // The store's BlobStore side: each engine's store implements both ports on one object.
+  app::BlobStore& Blobs(app::Store& store) const {
+    if (IsPostgres()) return static_cast<PgStore&>(store);
+    return static_cast<SqliteStore&>(store);
+  }
+
+  // Replaces a stored blob's bytes with `hex` behind the store's back; "" or the engine's error.
+  std::string AlterBlobContent(const std::string& sha256, const std::string& hex) {
+    const std::string content = IsPostgres() ? "decode('" + hex + "', 'hex')" : "X'" + hex + "'";
+    return ExecRaw("UPDATE blobs SET content = " + content + " WHERE sha256 = '" + sha256 + "'");
+  }
+
   TempDir dir_;
   std::unique_ptr<TestDatabase> database_;
   FakeClock clock_;
   NoteProjector projector_;
 };
+
+// A BlobInfo as one line, so that a failing comparison prints both sides; "none" for nullopt.
+std::string BlobText(const std::optional<app::BlobInfo>& info) {
+  if (!info) return "none";
+  return info->sha256 + " " + std::to_string(info->size) + " bytes " + info->media_type + " at " +
+         std::to_string(info->stored_at.Micros());
+}
+
+// `size` bytes from a seeded generator (the same every run), holding every byte value, NUL and
+// 0xFF among them, wherever the generator puts them.
+std::string BinaryBytes(std::size_t size, std::uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::string bytes(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) {
+    bytes[i] = static_cast<char>(i < 256 ? i : random() & 0xff);
+  }
+  return bytes;
+}
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreContractTest,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
@@ -1005,6 +1038,260 @@ TEST_P(StoreContractTest, ImportRefusesAnEventThatDoesNotContinueTheChainAndStor
   ASSERT_TRUE(next) << next.error().ToString();
   EXPECT_EQ(next->front().seq, 6u);
   EXPECT_EQ(next->front().prev_hash, source.back().hash);
+}
+
+// Blobs (app::BlobStore): the files the record cites, stored and fetched by the SHA-256 of their
+// bytes.
+
+TEST_P(StoreContractTest, APutBlobReadsBackByteForByteWithItsDescription) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  const std::string small("%PDF\0\xff\x00\x01\xfe\0"s);
+  const std::string large = BinaryBytes(std::size_t{3} * 1024 * 1024 + 17, 20260115);
+  for (const std::string* bytes : {&small, &large}) {
+    SCOPED_TRACE(std::to_string(bytes->size()) + " bytes");
+    clock_.Advance(kMicrosPerSecond);
+    auto put = blobs.PutBlob(*bytes, "application/pdf");
+    ASSERT_TRUE(put) << put.error().ToString();
+    const app::BlobInfo expected{Sha256::Of(*bytes).Hex(), bytes->size(), "application/pdf",
+                                 clock_.Now()};
+    EXPECT_EQ(BlobText(*put), BlobText(expected));
+
+    auto stat = blobs.StatBlob(expected.sha256);
+    ASSERT_TRUE(stat) << stat.error().ToString();
+    EXPECT_EQ(BlobText(*stat), BlobText(expected));
+    auto got = blobs.GetBlob(expected.sha256);
+    ASSERT_TRUE(got) << got.error().ToString();
+    ASSERT_TRUE(got->has_value());
+    EXPECT_EQ(got->value().size(), bytes->size());
+    EXPECT_TRUE(got->value() == *bytes) << "the bytes read back differ from those stored";
+  }
+  // Blobs are not events: the ledger is as it was.
+  EXPECT_EQ(store->Head()->size, 0u);
+}
+
+TEST_P(StoreContractTest, ASecondPutOfTheSameBytesReturnsTheFirstDescriptionAndStoresNothingNew) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  const std::string bytes("certificate\0\xff"s);
+  auto first = blobs.PutBlob(bytes, "application/pdf");
+  ASSERT_TRUE(first) << first.error().ToString();
+  clock_.Advance(60 * kMicrosPerSecond);
+  auto second = blobs.PutBlob(bytes, "application/octet-stream");
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(BlobText(*second), BlobText(*first));
+  EXPECT_EQ(second->media_type, "application/pdf");
+  EXPECT_EQ(second->stored_at, Timestamp::FromMicros(FakeClock::kDefaultStart));
+  EXPECT_EQ(BlobText(*blobs.StatBlob(first->sha256)), BlobText(*first));
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM blobs"), "1");
+}
+
+TEST_P(StoreContractTest, PutBlobRefusesEmptyBytesAndStoresNothing) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  auto refused = blobs.PutBlob("", "application/pdf");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(refused.error().Message(), HasSubstr("at least one byte"));
+  auto stat = blobs.StatBlob(Sha256::Of(std::string_view()).Hex());
+  ASSERT_TRUE(stat) << stat.error().ToString();
+  EXPECT_EQ(*stat, std::nullopt);
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM blobs"), "0");
+}
+
+TEST_P(StoreContractTest, PutBlobRefusesAMediaTypeThatIsEmptyTooLongOrHoldsControlCharacters) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  for (const std::string& media_type :
+       {""s, std::string(256, 'a'), "application/pdf\n"s, "text/plain\0"s, "a\x7f"s, "\tx"s}) {
+    SCOPED_TRACE("media type of " + std::to_string(media_type.size()) + " bytes");
+    auto refused = blobs.PutBlob("bytes", media_type);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().Code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(refused.error().Message(), HasSubstr("media_type"));
+    EXPECT_EQ(refused.error().Field(), "media_type");
+  }
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM blobs"), "0");
+  // The longest media type taken is 255 bytes, stored as given.
+  const std::string longest(255, 'x');
+  auto put = blobs.PutBlob("bytes", longest);
+  ASSERT_TRUE(put) << put.error().ToString();
+  EXPECT_EQ(blobs.StatBlob(put->sha256)->value().media_type, longest);
+}
+
+TEST_P(StoreContractTest, UnknownAndMalformedHashesNameNoBlob) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  auto put = blobs.PutBlob("stored", "text/plain");
+  ASSERT_TRUE(put) << put.error().ToString();
+  std::string upper = put->sha256;
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](char c) { return c >= 'a' && c <= 'f' ? static_cast<char>(c - 32) : c; });
+  const std::vector<std::string> names = {
+      Sha256::Of("never stored").Hex(),  // Well formed, unknown.
+      upper,                             // The stored blob's hash in upper case.
+      put->sha256.substr(1),             // 63 digits.
+      put->sha256 + "0",                 // 65 digits.
+      "",
+      std::string(64, 'g'),
+      "' OR '1'='1",
+      put->sha256.substr(0, 63) + '\0',
+  };
+  for (const std::string& name : names) {
+    SCOPED_TRACE("sha256 '" + name + "'");
+    auto stat = blobs.StatBlob(name);
+    ASSERT_TRUE(stat) << stat.error().ToString();
+    EXPECT_EQ(*stat, std::nullopt);
+    auto got = blobs.GetBlob(name);
+    ASSERT_TRUE(got) << got.error().ToString();
+    EXPECT_EQ(*got, std::nullopt);
+  }
+}
+
+TEST_P(StoreContractTest, BlobsSurviveClosingAndReopeningTheStore) {
+  const std::string bytes = BinaryBytes(std::size_t{64} * 1024, 7);
+  app::BlobInfo stored;
+  {
+    auto store = OpenOrDie();
+    auto put = Blobs(*store).PutBlob(bytes, "image/tiff");
+    ASSERT_TRUE(put) << put.error().ToString();
+    stored = *put;
+  }
+  clock_.Advance(kMicrosPerSecond);
+  auto store = OpenOrDie(Access::kReadWrite);
+  EXPECT_EQ(BlobText(*Blobs(*store).StatBlob(stored.sha256)), BlobText(stored));
+  auto got = Blobs(*store).GetBlob(stored.sha256);
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_TRUE(*got == bytes) << "the bytes read back differ from those stored";
+}
+
+TEST_P(StoreContractTest, ReadOnlyOpenReadsBlobsButRefusesToStoreThem) {
+  app::BlobInfo stored;
+  {
+    auto store = OpenOrDie();
+    auto put = Blobs(*store).PutBlob("a calibration certificate", "application/pdf");
+    ASSERT_TRUE(put) << put.error().ToString();
+    stored = *put;
+  }
+  auto store = OpenOrDie(Access::kReadOnly);
+  app::BlobStore& blobs = Blobs(*store);
+  auto refused = blobs.PutBlob("another", "application/pdf");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(refused.error().Message(), HasSubstr("read-only"));
+  EXPECT_EQ(BlobText(*blobs.StatBlob(stored.sha256)), BlobText(stored));
+  EXPECT_EQ(*blobs.GetBlob(stored.sha256), "a calibration certificate");
+  EXPECT_EQ(*blobs.StatBlob(Sha256::Of("another").Hex()), std::nullopt);
+}
+
+// P11-01: a file the record cites cannot change unnoticed. Bytes altered in the database behind
+// the system's back (same length, so only the hash can tell) are refused as data loss, naming the
+// blob, and never served as if they were the file stored.
+TEST_P(StoreContractTest, GetBlobReportsDataLossForABlobAlteredBehindTheSystemsBack) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  auto put = blobs.PutBlob("SOP-014 rev 3\0\xff"s, "application/pdf");
+  ASSERT_TRUE(put) << put.error().ToString();
+  auto kept = blobs.PutBlob("SOP-015 rev 1", "application/pdf");
+  ASSERT_TRUE(kept) << kept.error().ToString();
+  ASSERT_TRUE(blobs.GetBlob(put->sha256));
+
+  // "SOP-014 rev 4\0\xff": one digit changed.
+  ASSERT_EQ(AlterBlobContent(put->sha256,
+                             "534f502d303134207265762034"
+                             "00ff"),
+            "");
+  auto got = blobs.GetBlob(put->sha256);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().Code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(got.error().Message(), HasSubstr(put->sha256));
+  EXPECT_THAT(got.error().Message(), HasSubstr(Sha256::Of("SOP-014 rev 4\0\xff"s).Hex()));
+  // Its description is what was stored; the other blob is untouched.
+  EXPECT_EQ(BlobText(*blobs.StatBlob(put->sha256)), BlobText(*put));
+  EXPECT_EQ(*blobs.GetBlob(kept->sha256), "SOP-015 rev 1");
+
+  // Nor does storing the file again repair it silently: the damaged row stays and is reported.
+  auto again = blobs.PutBlob("SOP-014 rev 3\0\xff"s, "application/pdf");
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(BlobText(*again), BlobText(*put));
+  auto still = blobs.GetBlob(put->sha256);
+  ASSERT_FALSE(still);
+  EXPECT_EQ(still.error().Code(), ErrorCode::kDataLoss);
+}
+
+TEST_P(StoreContractTest, ConcurrentBlobPutsAlongsideAppendsAllSucceed) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  constexpr int kBlobThreads = 4;
+  constexpr int kAppendThreads = 4;
+  constexpr int kPerThread = 25;
+  // Each blob thread puts its own blobs and, every other time, one every blob thread puts: the
+  // same bytes arriving at once from several callers.
+  const auto blob_bytes = [](int thread, int i) {
+    if (i % 2 == 1) return "shared " + std::to_string(i) + BinaryBytes(1024, 99);
+    return BinaryBytes(
+        std::size_t{4096} + static_cast<std::size_t>(i) * 512,
+        std::uint64_t{1000} * static_cast<std::uint64_t>(thread) + static_cast<std::uint64_t>(i));
+  };
+  std::vector<std::vector<app::BlobInfo>> put(kBlobThreads);
+  std::vector<std::vector<std::string>> errors(kBlobThreads + kAppendThreads);
+  std::vector<std::thread> threads;
+  threads.reserve(kBlobThreads + kAppendThreads);
+  for (int t = 0; t < kBlobThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto info = blobs.PutBlob(blob_bytes(t, i), "application/octet-stream");
+        if (!info) {
+          errors[static_cast<std::size_t>(t)].push_back(info.error().ToString());
+          continue;
+        }
+        put[static_cast<std::size_t>(t)].push_back(*info);
+      }
+    });
+  }
+  for (int t = 0; t < kAppendThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string id = "appender-" + std::to_string(t);
+      for (int i = 0; i < kPerThread; ++i) {
+        auto events = store->Append(Request({Note(id, std::to_string(i))}));
+        if (!events) {
+          errors[static_cast<std::size_t>(kBlobThreads) + static_cast<std::size_t>(t)].push_back(
+              events.error().ToString());
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  for (const auto& mine : errors) {
+    for (const std::string& error : mine) ADD_FAILURE() << error;
+  }
+  std::map<std::string, std::string> first_info;  // sha256 -> BlobText of its first put.
+  for (int t = 0; t < kBlobThreads; ++t) {
+    const auto& mine = put[static_cast<std::size_t>(t)];
+    ASSERT_EQ(mine.size(), static_cast<std::size_t>(kPerThread));
+    for (int i = 0; i < kPerThread; ++i) {
+      const std::string bytes = blob_bytes(t, i);
+      const app::BlobInfo& info = mine[static_cast<std::size_t>(i)];
+      EXPECT_EQ(info.sha256, Sha256::Of(bytes).Hex());
+      EXPECT_EQ(info.size, bytes.size());
+      // Every caller of the same bytes got the one description stored.
+      const auto [known, inserted] = first_info.emplace(info.sha256, BlobText(info));
+      if (!inserted) EXPECT_EQ(BlobText(info), known->second);
+      auto got = blobs.GetBlob(info.sha256);
+      ASSERT_TRUE(got) << got.error().ToString();
+      EXPECT_TRUE(*got == bytes) << "blob " << info.sha256 << " reads back different bytes";
+    }
+  }
+  // Each thread's own (even turns) and the shared ones (odd turns), once each.
+  constexpr std::size_t kDistinct =
+      std::size_t{kBlobThreads} * ((kPerThread + 1) / 2) + std::size_t{kPerThread} / 2;
+  EXPECT_EQ(first_info.size(), kDistinct);
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM blobs"), std::to_string(kDistinct));
+
+  const auto stored = AllEvents(*store);
+  EXPECT_EQ(stored.size(), static_cast<std::size_t>(kAppendThreads * kPerThread));
+  EXPECT_EQ(Describe(VerifyChain(stored)), "ok");
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace {
 // Append-only, like the ledger: a released migration is never edited, only followed. The same
 // tables as SQLite's migration 1, in PostgreSQL's types, plus ledger_head: with several servers
 // writing, the chain's tip lives in the database, and its row lock orders their commits.
-constexpr std::array<Migration, 1> kMigrations{{
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "ledger",
      R"sql(
 CREATE TABLE events (
@@ -60,6 +60,18 @@ CREATE TABLE ledger_head (
   frontier     BYTEA   NOT NULL
 );
 INSERT INTO ledger_head VALUES (1, 0, decode(repeat('00', 32), 'hex'), 0, ''::bytea);
+)sql"},
+    // The files the record cites (app::BlobStore), in the database the servers share, so every
+    // server sees every file and a backup of the database holds them with the events.
+    {2, "blobs",
+     R"sql(
+CREATE TABLE blobs (
+  sha256       TEXT   PRIMARY KEY,
+  size         BIGINT NOT NULL,
+  media_type   TEXT   NOT NULL,
+  stored_at_us BIGINT NOT NULL,
+  content      BYTEA  NOT NULL
+);
 )sql"},
 }};
 

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <span>
 #include <utility>
 
+#include "aliquot/core/sha256.h"
 #include "aliquot/ledger/merkle.h"
 #include "aliquot/storage/postgres/migrations.h"
 #include "aliquot/storage/sql/names.h"
@@ -46,6 +48,48 @@ constexpr std::string_view kSelectEventPage =
 constexpr std::int64_t kEventPage = 10000;
 // Rows per INSERT when importing or rebuilding: bounds one statement's size.
 constexpr std::size_t kWriteChunk = 2000;
+
+// The longest media type PutBlob takes, in bytes.
+constexpr std::size_t kMaxMediaType = 255;
+
+// True for 64 lower-case hex digits, the only spelling of a blob's name: anything else names no
+// blob, and never reaches the database.
+bool IsBlobHash(std::string_view sha256) {
+  return sha256.size() == 64 && std::all_of(sha256.begin(), sha256.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// PutBlob's refusals of its arguments, before anything is hashed or sent.
+Status CheckNewBlob(std::string_view bytes, std::string_view media_type) {
+  if (bytes.empty()) return Unexpected(InvalidArgument("a blob must hold at least one byte"));
+  if (media_type.empty()) {
+    return Unexpected(InvalidArgument("media_type must not be empty", "media_type"));
+  }
+  if (media_type.size() > kMaxMediaType) {
+    return Unexpected(InvalidArgument(
+        "media_type is longer than " + std::to_string(kMaxMediaType) + " bytes", "media_type"));
+  }
+  if (std::any_of(media_type.begin(), media_type.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return Unexpected(InvalidArgument("media_type holds a control character", "media_type"));
+  }
+  return {};
+}
+
+// Reads a row of sql::kSelectBlobInfo.
+app::BlobInfo ReadBlobInfo(const SqlRow& row) {
+  return {std::string(row.Text(0)), static_cast<std::uint64_t>(row.Int64(1)),
+          std::string(row.Text(2)), Timestamp::FromMicros(row.Int64(3))};
+}
+
+// P11-01: the bytes read back must still be the ones their name is the hash of.
+Status CheckBlobContent(std::string_view sha256, std::string_view content) {
+  const std::string actual = Sha256::Of(content).Hex();
+  if (actual == sha256) return {};
+  return Unexpected(DataLoss("blob " + std::string(sha256) +
+                             " was altered outside Aliquot: its stored bytes hash to " + actual));
+}
 
 // The projection row with primary key `key`, through the table's prepared select.
 Result<std::optional<app::Row>> SelectRow(PgConnection& connection, const ProjectionSql& sql,
@@ -711,6 +755,77 @@ Status PgStore::AddCheckpoint(const ledger::Checkpoint& checkpoint) {
       /*snapshot=*/false, /*writes=*/true));
   if (inserted > 0) return {};
   return Unexpected(CheckpointRefused(checkpoint, exists));
+}
+
+Result<app::BlobInfo> PgStore::PutBlob(std::string_view bytes, std::string_view media_type) {
+  if (options_.read_only) {
+    return Unexpected(FailedPrecondition("the store is open read-only: it stores no blobs"));
+  }
+  ALIQUOT_RETURN_IF_ERROR(CheckNewBlob(bytes, media_type));
+  const std::string sha256 = Sha256::Of(bytes).Hex();
+  const std::span<const std::uint8_t> content(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                              bytes.size());
+  app::BlobInfo info;
+  // A pooled connection, not the writer: the ledger's commits need not wait while a large file
+  // travels to the server, and rows of different tables do not contend.
+  auto stored = WithConnection(
+      [&](PgConnection& connection) -> Status {
+        // Pooled connections keep the server's defaults. The blob must be durable before PutBlob
+        // returns, as an append is; and read committed, whatever the default, lets the select
+        // below see a row another server committed while this insert waited on it.
+        ALIQUOT_RETURN_IF_ERROR(
+            connection.Exec("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
+                            "SET LOCAL synchronous_commit = on"));
+        ALIQUOT_RETURN_IF_ERROR(
+            connection.Query(sql::kInsertBlob, PgParams()
+                                                   .Text(sha256)
+                                                   .Int64(static_cast<std::int64_t>(bytes.size()))
+                                                   .Text(media_type)
+                                                   .Int64(clock_.Now().Micros())
+                                                   .Bytes(content)));
+        // The row as stored: this one, or the first put of the same bytes. An insert of the same
+        // bytes that was in flight elsewhere has committed by now (this one waited for it).
+        ALIQUOT_ASSIGN_OR_RETURN(PgResult row,
+                                 connection.Query(sql::kSelectBlobInfo, PgParams().Text(sha256)));
+        if (row.Rows() != 1) {
+          return Unexpected(Internal("the blob's row is missing just after its insert"));
+        }
+        info = ReadBlobInfo(row.Row(0));
+        return {};
+      },
+      /*snapshot=*/false, /*writes=*/true);
+  if (!stored) return Unexpected(stored.error().WithContext("storing blob " + sha256));
+  return info;
+}
+
+Result<std::optional<app::BlobInfo>> PgStore::StatBlob(std::string_view sha256) {
+  if (!IsBlobHash(sha256)) return std::optional<app::BlobInfo>();
+  std::optional<app::BlobInfo> info;
+  ALIQUOT_RETURN_IF_ERROR(WithConnection([&](PgConnection& connection) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(PgResult row,
+                             connection.Query(sql::kSelectBlobInfo, PgParams().Text(sha256)));
+    if (row.Rows() == 1) info = ReadBlobInfo(row.Row(0));
+    return {};
+  }));
+  return info;
+}
+
+Result<std::optional<std::string>> PgStore::GetBlob(std::string_view sha256) {
+  if (!IsBlobHash(sha256)) return std::optional<std::string>();
+  std::optional<std::string> content;
+  ALIQUOT_RETURN_IF_ERROR(WithConnection([&](PgConnection& connection) -> Status {
+    // Binary results: the bytea arrives as its bytes, with nothing to unescape.
+    ALIQUOT_ASSIGN_OR_RETURN(PgResult row,
+                             connection.Query(sql::kSelectBlobContent, PgParams().Text(sha256)));
+    if (row.Rows() == 1) {
+      const std::span<const std::uint8_t> bytes = row.Row(0).Blob(0);
+      content.emplace(bytes.begin(), bytes.end());
+    }
+    return {};
+  }));
+  // Hashed after the connection went back to the pool: a large file holds none meanwhile.
+  if (content) ALIQUOT_RETURN_IF_ERROR(CheckBlobContent(sha256, *content));
+  return content;
 }
 
 Result<std::unique_ptr<PgConnection>> PgStore::OpenReader() {

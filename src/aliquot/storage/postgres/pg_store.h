@@ -3,15 +3,19 @@
 // chain's tip (size, hash, time, Merkle frontier) is a row of ledger_head, and each commit holds
 // its row lock from reading the tip to COMMIT, which orders commits across processes with no gap
 // and no fork. Within a process, concurrent appenders share one transaction (app::GroupCommit),
-// and nothing is acknowledged before COMMIT returns with synchronous_commit on.
+// and nothing is acknowledged before COMMIT returns with synchronous_commit on. It is the
+// BlobStore port too, on the same database, so every server sees every file.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aliquot/app/group_commit.h"
+#include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
 #include "aliquot/core/clock.h"
@@ -32,7 +36,7 @@ struct PgStoreOptions {
   int connect_timeout_seconds = 10;
 };
 
-class PgStore final : public app::Store {
+class PgStore final : public app::Store, public app::BlobStore {
  public:
   // Connects, applies missing migrations (unless read-only) and rebuilds the projections from the
   // ledger if their definition changed. Errors: kUnavailable (the server cannot be reached),
@@ -59,6 +63,13 @@ class PgStore final : public app::Store {
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override;
   Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
                             const app::RowVisitor& visit) override;
+
+  // BlobStore. PutBlob also returns kInvalidArgument for a media type that is empty, longer than
+  // 255 bytes or holds control characters, and kFailedPrecondition on a store opened read-only.
+  // A sha256 that is not 64 lower-case hex digits names no blob: Stat and Get return nullopt.
+  Result<app::BlobInfo> PutBlob(std::string_view bytes, std::string_view media_type) override;
+  Result<std::optional<app::BlobInfo>> StatBlob(std::string_view sha256) override;
+  Result<std::optional<std::string>> GetBlob(std::string_view sha256) override;
 
  private:
   class Reader;

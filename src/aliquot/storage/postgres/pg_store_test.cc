@@ -24,6 +24,7 @@
 #include "aliquot/app/projection.h"
 #include "aliquot/ledger/event.h"
 #include "aliquot/ledger/merkle.h"
+#include "aliquot/storage/postgres/migrations.h"
 #include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/note_projector.h"
@@ -227,7 +228,8 @@ TEST_F(PgStoreTest, ServersStartingAtOnceOnAnEmptyDatabaseMigrateItOnce) {
   }
   for (std::thread& thread : threads) thread.join();
   for (auto& store : opened) ASSERT_TRUE(store) << store.error().ToString();
-  EXPECT_EQ(database_.QueryValue("SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(database_.QueryValue("SELECT count(*) FROM schema_migrations"),
+            std::to_string(PostgresMigrations().size()));
   // Each server appends to the one chain the migration created.
   for (std::size_t i = 0; i < kServers; ++i) {
     auto appended = (*opened[i])->Append(Request({Note("n-1", "x")}));
@@ -336,7 +338,8 @@ TEST_F(PgStoreTest, OpenRefusesADatabaseFromANewerBuildNamingTheMigrationItLacks
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().Code(), ErrorCode::kFailedPrecondition);
   EXPECT_THAT(store.error().Message(), HasSubstr("migration 99 (from the future)"));
-  EXPECT_THAT(store.error().Message(), HasSubstr("up to 1"));
+  EXPECT_THAT(store.error().Message(),
+              HasSubstr("up to " + std::to_string(PostgresMigrations().back().version)));
 
   store = Open(Options(/*read_only=*/true));
   ASSERT_FALSE(store);

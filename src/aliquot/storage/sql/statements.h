@@ -54,6 +54,17 @@ inline constexpr std::string_view kSelectMigrations =
 inline constexpr std::string_view kInsertMigration =
     "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)";
 
+// Blobs (app::BlobStore), content-addressed by the SHA-256 of their bytes. A second insert of the
+// same bytes changes nothing: the first row, with its media type and time, is the one kept.
+inline constexpr std::string_view kInsertBlob =
+    "INSERT INTO blobs (sha256, size, media_type, stored_at_us, content) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING";
+// Columns in the order both stores read a BlobInfo.
+inline constexpr std::string_view kSelectBlobInfo =
+    "SELECT sha256, size, media_type, stored_at_us FROM blobs WHERE sha256 = $1";
+inline constexpr std::string_view kSelectBlobContent =
+    "SELECT content FROM blobs WHERE sha256 = $1";
+
 // store_meta names.
 inline constexpr std::string_view kProjectionSchemaMeta = "projection_schema";
 inline constexpr std::string_view kProjectionTablesMeta = "projection_tables";

@@ -10,7 +10,7 @@ namespace aliquot::storage {
 namespace {
 
 // Append-only, like the ledger: a released migration is never edited, only followed.
-constexpr std::array<Migration, 1> kMigrations{{
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "ledger",
      R"sql(
 CREATE TABLE events (
@@ -44,6 +44,18 @@ CREATE TABLE checkpoints (
 CREATE TABLE store_meta (
   name  TEXT PRIMARY KEY,
   value TEXT NOT NULL
+);
+)sql"},
+    // The files the record cites (app::BlobStore), stored beside the events that cite them so a
+    // backup of the one file holds both.
+    {2, "blobs",
+     R"sql(
+CREATE TABLE blobs (
+  sha256       TEXT    PRIMARY KEY,
+  size         INTEGER NOT NULL,
+  media_type   TEXT    NOT NULL,
+  stored_at_us INTEGER NOT NULL,
+  content      BLOB    NOT NULL
 );
 )sql"},
 }};

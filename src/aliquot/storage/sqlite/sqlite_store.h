@@ -1,4 +1,4 @@
-// SqliteStore: the Store port on one SQLite file, the embedded default. WAL with
+// SqliteStore: the Store and BlobStore ports on one SQLite file, the embedded default. WAL with
 // synchronous=FULL, so a commit is on disk before it returns; concurrent appenders share one
 // transaction and one sync (app::GroupCommit). One process writes (the data folder's server
 // lock), so the chain's tip is kept in memory.
@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aliquot/app/group_commit.h"
+#include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
 #include "aliquot/core/clock.h"
@@ -29,7 +32,7 @@ struct SqliteStoreOptions {
   std::size_t max_batch = 4096;
 };
 
-class SqliteStore final : public app::Store {
+class SqliteStore final : public app::Store, public app::BlobStore {
  public:
   // Opens (or with kReadWriteCreate creates) the store, applies missing migrations, and rebuilds
   // the projections from the ledger if their definition changed. Read-only opens migrate and
@@ -56,6 +59,13 @@ class SqliteStore final : public app::Store {
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override;
   Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
                             const app::RowVisitor& visit) override;
+
+  // BlobStore. PutBlob also returns kInvalidArgument for a media type that is empty, longer than
+  // 255 bytes or holds control characters, and kFailedPrecondition on a store opened read-only.
+  // A sha256 that is not 64 lower-case hex digits names no blob: Stat and Get return nullopt.
+  Result<app::BlobInfo> PutBlob(std::string_view bytes, std::string_view media_type) override;
+  Result<std::optional<app::BlobInfo>> StatBlob(std::string_view sha256) override;
+  Result<std::optional<std::string>> GetBlob(std::string_view sha256) override;
 
  private:
   // The chain's tip as the writer sees it; only the commit leader touches it.
@@ -90,6 +100,10 @@ class SqliteStore final : public app::Store {
   Status InsertEvent(const ledger::Event& event) REQUIRES(commit_mutex_);
   // Runs a statement without results through the writer's statement cache.
   Status RunCached(const std::string& sql) REQUIRES(commit_mutex_);
+  // Inside the writer's open transaction: inserts the blob unless its hash is stored, reads back
+  // the stored row's description, and commits.
+  Result<app::BlobInfo> InsertBlob(const std::string& sha256, std::string_view bytes,
+                                   std::string_view media_type) REQUIRES(commit_mutex_);
 
   // Runs `work` with a reader connection from the pool; with `snapshot`, inside one read
   // transaction.

@@ -17,7 +17,9 @@
 
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
+#include "aliquot/core/sha256.h"
 #include "aliquot/ledger/event.h"
+#include "aliquot/storage/sqlite/migrations.h"
 #include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/note_projector.h"
@@ -114,6 +116,33 @@ TEST_F(SqliteStoreTest, AFullDiskRefusesTheAppendStoresNothingAndTheChainContinu
   EXPECT_EQ(Describe(VerifyChain(events)), "ok");
 }
 
+TEST_F(SqliteStoreTest, AFullDiskRefusesTheBlobStoresNothingAndAppendsGoOn) {
+  { ASSERT_TRUE(OpenOrDie()->Append(Request({Note("n-1", "small")}))); }
+  const std::int64_t pages = RawDatabase(DbPath()).QueryInt("PRAGMA page_count");
+  SqliteStoreOptions limited = Options(OpenMode::kReadWrite);
+  limited.max_page_count = pages + 8;  // 32 KiB of room at the default page size.
+  auto store = OpenOrDie(limited);
+
+  const std::string scan(std::size_t{256} * 1024, '\xff');
+  auto refused = store->PutBlob(scan, "image/tiff");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kUnavailable);
+  EXPECT_THAT(refused.error().Message(), HasSubstr("disk is full"));
+  EXPECT_THAT(refused.error().Message(), HasSubstr(Sha256::Of(scan).Hex()));
+  auto stat = store->StatBlob(Sha256::Of(scan).Hex());
+  ASSERT_TRUE(stat) << stat.error().ToString();
+  EXPECT_EQ(*stat, std::nullopt);
+  EXPECT_EQ(RawDatabase(DbPath()).QueryInt("SELECT count(*) FROM blobs"), 0);
+
+  // The writer was left with no transaction open: appends and small blobs still go in.
+  auto appended = store->Append(Request({Note("n-1", "after")}));
+  ASSERT_TRUE(appended) << appended.error().ToString();
+  EXPECT_EQ(appended->front().seq, 2u);
+  auto small = store->PutBlob("a small file", "text/plain");
+  ASSERT_TRUE(small) << small.error().ToString();
+  EXPECT_EQ(*store->GetBlob(small->sha256), "a small file");
+}
+
 TEST_F(SqliteStoreTest, OpenReportsDataLossForAFileThatIsNotADatabase) {
   std::mt19937_64 random(20260115);  // Fixed seed: the same bytes every run.
   {
@@ -150,7 +179,8 @@ TEST_F(SqliteStoreTest, OpenRefusesADatabaseFromANewerBuildNamingTheMigrationItL
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().Code(), ErrorCode::kFailedPrecondition);
   EXPECT_THAT(store.error().Message(), HasSubstr("migration 99 (from the future)"));
-  EXPECT_THAT(store.error().Message(), HasSubstr("up to 1"));
+  EXPECT_THAT(store.error().Message(),
+              HasSubstr("up to " + std::to_string(SqliteMigrations().back().version)));
 
   store = Open(Options(OpenMode::kReadOnly));
   ASSERT_FALSE(store);
