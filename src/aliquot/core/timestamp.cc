@@ -1,5 +1,6 @@
 #include "aliquot/core/timestamp.h"
 
+#include <algorithm>
 #include <array>
 
 namespace aliquot {
@@ -45,8 +46,6 @@ unsigned DaysInMonth(std::int64_t year, unsigned month) {
                                                      31, 31, 30, 31, 30, 31};
   return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
 }
-
-constexpr std::int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
 
 }  // namespace
 
@@ -120,6 +119,50 @@ Result<Timestamp> Timestamp::ParseRfc3339(std::string_view text) {
   const std::int64_t days = DaysFromCivil(year, month, day);
   return Timestamp(days * kMicrosPerDay + ((hour * 60 + minute) * 60 + second) * kMicrosPerSecond +
                    number(20, 6));
+}
+
+Result<Timestamp> Timestamp::ParseInstant(std::string_view text, std::string_view field) {
+  const auto refuse = [&] {
+    return Unexpected(InvalidArgument(
+        std::string(field) + " '" + std::string(text.substr(0, 40)) +
+            "' is not a UTC date or time: write 2026-12-01, 2026-12-01T08:00:00Z or "
+            "2026-12-01T08:00:00.123456Z",
+        std::string(field)));
+  };
+  std::string full;
+  if (text.size() == 10) {
+    full = std::string(text) + "T00:00:00.000000Z";
+  } else if (text.size() >= 20 && text.size() <= 27 && text.back() == 'Z') {
+    full = std::string(text.substr(0, 19));
+    std::string fraction;
+    if (text.size() > 20) {
+      if (text[19] != '.' || text.size() == 21) return refuse();
+      fraction = std::string(text.substr(20, text.size() - 21));
+    } else if (text[19] != 'Z') {
+      return refuse();
+    }
+    full += "." + fraction + std::string(6 - fraction.size(), '0') + "Z";
+  } else {
+    return refuse();
+  }
+  auto parsed = ParseRfc3339(full);
+  if (!parsed) return refuse();
+  return parsed;
+}
+
+Timestamp Timestamp::PlusCalendarMonths(int months) const {
+  std::int64_t days = micros_ / kMicrosPerDay;
+  std::int64_t rest = micros_ % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;
+    --days;
+  }
+  const Civil date = CivilFromDays(days);
+  const std::int64_t month_index = date.year * 12 + (date.month - 1) + months;
+  const std::int64_t year = month_index >= 0 ? month_index / 12 : (month_index - 11) / 12;
+  const auto month = static_cast<unsigned>(month_index - year * 12 + 1);
+  const unsigned day = std::min(date.day, DaysInMonth(year, month));
+  return Timestamp(DaysFromCivil(year, month, day) * kMicrosPerDay + rest);
 }
 
 }  // namespace aliquot

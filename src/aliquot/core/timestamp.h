@@ -30,6 +30,15 @@ class Timestamp {
   // naming the first character that does not fit.
   static Result<Timestamp> ParseRfc3339(std::string_view text);
 
+  // Parses what a person or a client sends: a date "2026-12-01" (midnight UTC), or RFC 3339 in
+  // UTC with or without fractional seconds (up to six digits): "2026-12-01T08:00:00Z",
+  // "2026-12-01T08:00:00.5Z". Returns kInvalidArgument naming `field` and the accepted forms.
+  static Result<Timestamp> ParseInstant(std::string_view text, std::string_view field);
+
+  // The same time of day `months` calendar months later (earlier when negative), on the last day
+  // of the month where the day does not exist: 2026-01-31 plus one month is 2026-02-28.
+  Timestamp PlusCalendarMonths(int months) const;
+
   // clang-tidy 14 misreads a defaulted <=> as comparing a pointer with 0.
   // NOLINTNEXTLINE(modernize-use-nullptr)
   friend constexpr auto operator<=>(const Timestamp&, const Timestamp&) = default;
@@ -41,5 +50,6 @@ class Timestamp {
 
 // Durations stay plain microsecond counts: the ledger never needs more.
 constexpr std::int64_t kMicrosPerSecond = 1'000'000;
+constexpr std::int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
 
 }  // namespace aliquot

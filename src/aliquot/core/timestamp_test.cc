@@ -180,5 +180,118 @@ TEST(Timestamp, RefusalQuotesTheTextAndShowsTheExpectedForm) {
             "(UTC, six fractional digits): mismatch at character 20");
 }
 
+// The instant `text` (the form ToRfc3339 writes) denotes; fails the test when it is malformed.
+Timestamp At(std::string_view text) {
+  const Result<Timestamp> parsed = Timestamp::ParseRfc3339(text);
+  EXPECT_TRUE(parsed.has_value()) << text << ": " << parsed.error().ToString();
+  return parsed.value_or(Timestamp());
+}
+
+TEST(TimestampParseInstant, ReadsADateAsMidnightUtc) {
+  const Result<Timestamp> parsed = Timestamp::ParseInstant("2026-12-01", "effective_from");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, At("2026-12-01T00:00:00.000000Z"));
+}
+
+TEST(TimestampParseInstant, ReadsUtcTimesWithAndWithoutAFraction) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"2026-12-01T08:00:00Z", "2026-12-01T08:00:00.000000Z"},
+      {"2026-12-01T08:00:00.5Z", "2026-12-01T08:00:00.500000Z"},
+      {"2026-12-01T08:00:00.12Z", "2026-12-01T08:00:00.120000Z"},
+      {"2026-12-01T08:00:00.123Z", "2026-12-01T08:00:00.123000Z"},
+      {"2026-12-01T08:00:00.1234Z", "2026-12-01T08:00:00.123400Z"},
+      {"2026-12-01T08:00:00.12345Z", "2026-12-01T08:00:00.123450Z"},
+      {"2026-12-01T08:00:00.123456Z", "2026-12-01T08:00:00.123456Z"},
+      {"2026-12-01T08:00:00.000001Z", "2026-12-01T08:00:00.000001Z"},
+      {"2024-02-29T23:59:59.9Z", "2024-02-29T23:59:59.900000Z"},
+  };
+  for (const auto& [text, expected] : cases) {
+    const Result<Timestamp> parsed = Timestamp::ParseInstant(text, "due");
+    ASSERT_TRUE(parsed.has_value()) << text << ": " << parsed.error().ToString();
+    EXPECT_EQ(parsed->ToRfc3339(), expected) << text;
+  }
+}
+
+TEST(TimestampParseInstant, RefusesWhatIsNotAUtcDateOrTimeNamingTheField_AL_01) {
+  // Verifies AL-01: a client sends UTC only; an offset is refused, never converted.
+  for (const std::string_view text : {
+           "2026-12-01T08:00:00",           // no Z
+           "2026-12-01T08:00:00.5",         // no Z
+           "2026-12-01T08:00:00+01:00",     // an offset
+           "2026-12-01T08:00:00.5+01:00",   // an offset
+           "2026-12-01T08:00:00.1234567Z",  // seven fractional digits
+           "2026-12-01T08:00:00.Z",         // a point without digits
+           "2026-12-01T08:00:00.12a4Z",     // not a digit
+           "2026-12-01T08:00:00.-1Z",       // a sign
+           "2026-12-01Z",                   // a date with a zone
+           "2026-12-01T08:00:00z",          // lower-case z
+           "2026-12-01 08:00:00Z",          // a space for T
+           "2026-02-30",                    // no such day
+           "2026-02-30T08:00:00Z",          // no such day
+           "2026-13-01",                    // no such month
+           "2026-12-01T24:00:00Z",          // no such hour
+           "",                              // nothing
+           "2026-12-1",                     // short
+           "01/12/2026",                    // another form
+       }) {
+    const Result<Timestamp> parsed = Timestamp::ParseInstant(text, "effective_from");
+    ASSERT_FALSE(parsed.has_value()) << "'" << text << "' was accepted as " << parsed->ToRfc3339();
+    EXPECT_EQ(parsed.error().Code(), ErrorCode::kInvalidArgument) << text;
+    EXPECT_EQ(parsed.error().Field(), "effective_from") << text;
+    EXPECT_TRUE(parsed.error().Message().starts_with("effective_from '" + std::string(text) + "'"))
+        << parsed.error().Message();
+    EXPECT_NE(parsed.error().Message().find("2026-12-01T08:00:00Z"), std::string::npos)
+        << "the refusal shows an accepted form: " << parsed.error().Message();
+  }
+}
+
+TEST(TimestampPlusCalendarMonths, KeepsTheDayAndTheTimeOfDay) {
+  EXPECT_EQ(At("2026-03-15T10:15:30.123456Z").PlusCalendarMonths(1),
+            At("2026-04-15T10:15:30.123456Z"));
+  EXPECT_EQ(At("2026-03-15T10:15:30.123456Z").PlusCalendarMonths(0),
+            At("2026-03-15T10:15:30.123456Z"));
+}
+
+TEST(TimestampPlusCalendarMonths, EndsOnTheLastDayOfAShorterMonth) {
+  EXPECT_EQ(At("2026-01-31T10:15:30.000001Z").PlusCalendarMonths(1),
+            At("2026-02-28T10:15:30.000001Z"));
+  EXPECT_EQ(At("2024-01-31T10:15:30.000001Z").PlusCalendarMonths(1),
+            At("2024-02-29T10:15:30.000001Z"));
+  EXPECT_EQ(At("2026-03-31T00:00:00.000000Z").PlusCalendarMonths(1),
+            At("2026-04-30T00:00:00.000000Z"));
+  // A leap day plus a year is the last day of February of the common year.
+  EXPECT_EQ(At("2024-02-29T12:00:00.000000Z").PlusCalendarMonths(12),
+            At("2025-02-28T12:00:00.000000Z"));
+  // Divisible by 100 but not by 400: February 1900 has 28 days.
+  EXPECT_EQ(At("1900-01-31T06:00:00.000000Z").PlusCalendarMonths(1),
+            At("1900-02-28T06:00:00.000000Z"));
+}
+
+TEST(TimestampPlusCalendarMonths, AddsWholeYears) {
+  EXPECT_EQ(At("2026-03-02T09:00:00.000000Z").PlusCalendarMonths(12),
+            At("2027-03-02T09:00:00.000000Z"));
+  EXPECT_EQ(At("2026-03-02T09:00:00.000000Z").PlusCalendarMonths(120),
+            At("2036-03-02T09:00:00.000000Z"));
+  EXPECT_EQ(At("2026-11-30T23:59:59.999999Z").PlusCalendarMonths(3),
+            At("2027-02-28T23:59:59.999999Z"));
+}
+
+TEST(TimestampPlusCalendarMonths, GoesBackAcrossAYearBoundary) {
+  EXPECT_EQ(At("2026-01-15T08:30:00.000000Z").PlusCalendarMonths(-1),
+            At("2025-12-15T08:30:00.000000Z"));
+  EXPECT_EQ(At("2026-03-31T08:30:00.000000Z").PlusCalendarMonths(-1),
+            At("2026-02-28T08:30:00.000000Z"));
+  EXPECT_EQ(At("2026-02-10T08:30:00.000000Z").PlusCalendarMonths(-14),
+            At("2024-12-10T08:30:00.000000Z"));
+}
+
+TEST(TimestampPlusCalendarMonths, WorksBeforeTheEpoch) {
+  EXPECT_EQ(At("1969-12-31T23:00:00.000000Z").PlusCalendarMonths(1),
+            At("1970-01-31T23:00:00.000000Z"));
+  EXPECT_EQ(At("1970-01-01T00:00:00.000000Z").PlusCalendarMonths(-1),
+            At("1969-12-01T00:00:00.000000Z"));
+  EXPECT_EQ(Timestamp::FromMicros(-1).PlusCalendarMonths(2), At("1970-02-28T23:59:59.999999Z"));
+}
+
 }  // namespace
 }  // namespace aliquot
