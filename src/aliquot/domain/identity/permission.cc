@@ -24,9 +24,16 @@ constexpr RoleSet kEveryRole{kOperator,
 // it (DI-01), inspectors, and the administrator who maintains them.
 constexpr RoleSet kOversight{kQaReviewer, kQaApprover, kAuditor, kSystemAdministrator};
 constexpr RoleSet kAdministrator{kSystemAdministrator};
+// Every role that performs GMP work: the administrator and the auditor do none.
+constexpr RoleSet kGmpRoles{kOperator,      kVerifier,           kQaReviewer,
+                            kQaApprover,    kQcAnalyst,          kDocumentOwner,
+                            kTrainingCoordinator, kEquipmentOwner, kWarehouse};
+// Who reads training records beyond their own: those who assign, supervise, review or audit it.
+constexpr RoleSet kTrainingReaders{kVerifier,           kQaReviewer, kQaApprover, kDocumentOwner,
+                                   kTrainingCoordinator, kAuditor};
 
 // In enum order: Actions() indexes it by the enum's value.
-constexpr std::array<ActionDefinition, 24> kTable{{
+constexpr std::array<ActionDefinition, 35> kTable{{
     {Action::kViewOwnSession, "session.view", "See one's own session, roles and permissions",
      ActionKind::kSelfService, kEveryRole},
     {Action::kLogout, "session.logout", "Sign out", ActionKind::kSelfService, kEveryRole},
@@ -48,6 +55,12 @@ constexpr std::array<ActionDefinition, 24> kTable{{
     {Action::kViewSignatures, "signature.view",
      "Read a record's signatures and whether each is valid for its current content",
      ActionKind::kRead, kEveryRole},
+    {Action::kViewDocuments, "document.view",
+     "Read controlled documents, their versions, files, history and review dates",
+     ActionKind::kRead, kEveryRole},
+    {Action::kViewTraining, "training.view",
+     "Read curricula, everyone's training records, the training matrix and overdue training",
+     ActionKind::kRead, kTrainingReaders},
     {Action::kCreateUser, "user.create", "Create a user account with a temporary password",
      ActionKind::kAdministration, kAdministrator},
     {Action::kRenameUser, "user.rename", "Change a user's printed name",
@@ -79,6 +92,34 @@ constexpr std::array<ActionDefinition, 24> kTable{{
     {Action::kApproveUserAccess, "user.approve_access",
      "Sign a user's access (account and roles) as approved or rejected", ActionKind::kGmp,
      RoleSet{kQaApprover}},
+    {Action::kUploadFile, "file.upload",
+     "Upload a file (a document's PDF, a scanned certificate) to the content-addressed store",
+     ActionKind::kGmp, kGmpRoles},
+    {Action::kCreateDocument, "document.create",
+     "Create a controlled document, draft its versions, propose its retirement", ActionKind::kGmp,
+     RoleSet{kDocumentOwner}},
+    {Action::kAuthorDocument, "document.author",
+     "Sign a draft version as authored, submitting it for review", ActionKind::kGmp,
+     RoleSet{kDocumentOwner}},
+    {Action::kReviewDocument, "document.review",
+     "Sign a version as reviewed or return it to draft; sign a document's periodic review",
+     ActionKind::kGmp, RoleSet{kDocumentOwner, kQaReviewer, kQaApprover}},
+    {Action::kApproveDocument, "document.approve",
+     "Sign a reviewed version as approved (effective on its date); approve a retirement",
+     ActionKind::kGmp, RoleSet{kQaApprover}},
+    {Action::kManageTraining, "training.manage",
+     "Set curricula and assign training", ActionKind::kGmp, RoleSet{kTrainingCoordinator}},
+    {Action::kRecordTrainingSession, "training.record_session",
+     "Record and sign an instructor-led session with the trainee's assessment", ActionKind::kGmp,
+     RoleSet{kVerifier, kDocumentOwner, kTrainingCoordinator}},
+    {Action::kCompleteTraining, "training.complete",
+     "Sign a training record as performed: one's own read-and-understood, or a session one "
+     "trained",
+     ActionKind::kGmp, kGmpRoles},
+    {Action::kPerformGovernedWork, "training.gate",
+     "Ask to perform work governed by a document: refused unless trained on its effective "
+     "version",
+     ActionKind::kGmp, kGmpRoles},
 }};
 
 constexpr bool TableIsInEnumOrder() {

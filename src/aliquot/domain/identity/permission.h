@@ -25,6 +25,8 @@ enum class Action : std::uint8_t {
   kViewTerminals,
   kReadAuditTrail,
   kViewSignatures,
+  kViewDocuments,
+  kViewTraining,
   // Administration: accounts, devices and configuration.
   kCreateUser,
   kRenameUser,
@@ -41,6 +43,15 @@ enum class Action : std::uint8_t {
   kConfigureSite,
   // GMP records, signed.
   kApproveUserAccess,
+  kUploadFile,
+  kCreateDocument,
+  kAuthorDocument,
+  kReviewDocument,
+  kApproveDocument,
+  kManageTraining,
+  kRecordTrainingSession,
+  kCompleteTraining,
+  kPerformGovernedWork,
 };
 
 enum class ActionKind : std::uint8_t {
