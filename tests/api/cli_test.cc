@@ -97,6 +97,27 @@ class CliTest : public testing::SiteTest {
     ASSERT_NO_FATAL_FAILURE(StopServer(server));
   }
 
+  // `bytes` as an SQL literal of the site's engine.
+  std::string BytesLiteral(const std::string& bytes) const {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (const char c : bytes) {
+      hex += kDigits[static_cast<unsigned char>(c) >> 4];
+      hex += kDigits[static_cast<unsigned char>(c) & 0xf];
+    }
+    return OnPostgres() ? "decode('" + hex + "', 'hex')" : "X'" + hex + "'";
+  }
+
+  // Stores `bytes` as a file (a row of the blobs table, as the store writes one) behind
+  // Aliquot's back: the CLI has no command that stores a file, and an upload needs a user with a
+  // GMP role. Returns "" or the engine's error.
+  std::string StoreFile(const std::string& bytes, const std::string& media_type) {
+    return ExecuteSql(
+        "INSERT INTO blobs (sha256, size, media_type, stored_at_us, content) VALUES ('" +
+        Sha256::Of(bytes).Hex() + "', " + std::to_string(bytes.size()) + ", '" + media_type +
+        "', 1767225600000000, " + BytesLiteral(bytes) + ")");
+  }
+
   std::string Export(const std::string& name) {
     std::string out = (dir_ / name).string();
     const RunResult exported = Aliquot({"export", "--data", data_.string(), "--out", out});
@@ -491,6 +512,47 @@ TEST_P(CliTest, TruncatedLedgerFailsVerifyAgainstACheckpointKeptOutside) {
   EXPECT_EQ(trusted.status.code, 1) << Describe(trusted);
   EXPECT_EQ(trusted.out.rfind("FAIL: trusted checkpoint", 0), 0U) << Describe(trusted);
   EXPECT_NE(trusted.out.find("truncated after seq 2"), std::string::npos) << Describe(trusted);
+}
+
+// Verifies P11-01: a file the record cites cannot change unnoticed. `verify` reads back every
+// stored file and hashes it again; bytes altered in the database (once the trigger that refuses
+// it is dropped) fail it, naming the file and the hash its bytes now have.
+TEST_P(CliTest, AFileAlteredBehindTheSystemsBackFailsVerifyNamingIt) {
+  const std::string sop("%PDF-1.7 SOP-014 rev 3\n\0\xff", 25);
+  const std::string certificate = "CoA lot 7: sterile";
+  ASSERT_EQ(StoreFile(sop, "application/pdf"), "");
+  ASSERT_EQ(StoreFile(certificate, "text/plain"), "");
+  const std::string sha256 = Sha256::Of(sop).Hex();
+
+  const RunResult good = Aliquot({"verify", "--data", data_.string()});
+  ASSERT_EQ(good.status.code, 0) << Describe(good);
+  EXPECT_NE(good.out.find(", 2 files (" + std::to_string(sop.size() + certificate.size()) +
+                          " bytes) match their SHA-256"),
+            std::string::npos)
+      << good.out;
+
+  // One digit of the revision changed, the length kept: only the hash can tell.
+  std::string altered = sop;
+  altered[21] = '4';
+  const std::string update =
+      "UPDATE blobs SET content = " + BytesLiteral(altered) + " WHERE sha256 = '" + sha256 + "'";
+  // The trigger refuses the edit...
+  EXPECT_NE(ExecuteSql(update), "");
+  const RunResult still = Aliquot({"verify", "--data", data_.string()});
+  EXPECT_EQ(still.status.code, 0) << Describe(still);
+  // ...until it is dropped, as someone bent on the edit would.
+  ASSERT_EQ(ExecuteSql((OnPostgres() ? "DROP TRIGGER blobs_no_update_or_delete ON blobs; "
+                                     : "DROP TRIGGER blobs_no_update; ") +
+                       update),
+            "");
+  ASSERT_EQ(QuerySql("SELECT count(*) FROM blobs WHERE sha256 = '" + sha256 + "'"), "1");
+
+  const RunResult caught = Aliquot({"verify", "--data", data_.string()});
+  EXPECT_EQ(caught.status.code, 1) << Describe(caught);
+  EXPECT_EQ(caught.out.rfind("FAIL: file " + sha256, 0), 0U) << Describe(caught);
+  EXPECT_NE(caught.out.find("hash to " + Sha256::Of(altered).Hex()), std::string::npos)
+      << Describe(caught);
+  EXPECT_EQ(caught.out.find("OK"), std::string::npos) << Describe(caught);
 }
 
 // Verifies P11-01: the proof the CLI prints convinces the stand-alone verifier.

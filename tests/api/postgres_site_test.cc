@@ -53,6 +53,17 @@ std::string ServerIdOf(const std::filesystem::path& folder) {
   return HostName() + ":" + std::filesystem::absolute(folder).lexically_normal().string();
 }
 
+// `bytes` in lower-case hex, as SQLite's X'...' and PostgreSQL's encode(..., 'hex') spell them.
+std::string HexOf(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (const char c : bytes) {
+    hex += kDigits[static_cast<unsigned char>(c) >> 4];
+    hex += kDigits[static_cast<unsigned char>(c) & 0xf];
+  }
+  return hex;
+}
+
 // The events of an export, parsed, in file order.
 std::vector<Json> ExportedEvents(const std::string& folder) {
   std::vector<Json> events;
@@ -362,8 +373,9 @@ TEST_P(PostgresSiteTest, ServeWithAKeyThatIsNotTheSitesIsRefusedNamingBothKeys) 
 }
 
 // docs/deploy-postgresql.md section 12: `migrate-store` copies a SQLite site into an empty
-// database unchanged (the same root, so checkpoints kept outside still verify), refuses a second
-// copy, and the site then serves from PostgreSQL, leaving its SQLite file as it was.
+// database unchanged (the same root, so checkpoints kept outside still verify; the same files,
+// byte for byte, with their media types and times of storing), refuses a second copy, and the
+// site then serves from PostgreSQL, leaving its SQLite file as it was.
 TEST_P(PostgresSiteTest, MigrateStoreCopiesASqliteSiteThatThenServesFromPostgresql) {
   const RunResult init =
       testing::RunAliquot({"init", "--data", data_.string(), "--site", kSite}, /*database_url=*/"");
@@ -372,9 +384,37 @@ TEST_P(PostgresSiteTest, MigrateStoreCopiesASqliteSiteThatThenServesFromPostgres
   ASSERT_NE(on_sqlite, nullptr);
   const auto [sqlite_stop, sqlite_out] = on_sqlite->Stop(SIGTERM);
   ASSERT_TRUE(sqlite_stop.Succeeded()) << sqlite_stop.Describe() << "\n" << sqlite_out;
+  // Two files in the site's SQLite file, stored as the store writes them (the CLI stores none,
+  // and an upload needs a user with a GMP role): a "PDF" holding every byte value, and a scan.
+  struct File {
+    std::string bytes;
+    std::string media_type;
+    std::int64_t stored_at_us;
+  };
+  std::string every_byte;
+  for (int round = 0; round < 40; ++round) {
+    for (int value = 0; value < 256; ++value) every_byte += static_cast<char>(value);
+  }
+  const std::vector<File> files = {
+      {"%PDF-1.7\n" + every_byte, "application/pdf", 1767225600000000},
+      {std::string("II*\0 scanned CoA\0\xff", 18), "image/tiff", 1767312000123456}};
+  std::uint64_t file_bytes = 0;
+  for (const File& file : files) {
+    const RunResult stored = testing::Run(
+        {"/usr/bin/sqlite3", (data_ / "aliquot.db").string(),
+         "INSERT INTO blobs (sha256, size, media_type, stored_at_us, content) VALUES ('" +
+             Sha256::Of(file.bytes).Hex() + "', " + std::to_string(file.bytes.size()) + ", '" +
+             file.media_type + "', " + std::to_string(file.stored_at_us) + ", X'" +
+             HexOf(file.bytes) + "')"});
+    ASSERT_TRUE(stored.status.Succeeded() && stored.err.empty()) << Describe(stored);
+    file_bytes += file.bytes.size();
+  }
   const RunResult sqlite_verify = testing::RunAliquot({"verify", "--data", data_.string()}, "");
   ASSERT_EQ(sqlite_verify.status.code, 0) << Describe(sqlite_verify);
   EXPECT_EQ(sqlite_verify.out.rfind("OK: 3 events", 0), 0U) << sqlite_verify.out;
+  EXPECT_NE(sqlite_verify.out.find("2 files (" + std::to_string(file_bytes) + " bytes)"),
+            std::string::npos)
+      << sqlite_verify.out;
   const std::string root = NamedRoot(sqlite_verify.out);
   ASSERT_EQ(root.size(), 64U) << sqlite_verify.out;
   const std::string sqlite_file = Sha256::Of(testing::ReadFileBytes(data_ / "aliquot.db")).Hex();
@@ -383,14 +423,34 @@ TEST_P(PostgresSiteTest, MigrateStoreCopiesASqliteSiteThatThenServesFromPostgres
                                             data_.string(), "--to",          DatabaseUrl()};
   const RunResult copied = testing::Run(migrate);
   ASSERT_EQ(copied.status.code, 0) << Describe(copied);
-  EXPECT_EQ(copied.out.rfind("Copied 3 events and ", 0), 0U) << copied.out;
+  EXPECT_EQ(copied.out.rfind("Copied 3 events, ", 0), 0U) << copied.out;
+  EXPECT_NE(
+      copied.out.find(" checkpoints and 2 files (" + std::to_string(file_bytes) + " bytes) from "),
+      std::string::npos)
+      << copied.out;
   EXPECT_NE(copied.out.find("the copy verifies"), std::string::npos) << copied.out;
+  EXPECT_NE(copied.out.find("2 files match their SHA-256"), std::string::npos) << copied.out;
   EXPECT_EQ(NamedRoot(copied.out), root) << copied.out;
+
+  // Each file reads back from PostgreSQL as it was: bytes, size, media type, time of storing.
+  EXPECT_EQ(QuerySql("SELECT count(*) FROM blobs"), "2");
+  for (const File& file : files) {
+    const std::string where = " FROM blobs WHERE sha256 = '" + Sha256::Of(file.bytes).Hex() + "'";
+    SCOPED_TRACE(file.media_type);
+    EXPECT_EQ(QuerySql("SELECT encode(content, 'hex')" + where), HexOf(file.bytes));
+    EXPECT_EQ(QuerySql("SELECT size" + where), std::to_string(file.bytes.size()));
+    EXPECT_EQ(QuerySql("SELECT media_type" + where), file.media_type);
+    EXPECT_EQ(QuerySql("SELECT stored_at_us" + where), std::to_string(file.stored_at_us));
+  }
 
   const RunResult pg_verify = Aliquot({"verify", "--data", data_.string()});
   EXPECT_EQ(pg_verify.status.code, 0) << Describe(pg_verify);
   EXPECT_EQ(pg_verify.out.rfind("OK: 3 events", 0), 0U) << pg_verify.out;
   EXPECT_EQ(NamedRoot(pg_verify.out), root) << pg_verify.out;
+  EXPECT_NE(
+      pg_verify.out.find("2 files (" + std::to_string(file_bytes) + " bytes) match their SHA-256"),
+      std::string::npos)
+      << pg_verify.out;
 
   // A second copy into the same database is refused and changes nothing.
   const RunResult again = testing::Run(migrate);

@@ -17,6 +17,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/ports/store.h"
@@ -180,10 +181,26 @@ class StoreContractTest : public ::testing::TestWithParam<Engine> {
     return static_cast<SqliteStore&>(store);
   }
 
-  // Replaces a stored blob's bytes with `hex` behind the store's back; "" or the engine's error.
+  // Replaces a stored blob's bytes with `hex` behind the store's back, dropping the trigger that
+  // refuses it first, as an administrator bent on it could; "" or the engine's error.
   std::string AlterBlobContent(const std::string& sha256, const std::string& hex) {
+    const std::string drop = IsPostgres() ? "DROP TRIGGER IF EXISTS blobs_no_update_or_delete ON "
+                                            "blobs; "
+                                          : "DROP TRIGGER IF EXISTS blobs_no_update; ";
     const std::string content = IsPostgres() ? "decode('" + hex + "', 'hex')" : "X'" + hex + "'";
-    return ExecRaw("UPDATE blobs SET content = " + content + " WHERE sha256 = '" + sha256 + "'");
+    return ExecRaw(drop + "UPDATE blobs SET content = " + content + " WHERE sha256 = '" + sha256 +
+                   "'");
+  }
+
+  // Every blob's description as ScanBlobs visits it; a failed scan fails the current test.
+  std::vector<app::BlobInfo> ScannedBlobs(app::BlobStore& blobs) {
+    std::vector<app::BlobInfo> infos;
+    auto scanned = blobs.ScanBlobs([&](const app::BlobInfo& info) -> Status {
+      infos.push_back(info);
+      return {};
+    });
+    EXPECT_TRUE(scanned) << scanned.error().ToString();
+    return infos;
   }
 
   TempDir dir_;
@@ -1175,13 +1192,22 @@ TEST_P(StoreContractTest, ReadOnlyOpenReadsBlobsButRefusesToStoreThem) {
   }
   auto store = OpenOrDie(Access::kReadOnly);
   app::BlobStore& blobs = Blobs(*store);
+  // Refused as an append is on a read-only store: the same code, whichever port is written to.
+  auto append = store->Append(Request({Note("n-1", "x")}));
+  ASSERT_FALSE(append);
   auto refused = blobs.PutBlob("another", "application/pdf");
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().Code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(refused.error().Code(), append.error().Code());
   EXPECT_THAT(refused.error().Message(), HasSubstr("read-only"));
+  const app::BlobInfo another{Sha256::Of("another").Hex(), 7, "application/pdf", clock_.Now()};
+  auto imported = blobs.ImportBlob("another", another);
+  ASSERT_FALSE(imported);
+  EXPECT_EQ(imported.error().Code(), ErrorCode::kPermissionDenied);
   EXPECT_EQ(BlobText(*blobs.StatBlob(stored.sha256)), BlobText(stored));
   EXPECT_EQ(*blobs.GetBlob(stored.sha256), "a calibration certificate");
-  EXPECT_EQ(*blobs.StatBlob(Sha256::Of("another").Hex()), std::nullopt);
+  EXPECT_EQ(*blobs.StatBlob(another.sha256), std::nullopt);
+  EXPECT_EQ(BlobText(ScannedBlobs(blobs).at(0)), BlobText(stored));
 }
 
 // P11-01: a file the record cites cannot change unnoticed. Bytes altered in the database behind
@@ -1217,6 +1243,171 @@ TEST_P(StoreContractTest, GetBlobReportsDataLossForABlobAlteredBehindTheSystemsB
   auto still = blobs.GetBlob(put->sha256);
   ASSERT_FALSE(still);
   EXPECT_EQ(still.error().Code(), ErrorCode::kDataLoss);
+}
+
+// A projector that declares one table of the given name, and writes nothing to it.
+class OneTableProjector final : public app::Projector {
+ public:
+  explicit OneTableProjector(std::string name)
+      : tables_{{std::move(name), {{"id", app::ColumnType::kText}}, 1}} {}
+  const std::vector<app::TableSpec>& Tables() const override { return tables_; }
+  Status Apply(const ledger::Event&, app::ProjectionWriter&) const override { return {}; }
+
+ private:
+  std::vector<app::TableSpec> tables_;
+};
+
+// No projection may take a table of the store's own: a rebuild drops and recreates projection
+// tables, which would take the files (or the ledger) with them.
+TEST_P(StoreContractTest, AProjectionNamedAfterAStoreTableIsRefusedAtOpen) {
+  for (const char* name : {"blobs", "events", "checkpoints", "store_meta", "schema_migrations"}) {
+    SCOPED_TRACE(name);
+    const OneTableProjector projector(name);
+    auto store = Open(Access::kCreate, projector);
+    ASSERT_FALSE(store);
+    EXPECT_EQ(store.error().Code(), ErrorCode::kInternal);
+    EXPECT_THAT(store.error().Message(), HasSubstr("'" + std::string(name) + "' is not allowed"));
+  }
+}
+
+TEST_P(StoreContractTest, ScanBlobsVisitsEveryDescriptionInHashOrder) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  EXPECT_TRUE(ScannedBlobs(blobs).empty());
+  std::vector<app::BlobInfo> put;
+  for (const std::string& bytes : {"SOP-001"s, BinaryBytes(70000, 3), "CoA lot 7\0"s, "z"s}) {
+    clock_.Advance(kMicrosPerSecond);
+    auto info = blobs.PutBlob(bytes, "application/pdf");
+    ASSERT_TRUE(info) << info.error().ToString();
+    put.push_back(*info);
+  }
+  std::sort(put.begin(), put.end(),
+            [](const app::BlobInfo& a, const app::BlobInfo& b) { return a.sha256 < b.sha256; });
+  std::vector<std::string> expected(put.size());
+  std::transform(put.begin(), put.end(), expected.begin(),
+                 [](const app::BlobInfo& info) { return BlobText(info); });
+  const std::vector<app::BlobInfo> visited_infos = ScannedBlobs(blobs);
+  std::vector<std::string> scanned(visited_infos.size());
+  std::transform(visited_infos.begin(), visited_infos.end(), scanned.begin(),
+                 [](const app::BlobInfo& info) { return BlobText(info); });
+  EXPECT_EQ(scanned, expected);
+
+  // A visitor's error ends the scan and is what ScanBlobs returns.
+  int visited = 0;
+  auto stopped = blobs.ScanBlobs([&](const app::BlobInfo&) -> Status {
+    ++visited;
+    return Unexpected(Aborted("enough"));
+  });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().Code(), ErrorCode::kAborted);
+  EXPECT_EQ(visited, 1);
+}
+
+// A blob edited behind the system's back is still listed, as stored, so that verify can read it
+// by its name and report it.
+TEST_P(StoreContractTest, ScanBlobsListsARowEditedBehindTheSystemsBack) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  auto put = blobs.PutBlob("SOP-014 rev 3", "application/pdf");
+  ASSERT_TRUE(put) << put.error().ToString();
+  ASSERT_EQ(AlterBlobContent(put->sha256, "00"), "");
+  const auto scanned = ScannedBlobs(blobs);
+  ASSERT_EQ(scanned.size(), 1u);
+  EXPECT_EQ(BlobText(scanned[0]), BlobText(*put));
+}
+
+TEST_P(StoreContractTest, ImportBlobKeepsTheDescriptionItIsGivenAndIsIdempotent) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  const std::string bytes = BinaryBytes(100000, 11);
+  // Stored a year before this store's clock, elsewhere.
+  const app::BlobInfo info{Sha256::Of(bytes).Hex(), bytes.size(), "image/tiff",
+                           Timestamp::FromMicros(FakeClock::kDefaultStart -
+                                                 std::int64_t{365} * 24 * 3600 * kMicrosPerSecond)};
+  ASSERT_TRUE(blobs.ImportBlob(bytes, info));
+  EXPECT_EQ(BlobText(*blobs.StatBlob(info.sha256)), BlobText(info));
+  auto got = blobs.GetBlob(info.sha256);
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_TRUE(*got == bytes) << "the bytes read back differ from those imported";
+
+  // Again, as a copy run a second time does: nothing changes.
+  auto again = blobs.ImportBlob(bytes, info);
+  EXPECT_TRUE(again) << again.error().ToString();
+  // The same bytes described otherwise: refused, and the first description stays.
+  app::BlobInfo other = info;
+  other.media_type = "application/pdf";
+  auto refused = blobs.ImportBlob(bytes, other);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kAlreadyExists);
+  EXPECT_THAT(refused.error().Message(), HasSubstr(info.sha256));
+  // A later put of the same bytes returns the imported description.
+  auto put = blobs.PutBlob(bytes, "application/octet-stream");
+  ASSERT_TRUE(put) << put.error().ToString();
+  EXPECT_EQ(BlobText(*put), BlobText(info));
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM blobs"), "1");
+}
+
+TEST_P(StoreContractTest, ImportBlobRefusesADescriptionThatIsNotOfItsBytes) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  const std::string bytes = "a calibration certificate";
+  const app::BlobInfo good{Sha256::Of(bytes).Hex(), bytes.size(), "application/pdf", clock_.Now()};
+  app::BlobInfo wrong_hash = good;
+  wrong_hash.sha256 = Sha256::Of("another file").Hex();
+  app::BlobInfo wrong_size = good;
+  wrong_size.size = bytes.size() + 1;
+  app::BlobInfo bad_media_type = good;
+  bad_media_type.media_type = "text/plain\n";
+  for (const app::BlobInfo& info : {wrong_hash, wrong_size, bad_media_type}) {
+    SCOPED_TRACE(BlobText(info));
+    auto refused = blobs.ImportBlob(bytes, info);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().Code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM blobs"), "0");
+}
+
+// A file over the engines' limit on one value is refused by its size, naming it, before it is
+// hashed or sent. The bytes are an untouched anonymous mapping: reading them costs no memory, and
+// refusing them must not read them at all.
+TEST_P(StoreContractTest, AFileLargerThanTheLimitIsRefusedNamingItsSize) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  const std::size_t size = static_cast<std::size_t>(app::kMaxBlobBytes) + 1;
+  void* mapped =
+      ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(mapped, MAP_FAILED);
+  const std::string_view huge(static_cast<const char*>(mapped), size);
+  auto refused = blobs.PutBlob(huge, "video/mp4");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(refused.error().Message(), HasSubstr(std::to_string(size) + " bytes"));
+  auto imported = blobs.ImportBlob(huge, {std::string(64, '0'), size, "video/mp4", clock_.Now()});
+  ASSERT_FALSE(imported);
+  EXPECT_EQ(imported.error().Code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(imported.error().Message(), HasSubstr(std::to_string(size) + " bytes"));
+  ::munmap(mapped, size);
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM blobs"), "0");
+}
+
+// Verifies P11-05 for files: like events, a stored blob is never changed or removed, even by SQL
+// run behind the system's back, unless the triggers are dropped first (which verify then finds).
+TEST_P(StoreContractTest, TriggersRefuseUpdatingOrDeletingBlobs) {
+  auto store = OpenOrDie();
+  app::BlobStore& blobs = Blobs(*store);
+  auto put = blobs.PutBlob("SOP-014 rev 3", "application/pdf");
+  ASSERT_TRUE(put) << put.error().ToString();
+  const std::string where = " WHERE sha256 = '" + put->sha256 + "'";
+  const std::string content = IsPostgres() ? "'\\x00'::bytea" : "X'00'";
+  for (const std::string& change :
+       {"UPDATE blobs SET content = " + content, "UPDATE blobs SET media_type = 'text/plain'"s,
+        "UPDATE blobs SET stored_at_us = 0"s, "DELETE FROM blobs"s}) {
+    SCOPED_TRACE(change);
+    EXPECT_THAT(ExecRaw(change + where), HasSubstr("blobs are never"));
+  }
+  if (IsPostgres()) EXPECT_THAT(ExecRaw("TRUNCATE blobs"), HasSubstr("blobs are never"));
+  EXPECT_EQ(BlobText(*blobs.StatBlob(put->sha256)), BlobText(*put));
+  EXPECT_EQ(*blobs.GetBlob(put->sha256), "SOP-014 rev 3");
 }
 
 TEST_P(StoreContractTest, ConcurrentBlobPutsAlongsideAppendsAllSucceed) {

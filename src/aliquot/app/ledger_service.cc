@@ -57,6 +57,31 @@ Status CompareTable(const TableSpec& table, const std::vector<Row>& expected,
   return {};
 }
 
+// P11-01: every stored file is read back by its name, which GetBlob hashes again (kDataLoss for
+// bytes altered behind the system's back), and its description is checked against what was read.
+Status VerifyBlobs(BlobStore& blobs, VerifyOutcome& outcome) {
+  return blobs.ScanBlobs([&](const BlobInfo& info) -> Status {
+    auto bytes = blobs.GetBlob(info.sha256);
+    if (!bytes) {
+      return Unexpected(bytes.error().WithContext("file " + info.sha256 + " (" + info.media_type +
+                                                  ", stored " + info.stored_at.ToRfc3339() + ")"));
+    }
+    if (!bytes->has_value()) {
+      return Unexpected(DataLoss("file " + info.sha256 +
+                                 " is listed but no file has that name: its row was edited "
+                                 "behind the system's back"));
+    }
+    if ((*bytes)->size() != info.size) {
+      return Unexpected(DataLoss("file " + info.sha256 + " is described as " +
+                                 std::to_string(info.size) + " bytes but holds " +
+                                 std::to_string((*bytes)->size())));
+    }
+    ++outcome.files;
+    outcome.file_bytes += info.size;
+    return {};
+  });
+}
+
 }  // namespace
 
 LedgerService::LedgerService(Store& store, Clock& clock, const Ed25519SigningKey& key,
@@ -168,6 +193,7 @@ Result<VerifyOutcome> LedgerService::Verify(const VerifyOptions& options) {
     }
     return {};
   }));
+  if (options.blobs != nullptr) ALIQUOT_RETURN_IF_ERROR(VerifyBlobs(*options.blobs, outcome));
   return outcome;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/ports/export_writer.h"
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
@@ -24,11 +25,15 @@ struct VerifyOptions {
   std::optional<ledger::Checkpoint> trusted_checkpoint;
   // Called now and then with (events checked, events in all) for a progress display.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  // The site's files: when set, every stored blob is read back and hashed again (P11-01).
+  BlobStore* blobs = nullptr;
 };
 
 struct VerifyOutcome {
   ledger::VerifyReport ledger;
   std::uint64_t projection_rows = 0;  // Rows compared against the rebuild.
+  std::uint64_t files = 0;            // Blobs read back whose bytes match their SHA-256.
+  std::uint64_t file_bytes = 0;       // Their bytes, all together.
 };
 
 struct ExportSummary {
@@ -64,8 +69,9 @@ class LedgerService {
   Result<std::string> InclusionProofJson(std::uint64_t seq);
 
   // Verifies the whole ledger from the first event (chain, hashes, every checkpoint's root and
-  // signature, the trusted checkpoint) and compares every projection table with a rebuild from
-  // the ledger. Returns kDataLoss naming the first bad sequence number or row.
+  // signature, the trusted checkpoint), compares every projection table with a rebuild from the
+  // ledger and, with `options.blobs`, reads back every stored file and hashes it again. Returns
+  // kDataLoss naming the first bad sequence number, row or file.
   Result<VerifyOutcome> Verify(const VerifyOptions& options);
 
   // Writes events.jsonl, checkpoints.jsonl, public_key.json and manifest.json (signing a

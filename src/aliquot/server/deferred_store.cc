@@ -7,9 +7,41 @@ void DeferredStore::SetReason(const std::string& reason) {
   reason_ = reason;
 }
 
-void DeferredStore::Attach(std::unique_ptr<app::Store> store) {
+void DeferredStore::Attach(std::unique_ptr<app::Store> store, app::BlobStore& blobs) {
   MutexLock lock(mutex_);
   store_ = std::move(store);
+  blobs_ = &blobs;
+}
+
+Result<app::BlobStore*> DeferredStore::GetBlobs() {
+  MutexLock lock(mutex_);
+  if (blobs_ == nullptr) return Unexpected(Unavailable(reason_));
+  return blobs_;
+}
+
+Result<app::BlobInfo> DeferredStore::PutBlob(std::string_view bytes, std::string_view media_type) {
+  ALIQUOT_ASSIGN_OR_RETURN(app::BlobStore * blobs, GetBlobs());
+  return blobs->PutBlob(bytes, media_type);
+}
+
+Status DeferredStore::ImportBlob(std::string_view bytes, const app::BlobInfo& info) {
+  ALIQUOT_ASSIGN_OR_RETURN(app::BlobStore * blobs, GetBlobs());
+  return blobs->ImportBlob(bytes, info);
+}
+
+Result<std::optional<app::BlobInfo>> DeferredStore::StatBlob(std::string_view sha256) {
+  ALIQUOT_ASSIGN_OR_RETURN(app::BlobStore * blobs, GetBlobs());
+  return blobs->StatBlob(sha256);
+}
+
+Result<std::optional<std::string>> DeferredStore::GetBlob(std::string_view sha256) {
+  ALIQUOT_ASSIGN_OR_RETURN(app::BlobStore * blobs, GetBlobs());
+  return blobs->GetBlob(sha256);
+}
+
+Status DeferredStore::ScanBlobs(const std::function<Status(const app::BlobInfo&)>& visit) {
+  ALIQUOT_ASSIGN_OR_RETURN(app::BlobStore * blobs, GetBlobs());
+  return blobs->ScanBlobs(visit);
 }
 
 Result<app::Store*> DeferredStore::Get() {

@@ -4,20 +4,22 @@
 // the database is back, instead of the process exiting.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/ports/store.h"
 #include "aliquot/core/mutex.h"
 
 namespace aliquot::server {
 
-class DeferredStore final : public app::Store {
+class DeferredStore final : public app::Store, public app::BlobStore {
  public:
   // Why the store is not there yet, for the errors callers see meanwhile.
   void SetReason(const std::string& reason);
-  // Attaches the real store; once, before which it must not be used through this object.
-  void Attach(std::unique_ptr<app::Store> store);
+  // Attaches the real store and its blob store (the same database); once.
+  void Attach(std::unique_ptr<app::Store> store, app::BlobStore& blobs);
 
   Result<std::vector<ledger::Event>> Append(const app::AppendRequest& request) override;
   Status Import(std::span<const ledger::Event> events) override;
@@ -36,12 +38,20 @@ class DeferredStore final : public app::Store {
   Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
                             const app::RowVisitor& visit) override;
 
+  Result<app::BlobInfo> PutBlob(std::string_view bytes, std::string_view media_type) override;
+  Status ImportBlob(std::string_view bytes, const app::BlobInfo& info) override;
+  Result<std::optional<app::BlobInfo>> StatBlob(std::string_view sha256) override;
+  Result<std::optional<std::string>> GetBlob(std::string_view sha256) override;
+  Status ScanBlobs(const std::function<Status(const app::BlobInfo&)>& visit) override;
+
  private:
   // The attached store, or the error to answer with.
   Result<app::Store*> Get();
+  Result<app::BlobStore*> GetBlobs();
 
   Mutex mutex_;
   std::unique_ptr<app::Store> store_ GUARDED_BY(mutex_);
+  app::BlobStore* blobs_ GUARDED_BY(mutex_) = nullptr;
   std::string reason_ GUARDED_BY(mutex_) = "the database is not open yet";
 };
 

@@ -11,7 +11,7 @@ namespace {
 // Append-only, like the ledger: a released migration is never edited, only followed. The same
 // tables as SQLite's migration 1, in PostgreSQL's types, plus ledger_head: with several servers
 // writing, the chain's tip lives in the database, and its row lock orders their commits.
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<Migration, 3> kMigrations{{
     {1, "ledger",
      R"sql(
 CREATE TABLE events (
@@ -72,6 +72,23 @@ CREATE TABLE blobs (
   stored_at_us BIGINT NOT NULL,
   content      BYTEA  NOT NULL
 );
+)sql"},
+    // 21 CFR 11.10(c) and (e): a file the record cites is kept as it was stored, as events are.
+    // Storing the same bytes again inserts nothing (ON CONFLICT DO NOTHING), so no statement of
+    // ours updates, deletes or truncates a blob; the triggers stop our own code from slipping,
+    // and verify re-hashes every blob for anyone who drops them.
+    {3, "blobs_append_only",
+     R"sql(
+CREATE FUNCTION aliquot_refuse_blob_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'files are kept as stored: blobs are never %',
+    CASE TG_OP WHEN 'UPDATE' THEN 'updated' WHEN 'DELETE' THEN 'deleted' ELSE 'truncated' END;
+END
+$$;
+CREATE TRIGGER blobs_no_update_or_delete BEFORE UPDATE OR DELETE ON blobs
+  FOR EACH ROW EXECUTE FUNCTION aliquot_refuse_blob_change();
+CREATE TRIGGER blobs_no_truncate BEFORE TRUNCATE ON blobs
+  FOR EACH STATEMENT EXECUTE FUNCTION aliquot_refuse_blob_change();
 )sql"},
 }};
 

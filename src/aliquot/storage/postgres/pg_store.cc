@@ -9,6 +9,7 @@
 #include "aliquot/core/sha256.h"
 #include "aliquot/ledger/merkle.h"
 #include "aliquot/storage/postgres/migrations.h"
+#include "aliquot/storage/sql/blobs.h"
 #include "aliquot/storage/sql/names.h"
 #include "aliquot/storage/sql/rows.h"
 #include "aliquot/storage/sql/statements.h"
@@ -49,47 +50,10 @@ constexpr std::int64_t kEventPage = 10000;
 // Rows per INSERT when importing or rebuilding: bounds one statement's size.
 constexpr std::size_t kWriteChunk = 2000;
 
-// The longest media type PutBlob takes, in bytes.
-constexpr std::size_t kMaxMediaType = 255;
-
-// True for 64 lower-case hex digits, the only spelling of a blob's name: anything else names no
-// blob, and never reaches the database.
-bool IsBlobHash(std::string_view sha256) {
-  return sha256.size() == 64 && std::all_of(sha256.begin(), sha256.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-// PutBlob's refusals of its arguments, before anything is hashed or sent.
-Status CheckNewBlob(std::string_view bytes, std::string_view media_type) {
-  if (bytes.empty()) return Unexpected(InvalidArgument("a blob must hold at least one byte"));
-  if (media_type.empty()) {
-    return Unexpected(InvalidArgument("media_type must not be empty", "media_type"));
-  }
-  if (media_type.size() > kMaxMediaType) {
-    return Unexpected(InvalidArgument(
-        "media_type is longer than " + std::to_string(kMaxMediaType) + " bytes", "media_type"));
-  }
-  if (std::any_of(media_type.begin(), media_type.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-    return Unexpected(InvalidArgument("media_type holds a control character", "media_type"));
-  }
-  return {};
-}
-
-// Reads a row of sql::kSelectBlobInfo.
-app::BlobInfo ReadBlobInfo(const SqlRow& row) {
-  return {std::string(row.Text(0)), static_cast<std::uint64_t>(row.Int64(1)),
-          std::string(row.Text(2)), Timestamp::FromMicros(row.Int64(3))};
-}
-
-// P11-01: the bytes read back must still be the ones their name is the hash of.
-Status CheckBlobContent(std::string_view sha256, std::string_view content) {
-  const std::string actual = Sha256::Of(content).Hex();
-  if (actual == sha256) return {};
-  return Unexpected(DataLoss("blob " + std::string(sha256) +
-                             " was altered outside Aliquot: its stored bytes hash to " + actual));
-}
+// Every blob's description, in sha256 order: byte order (collation "C"), whatever the
+// database's locale, so that both engines visit blobs in the same order.
+constexpr std::string_view kSelectAllBlobInfo =
+    "SELECT sha256, size, media_type, stored_at_us FROM blobs ORDER BY sha256 COLLATE \"C\"";
 
 // The projection row with primary key `key`, through the table's prepared select.
 Result<std::optional<app::Row>> SelectRow(PgConnection& connection, const ProjectionSql& sql,
@@ -758,19 +722,28 @@ Status PgStore::AddCheckpoint(const ledger::Checkpoint& checkpoint) {
 }
 
 Result<app::BlobInfo> PgStore::PutBlob(std::string_view bytes, std::string_view media_type) {
-  if (options_.read_only) {
-    return Unexpected(FailedPrecondition("the store is open read-only: it stores no blobs"));
-  }
+  if (options_.read_only) return Unexpected(PermissionDenied("the store is open read-only"));
   ALIQUOT_RETURN_IF_ERROR(CheckNewBlob(bytes, media_type));
-  const std::string sha256 = Sha256::Of(bytes).Hex();
+  return StoreBlob(bytes,
+                   {Sha256::Of(bytes).Hex(), bytes.size(), std::string(media_type), clock_.Now()});
+}
+
+Status PgStore::ImportBlob(std::string_view bytes, const app::BlobInfo& info) {
+  if (options_.read_only) return Unexpected(PermissionDenied("the store is open read-only"));
+  ALIQUOT_RETURN_IF_ERROR(CheckImportedBlob(bytes, info));
+  ALIQUOT_ASSIGN_OR_RETURN(app::BlobInfo stored, StoreBlob(bytes, info));
+  return CheckImportedAsGiven(stored, info);
+}
+
+Result<app::BlobInfo> PgStore::StoreBlob(std::string_view bytes, const app::BlobInfo& info) {
   const std::span<const std::uint8_t> content(reinterpret_cast<const std::uint8_t*>(bytes.data()),
                                               bytes.size());
-  app::BlobInfo info;
+  app::BlobInfo stored;
   // A pooled connection, not the writer: the ledger's commits need not wait while a large file
   // travels to the server, and rows of different tables do not contend.
-  auto stored = WithConnection(
+  auto written = WithConnection(
       [&](PgConnection& connection) -> Status {
-        // Pooled connections keep the server's defaults. The blob must be durable before PutBlob
+        // Pooled connections keep the server's defaults. The blob must be durable before this
         // returns, as an append is; and read committed, whatever the default, lets the select
         // below see a row another server committed while this insert waited on it.
         ALIQUOT_RETURN_IF_ERROR(
@@ -778,24 +751,24 @@ Result<app::BlobInfo> PgStore::PutBlob(std::string_view bytes, std::string_view 
                             "SET LOCAL synchronous_commit = on"));
         ALIQUOT_RETURN_IF_ERROR(
             connection.Query(sql::kInsertBlob, PgParams()
-                                                   .Text(sha256)
+                                                   .Text(info.sha256)
                                                    .Int64(static_cast<std::int64_t>(bytes.size()))
-                                                   .Text(media_type)
-                                                   .Int64(clock_.Now().Micros())
+                                                   .Text(info.media_type)
+                                                   .Int64(info.stored_at.Micros())
                                                    .Bytes(content)));
         // The row as stored: this one, or the first put of the same bytes. An insert of the same
         // bytes that was in flight elsewhere has committed by now (this one waited for it).
-        ALIQUOT_ASSIGN_OR_RETURN(PgResult row,
-                                 connection.Query(sql::kSelectBlobInfo, PgParams().Text(sha256)));
+        ALIQUOT_ASSIGN_OR_RETURN(
+            PgResult row, connection.Query(sql::kSelectBlobInfo, PgParams().Text(info.sha256)));
         if (row.Rows() != 1) {
           return Unexpected(Internal("the blob's row is missing just after its insert"));
         }
-        info = ReadBlobInfo(row.Row(0));
+        stored = ReadBlobInfo(row.Row(0));
         return {};
       },
       /*snapshot=*/false, /*writes=*/true);
-  if (!stored) return Unexpected(stored.error().WithContext("storing blob " + sha256));
-  return info;
+  if (!written) return Unexpected(written.error().WithContext("storing blob " + info.sha256));
+  return stored;
 }
 
 Result<std::optional<app::BlobInfo>> PgStore::StatBlob(std::string_view sha256) {
@@ -826,6 +799,20 @@ Result<std::optional<std::string>> PgStore::GetBlob(std::string_view sha256) {
   // Hashed after the connection went back to the pool: a large file holds none meanwhile.
   if (content) ALIQUOT_RETURN_IF_ERROR(CheckBlobContent(sha256, *content));
   return content;
+}
+
+Status PgStore::ScanBlobs(const std::function<Status(const app::BlobInfo&)>& visit) {
+  std::vector<app::BlobInfo> infos;
+  ALIQUOT_RETURN_IF_ERROR(WithConnection([&](PgConnection& connection) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(PgResult rows, connection.Query(kSelectAllBlobInfo));
+    infos.reserve(static_cast<std::size_t>(rows.Rows()));
+    for (int i = 0; i < rows.Rows(); ++i) infos.push_back(ReadBlobInfo(rows.Row(i)));
+    return {};
+  }));
+  // Visited after the connection went back to the pool: a visitor that reads each blob (verify,
+  // a copy) takes a pooled connection of its own.
+  for (const app::BlobInfo& info : infos) ALIQUOT_RETURN_IF_ERROR(visit(info));
+  return {};
 }
 
 Result<std::unique_ptr<PgConnection>> PgStore::OpenReader() {

@@ -64,12 +64,13 @@ class PgStore final : public app::Store, public app::BlobStore {
   Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
                             const app::RowVisitor& visit) override;
 
-  // BlobStore. PutBlob also returns kInvalidArgument for a media type that is empty, longer than
-  // 255 bytes or holds control characters, and kFailedPrecondition on a store opened read-only.
-  // A sha256 that is not 64 lower-case hex digits names no blob: Stat and Get return nullopt.
+  // BlobStore. A sha256 that is not 64 lower-case hex digits names no blob: Stat and Get return
+  // nullopt.
   Result<app::BlobInfo> PutBlob(std::string_view bytes, std::string_view media_type) override;
+  Status ImportBlob(std::string_view bytes, const app::BlobInfo& info) override;
   Result<std::optional<app::BlobInfo>> StatBlob(std::string_view sha256) override;
   Result<std::optional<std::string>> GetBlob(std::string_view sha256) override;
+  Status ScanBlobs(const std::function<Status(const app::BlobInfo&)>& visit) override;
 
  private:
   class Reader;
@@ -107,6 +108,10 @@ class PgStore final : public app::Store, public app::BlobStore {
   Result<bool> Committed(const ledger::Event& last) REQUIRES(commit_mutex_);
   // A writer connection that is open, replacing a lost one.
   Status ConnectWriter() REQUIRES(commit_mutex_);
+
+  // Stores the blob `info` describes, durably, unless its hash is stored; returns the stored
+  // row's description (this one, or the first).
+  Result<app::BlobInfo> StoreBlob(std::string_view bytes, const app::BlobInfo& info);
 
   // Runs `work` with a pooled connection: with `snapshot`, inside one read-only repeatable-read
   // transaction; with `writes`, inside a read-write one that commits if `work` succeeds. A

@@ -14,8 +14,8 @@ bool IsSqlName(std::string_view name) {
 
 bool IsReservedTable(std::string_view name) {
   return name == "events" || name == "checkpoints" || name == "store_meta" ||
-         name == "schema_migrations" || name == "ledger_head" || name.starts_with("sqlite_") ||
-         name.starts_with("pg_");
+         name == "schema_migrations" || name == "ledger_head" || name == "blobs" ||
+         name.starts_with("sqlite_") || name.starts_with("pg_");
 }
 
 Status CheckTableSpec(const app::TableSpec& table) {

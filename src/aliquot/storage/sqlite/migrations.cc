@@ -10,7 +10,7 @@ namespace aliquot::storage {
 namespace {
 
 // Append-only, like the ledger: a released migration is never edited, only followed.
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<Migration, 3> kMigrations{{
     {1, "ledger",
      R"sql(
 CREATE TABLE events (
@@ -57,6 +57,17 @@ CREATE TABLE blobs (
   stored_at_us INTEGER NOT NULL,
   content      BLOB    NOT NULL
 );
+)sql"},
+    // 21 CFR 11.10(c) and (e): a file the record cites is kept as it was stored, as events are.
+    // Storing the same bytes again inserts nothing (ON CONFLICT DO NOTHING), so no statement of
+    // ours updates or deletes a blob; the triggers stop our own code from slipping, and verify
+    // re-hashes every blob for anyone who drops them.
+    {3, "blobs_append_only",
+     R"sql(
+CREATE TRIGGER blobs_no_update BEFORE UPDATE ON blobs
+  BEGIN SELECT RAISE(ABORT, 'files are kept as stored: blobs are never updated'); END;
+CREATE TRIGGER blobs_no_delete BEFORE DELETE ON blobs
+  BEGIN SELECT RAISE(ABORT, 'files are kept as stored: blobs are never deleted'); END;
 )sql"},
 }};
 

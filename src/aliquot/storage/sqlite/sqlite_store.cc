@@ -9,6 +9,7 @@
 
 #include "aliquot/core/check.h"
 #include "aliquot/core/sha256.h"
+#include "aliquot/storage/sql/blobs.h"
 #include "aliquot/storage/sql/names.h"
 #include "aliquot/storage/sql/rows.h"
 #include "aliquot/storage/sql/statements.h"
@@ -61,51 +62,13 @@ class SqlProjectionWriter final : public app::ProjectionWriter {
   const ProjectionSql& sql_;
 };
 
-// The longest media type PutBlob takes, in bytes.
-constexpr std::size_t kMaxMediaType = 255;
-
-// True for 64 lower-case hex digits, the only spelling of a blob's name: anything else names no
-// blob, and never reaches the database.
-bool IsBlobHash(std::string_view sha256) {
-  return sha256.size() == 64 && std::all_of(sha256.begin(), sha256.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-// PutBlob's refusals of its arguments, before anything is hashed or locked.
-Status CheckNewBlob(std::string_view bytes, std::string_view media_type) {
-  if (bytes.empty()) return Unexpected(InvalidArgument("a blob must hold at least one byte"));
-  if (media_type.empty()) {
-    return Unexpected(InvalidArgument("media_type must not be empty", "media_type"));
-  }
-  if (media_type.size() > kMaxMediaType) {
-    return Unexpected(InvalidArgument(
-        "media_type is longer than " + std::to_string(kMaxMediaType) + " bytes", "media_type"));
-  }
-  if (std::any_of(media_type.begin(), media_type.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-    return Unexpected(InvalidArgument("media_type holds a control character", "media_type"));
-  }
-  return {};
-}
-
 std::span<const std::uint8_t> AsBytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
-// Reads a row of sql::kSelectBlobInfo.
-app::BlobInfo ReadBlobInfo(const SqlRow& row) {
-  return {std::string(row.Text(0)), static_cast<std::uint64_t>(row.Int64(1)),
-          std::string(row.Text(2)), Timestamp::FromMicros(row.Int64(3))};
-}
-
-// P11-01: the bytes read back must still be the ones their name is the hash of.
-Status CheckBlobContent(std::string_view sha256, std::string_view content) {
-  const std::string actual = Sha256::Of(content).Hex();
-  if (actual == sha256) return {};
-  return Unexpected(DataLoss("blob " + std::string(sha256) +
-                             " was altered outside Aliquot: its stored bytes hash to " + actual));
-}
+// Every blob's description, in sha256 order (SQLite's BINARY collation: byte order).
+constexpr std::string_view kSelectAllBlobInfo =
+    "SELECT sha256, size, media_type, stored_at_us FROM blobs ORDER BY sha256";
 
 Status Configure(Connection& connection, const SqliteStoreOptions& options) {
   // busy_timeout first: another process (verify, a second server being refused) may hold a lock.
@@ -258,6 +221,18 @@ class SqliteStore::Reader final : public app::StoreReader {
     if (!row) return std::optional<std::string>();
     const std::span<const std::uint8_t> content = select->Blob(0);
     return std::optional<std::string>(std::in_place, content.begin(), content.end());
+  }
+
+  Result<std::vector<app::BlobInfo>> BlobInfos() {
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
+                             connection_.Prepare(std::string(kSelectAllBlobInfo)));
+    StatementScope scope(*select);
+    std::vector<app::BlobInfo> infos;
+    for (;;) {
+      ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) return infos;
+      infos.push_back(ReadBlobInfo(*select));
+    }
   }
 
  private:
@@ -590,54 +565,69 @@ Status SqliteStore::AddCheckpoint(const ledger::Checkpoint& checkpoint) {
 
 Result<app::BlobInfo> SqliteStore::PutBlob(std::string_view bytes, std::string_view media_type) {
   if (options_.mode == OpenMode::kReadOnly) {
-    return Unexpected(FailedPrecondition("the store is open read-only: it stores no blobs"));
+    return Unexpected(PermissionDenied("the store is open read-only"));
   }
   ALIQUOT_RETURN_IF_ERROR(CheckNewBlob(bytes, media_type));
   // Hashed before taking the writer, which appenders wait for meanwhile.
-  const std::string sha256 = Sha256::Of(bytes).Hex();
+  app::BlobInfo info{Sha256::Of(bytes).Hex(), bytes.size(), std::string(media_type), {}};
+  MutexLock lock(commit_mutex_);
+  // The time is read under the writer's lock, as an append's is.
+  info.stored_at = clock_.Now();
+  return StoreBlob(bytes, info);
+}
+
+Status SqliteStore::ImportBlob(std::string_view bytes, const app::BlobInfo& info) {
+  if (options_.mode == OpenMode::kReadOnly) {
+    return Unexpected(PermissionDenied("the store is open read-only"));
+  }
+  ALIQUOT_RETURN_IF_ERROR(CheckImportedBlob(bytes, info));
+  MutexLock lock(commit_mutex_);
+  ALIQUOT_ASSIGN_OR_RETURN(app::BlobInfo stored, StoreBlob(bytes, info));
+  return CheckImportedAsGiven(stored, info);
+}
+
+Result<app::BlobInfo> SqliteStore::StoreBlob(std::string_view bytes, const app::BlobInfo& info) {
   // Through the writer, under commit_mutex_, rather than a connection of its own: SQLite lets
   // one connection at a time write to a file, so a second one would only wait for the write lock
   // in busy_timeout's sleeps, and make the next group commit wait for it the same way. Here the
   // blob's transaction takes its turn between two group commits, and is synced as theirs are
-  // (WAL, synchronous=FULL) before PutBlob returns.
-  MutexLock lock(commit_mutex_);
+  // (WAL, synchronous=FULL) before this returns.
   // One transaction for the insert and the read back, so what is returned is what was stored.
   if (auto begun = writer_->Exec("BEGIN IMMEDIATE"); !begun) {
-    return Unexpected(begun.error().WithContext("storing blob " + sha256));
+    return Unexpected(begun.error().WithContext("storing blob " + info.sha256));
   }
-  auto stored = InsertBlob(sha256, bytes, media_type);
+  auto stored = InsertBlob(bytes, info);
   if (!stored) {
     if (!writer_->InAutocommit()) (void)writer_->Exec("ROLLBACK");
-    return Unexpected(stored.error().WithContext("storing blob " + sha256));
+    return Unexpected(stored.error().WithContext("storing blob " + info.sha256));
   }
   return stored;
 }
 
-Result<app::BlobInfo> SqliteStore::InsertBlob(const std::string& sha256, std::string_view bytes,
-                                              std::string_view media_type) {
+Result<app::BlobInfo> SqliteStore::InsertBlob(std::string_view bytes, const app::BlobInfo& info) {
   {
     ALIQUOT_ASSIGN_OR_RETURN(Statement * insert, writer_->Prepare(std::string(sql::kInsertBlob)));
     StatementScope scope(*insert);
-    insert->BindText(1, sha256);
+    insert->BindText(1, info.sha256);
     insert->BindInt64(2, static_cast<std::int64_t>(bytes.size()));
-    insert->BindText(3, media_type);
-    insert->BindInt64(4, clock_.Now().Micros());
+    insert->BindText(3, info.media_type);
+    insert->BindInt64(4, info.stored_at.Micros());
     insert->BindBlob(5, AsBytes(bytes));
     ALIQUOT_RETURN_IF_ERROR(insert->Run());
   }
   // The row as stored: this one, or the first put of the same bytes.
-  app::BlobInfo info;
+  app::BlobInfo stored;
   {
     ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
                              writer_->Prepare(std::string(sql::kSelectBlobInfo)));
     StatementScope scope(*select);
-    select->BindText(1, sha256);
+    select->BindText(1, info.sha256);
     ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) return Unexpected(Internal("the blob's row is missing just after its insert"));
-    info = ReadBlobInfo(*select);
+    stored = ReadBlobInfo(*select);
   }
   ALIQUOT_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
-  return info;
+  return stored;
 }
 
 Result<std::optional<app::BlobInfo>> SqliteStore::StatBlob(std::string_view sha256) {
@@ -660,6 +650,18 @@ Result<std::optional<std::string>> SqliteStore::GetBlob(std::string_view sha256)
   // Hashed after the reader went back to the pool: a large file holds no connection meanwhile.
   if (content) ALIQUOT_RETURN_IF_ERROR(CheckBlobContent(sha256, *content));
   return content;
+}
+
+Status SqliteStore::ScanBlobs(const std::function<Status(const app::BlobInfo&)>& visit) {
+  std::vector<app::BlobInfo> infos;
+  ALIQUOT_RETURN_IF_ERROR(WithReader([&](Reader& reader) -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(infos, reader.BlobInfos());
+    return {};
+  }));
+  // Visited after the reader went back to the pool: a visitor that reads each blob (verify, a
+  // copy) holds no read transaction open meanwhile, which would keep the WAL from being folded.
+  for (const app::BlobInfo& info : infos) ALIQUOT_RETURN_IF_ERROR(visit(info));
+  return {};
 }
 
 Status SqliteStore::WithReader(const std::function<Status(Reader&)>& work, bool snapshot) {

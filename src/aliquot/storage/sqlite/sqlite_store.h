@@ -60,12 +60,13 @@ class SqliteStore final : public app::Store, public app::BlobStore {
   Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
                             const app::RowVisitor& visit) override;
 
-  // BlobStore. PutBlob also returns kInvalidArgument for a media type that is empty, longer than
-  // 255 bytes or holds control characters, and kFailedPrecondition on a store opened read-only.
-  // A sha256 that is not 64 lower-case hex digits names no blob: Stat and Get return nullopt.
+  // BlobStore. A sha256 that is not 64 lower-case hex digits names no blob: Stat and Get return
+  // nullopt.
   Result<app::BlobInfo> PutBlob(std::string_view bytes, std::string_view media_type) override;
+  Status ImportBlob(std::string_view bytes, const app::BlobInfo& info) override;
   Result<std::optional<app::BlobInfo>> StatBlob(std::string_view sha256) override;
   Result<std::optional<std::string>> GetBlob(std::string_view sha256) override;
+  Status ScanBlobs(const std::function<Status(const app::BlobInfo&)>& visit) override;
 
  private:
   // The chain's tip as the writer sees it; only the commit leader touches it.
@@ -100,10 +101,13 @@ class SqliteStore final : public app::Store, public app::BlobStore {
   Status InsertEvent(const ledger::Event& event) REQUIRES(commit_mutex_);
   // Runs a statement without results through the writer's statement cache.
   Status RunCached(const std::string& sql) REQUIRES(commit_mutex_);
-  // Inside the writer's open transaction: inserts the blob unless its hash is stored, reads back
-  // the stored row's description, and commits.
-  Result<app::BlobInfo> InsertBlob(const std::string& sha256, std::string_view bytes,
-                                   std::string_view media_type) REQUIRES(commit_mutex_);
+  // Stores the blob `info` describes in a transaction of its own, unless its hash is stored;
+  // returns the stored row's description (this one, or the first).
+  Result<app::BlobInfo> StoreBlob(std::string_view bytes, const app::BlobInfo& info)
+      REQUIRES(commit_mutex_);
+  // Inside StoreBlob's open transaction: inserts, reads the row back, and commits.
+  Result<app::BlobInfo> InsertBlob(std::string_view bytes, const app::BlobInfo& info)
+      REQUIRES(commit_mutex_);
 
   // Runs `work` with a reader connection from the pool; with `snapshot`, inside one read
   // transaction.
