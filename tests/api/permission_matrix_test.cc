@@ -23,6 +23,7 @@
 
 #include "aliquot/core/base32.h"
 #include "aliquot/core/json.h"
+#include "aliquot/core/sha256.h"
 #include "aliquot/core/timestamp.h"
 #include "aliquot/domain/identity/permission.h"
 #include "aliquot/domain/identity/role.h"
@@ -82,30 +83,52 @@ class Site {
   }
 
   // An account holding `role`, its temporary password changed, signed in on the console.
-  Person NewPerson(Role role) {
-    Person person;
-    person.role = role;
-    person.user_id = "role-" + std::string(identity::RoleName(role));
-    const std::string temporary =
-        testing::CreateUser(server_, admin_, person.user_id, "Holder of " + person.user_id,
-                            site_id_, {std::string(identity::RoleName(role))});
-    person.password = FreshPassword();
-    person.session =
-        testing::FirstSignIn(server_, person.user_id, temporary, person.password, TerminalToken());
-    return person;
+  Person NewPerson(Role role) { return MakePerson(role, "role-"); }
+
+  // A person of the site's own outside the matrix, holding `role`, created at first use: who makes
+  // the targets of GMP actions (documents and their versions), which the administrator may not.
+  Person& Fixture(Role role) {
+    auto found = fixtures_.find(role);
+    if (found == fixtures_.end())
+      found = fixtures_.emplace(role, MakePerson(role, "fixture-")).first;
+    return found->second;
+  }
+
+  // POST /api/v1/records/{type}/{id}/signatures as `person` with `meaning`, over the content the
+  // administrator is shown, re-entering the person's password.
+  ProbeRequest SignatureRequest(const Person& person, const std::string& type,
+                                const std::string& id, const std::string& meaning) const {
+    const std::string target = "/api/v1/records/" + type + "/" + id + "/signatures";
+    const HttpResponse shown = AsAdministrator("GET", target);
+    EXPECT_EQ(shown.status, 200) << target << ": " << shown.body;
+    return {"POST",
+            target,
+            Body({{"meaning", meaning},
+                  {"content_hash", StringMember(ParseOrFail(shown.body), "content_hash")},
+                  {"password", person.password}}),
+            std::nullopt,
+            {}};
+  }
+
+  // The same request sent now, in the person's session.
+  HttpResponse SignAs(const Person& person, const std::string& type, const std::string& id,
+                      const std::string& meaning) const {
+    const ProbeRequest request = SignatureRequest(person, type, id, meaning);
+    return server_.Request(request.method, request.target, person.session.Credentials(),
+                           request.body);
   }
 
   // The targets administration works on, each created by the administrator for the probe. A
   // user account: an operator who has never signed in.
   std::string NewUser() {
-    const std::string id = FreshName("target-");
+    std::string id = FreshName("target-");
     EXPECT_FALSE(
         testing::CreateUser(server_, admin_, id, "Target " + id, site_id_, {"operator"}).empty());
     return id;
   }
 
   std::string NewDeactivatedUser() {
-    const std::string id = NewUser();
+    std::string id = NewUser();
     const HttpResponse response = AsAdministrator("POST", "/api/v1/users/" + id + "/deactivate",
                                                   Body({{"reason", "Left the company"}}));
     EXPECT_EQ(response.status, 200) << response.body;
@@ -114,7 +137,7 @@ class Site {
 
   // An account locked by the policy's five wrong passwords in a row.
   std::string NewLockedUser() {
-    const std::string id = NewUser();
+    std::string id = NewUser();
     for (int attempt = 1; attempt <= 5; ++attempt) {
       const HttpResponse response =
           server_.Request("POST", "/api/v1/session", testing::TerminalHeader(TerminalToken()),
@@ -132,7 +155,7 @@ class Site {
   // confirms it with the code for the time step of the server's latest event (its own sign-in,
   // a moment ago; the server accepts a step either side).
   std::string NewUserWithAuthenticator() {
-    const std::string id = FreshName("target-");
+    std::string id = FreshName("target-");
     const std::string temporary =
         testing::CreateUser(server_, admin_, id, "Target " + id, site_id_, {"operator"});
     const std::string password = FreshPassword();
@@ -155,7 +178,7 @@ class Site {
   }
 
   std::string NewTerminal() {
-    const std::string id = FreshName("TARGET-TAB-");
+    std::string id = FreshName("TARGET-TAB-");
     const HttpResponse response = AsAdministrator("POST", "/api/v1/terminals", TerminalBody(id));
     EXPECT_EQ(response.status, 201) << response.body;
     return id;
@@ -169,22 +192,103 @@ class Site {
                  {"kind", "tablet"}});
   }
 
+  // The targets of document control, made by the fixture people. A document with no version yet.
+  std::string NewDocument() {
+    std::string id = FreshName("DOC-");
+    const HttpResponse response = server_.Request(
+        "POST", "/api/v1/documents", Fixture(Role::kDocumentOwner).session.Credentials(),
+        Body({{"document_id", id}, {"site", site_id_}, {"kind", "sop"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    return id;
+  }
+
+  // Version 1 of a new document, drafted with a file of its own: its record id ("DOC-7:1").
+  std::string NewDraftVersion() {
+    const std::string document = NewDocument();
+    const Person& owner = Fixture(Role::kDocumentOwner);
+    const std::string bytes = "%PDF-1.7\nPermission matrix probe " + document + "\n";
+    const std::string sha256 = Sha256::Of(bytes).Hex();
+    testing::Headers headers = owner.session.Credentials();
+    headers.emplace_back("Content-Type", "application/pdf");
+    const HttpResponse uploaded = server_.Request("PUT", "/api/v1/files/" + sha256, headers, bytes);
+    EXPECT_EQ(uploaded.status, 201) << uploaded.body;
+    const HttpResponse drafted = server_.Request(
+        "POST", "/api/v1/documents/" + document + "/versions", owner.session.Credentials(),
+        Body({{"title", "Probe procedure " + document},
+              {"file_sha256", sha256},
+              {"file_name", document + ".pdf"},
+              {"change_reason", "Permission matrix probe"},
+              {"revision", "major"}}));
+    EXPECT_EQ(drafted.status, 201) << drafted.body;
+    return document + ":1";
+  }
+
+  // The same, submitted by its author.
+  std::string NewVersionInReview() {
+    std::string version = NewDraftVersion();
+    const HttpResponse response =
+        SignAs(Fixture(Role::kDocumentOwner), "document_version", version, "authored");
+    EXPECT_EQ(response.status, 201) << response.body;
+    return version;
+  }
+
+  // The same, reviewed by a QA reviewer.
+  std::string NewReviewedVersion() {
+    std::string version = NewVersionInReview();
+    const HttpResponse response =
+        SignAs(Fixture(Role::kQaReviewer), "document_version", version, "reviewed");
+    EXPECT_EQ(response.status, 201) << response.body;
+    return version;
+  }
+
+  // A new document whose version 1 a QA approver approved, effective now: its id.
+  std::string NewApprovedDocument() {
+    const std::string version = NewReviewedVersion();
+    const HttpResponse response =
+        SignAs(Fixture(Role::kQaApprover), "document_version", version, "approved");
+    EXPECT_EQ(response.status, 201) << response.body;
+    return version.substr(0, version.rfind(':'));
+  }
+
+  // One approved document that every person trains on (training.complete) and then works to
+  // (training.gate).
+  std::string TrainingDocument() {
+    if (training_document_.empty()) training_document_ = NewApprovedDocument();
+    return training_document_;
+  }
+
  private:
+  Person MakePerson(Role role, const std::string& prefix) {
+    Person person;
+    person.role = role;
+    person.user_id = prefix + std::string(identity::RoleName(role));
+    const std::string temporary =
+        testing::CreateUser(server_, admin_, person.user_id, "Holder of " + person.user_id,
+                            site_id_, {std::string(identity::RoleName(role))});
+    person.password = FreshPassword();
+    person.session =
+        testing::FirstSignIn(server_, person.user_id, temporary, person.password, TerminalToken());
+    return person;
+  }
+
   const testing::Server& server_;
   testing::Session admin_;
   std::string site_id_;
   std::string admin_id_;
   int names_ = 0;
+  std::map<Role, Person> fixtures_;
+  std::string training_document_;
 };
 
 Json::Array RolesAt(const std::string& site, const std::string& role) {
   return {Json(Json::Object{{"site", site}, {"role", role}})};
 }
 
-// The request that performs one action. `prepare`, when set, creates as the administrator what
-// the action is performed on and returns its id; `request` is what the person sends. A request
-// that performs further actions on the way names them in `also`: it succeeds exactly when the
-// role permits all of them, and is otherwise refused naming the first it does not.
+// The request that performs one action. `prepare`, when set, creates what the action is performed
+// on (as the administrator, or for a GMP record as the site's fixture people) and returns its id;
+// `request` is what the person sends. A request that performs further actions on the way names them
+// in `also`: it succeeds exactly when the role permits all of them, and is otherwise refused naming
+// the first it does not.
 struct Probe {
   std::string_view action;
   std::function<std::string(Site&)> prepare;
@@ -202,7 +306,7 @@ const std::string kReason = Body({{"reason", "Permission matrix probe"}});
 
 // One probe per action of identity::Actions(), by its stable name.
 const std::vector<Probe>& Probes() {
-  static const std::vector<Probe> probes = {
+  static const std::vector<Probe> kProbes = {
       {"session.view", nullptr,
        [](Site&, Person&, const std::string&) { return Get("/api/v1/session"); }},
       // Signs out a second session of the person's, so that theirs stays open for the probes
@@ -333,8 +437,79 @@ const std::vector<Probe>& Probes() {
                            {"content_hash", StringMember(ParseOrFail(shown.body), "content_hash")},
                            {"password", person.password}}));
        }},
+      {"document.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/documents"); }},
+      {"training.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/training/curricula"); }},
+      // A file no one uploaded before, named by its SHA-256.
+      {"file.upload", nullptr,
+       [](Site& site, Person& person, const std::string&) {
+         const std::string bytes = "Permission matrix probe file " + site.FreshName("#");
+         ProbeRequest request = Send("PUT", "/api/v1/files/" + Sha256::Of(bytes).Hex(), bytes);
+         testing::Headers headers = person.session.Credentials();
+         headers.emplace_back("Content-Type", "text/plain");
+         request.headers = std::move(headers);
+         return request;
+       }},
+      {"document.create", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("POST", "/api/v1/documents",
+                     Body({{"document_id", site.FreshName("NEW-DOC-")},
+                           {"site", site.SiteId()},
+                           {"kind", "sop"}}));
+       }},
+      // A fixture document owner's draft, submitted by another document owner.
+      {"document.author", &Site::NewDraftVersion,
+       [](Site& site, Person& person, const std::string& version) {
+         return site.SignatureRequest(person, "document_version", version, "authored");
+       }},
+      {"document.review", &Site::NewVersionInReview,
+       [](Site& site, Person& person, const std::string& version) {
+         return site.SignatureRequest(person, "document_version", version, "reviewed");
+       }},
+      {"document.approve", &Site::NewReviewedVersion,
+       [](Site& site, Person& person, const std::string& version) {
+         return site.SignatureRequest(person, "document_version", version, "approved");
+       }},
+      // A new curriculum requiring an existing document of every operator.
+      {"training.manage", &Site::NewDocument,
+       [](Site& site, Person&, const std::string& document) {
+         return Send("PUT", "/api/v1/training/curricula/" + site.FreshName("CUR-"),
+                     Body({{"site", site.SiteId()},
+                           {"title", "Permission matrix probe curriculum"},
+                           {"roles", Json::Array{Json("operator")}},
+                           {"documents", Json::Array{Json(document)}}}));
+       }},
+      // An instructor-led session with a fixture operator on an approved version.
+      {"training.record_session", &Site::NewApprovedDocument,
+       [](Site& site, Person&, const std::string& document) {
+         return Send("POST", "/api/v1/training/sessions",
+                     Body({{"user_id", site.Fixture(Role::kOperator).user_id},
+                           {"document_id", document},
+                           {"version", 1},
+                           {"assessment", "passed"}}));
+       }},
+      // The person's own read-and-understood signature on the training document.
+      {"training.complete", &Site::TrainingDocument,
+       [](Site& site, Person& person, const std::string& document) {
+         return site.SignatureRequest(person, "training", person.user_id + ":" + document + ":1",
+                                      "performed");
+       }},
+      // Work governed by the training document, which needs training on it: the probe for
+      // training.complete, just before this one in Actions(), trained everyone it permits; should
+      // the order change, they are trained here first (signing again is refused as done, 409).
+      {"training.gate", &Site::TrainingDocument,
+       [](Site& site, Person& person, const std::string& document) {
+         if (identity::Permits(identity::RoleSet{person.role},
+                               identity::Action::kCompleteTraining)) {
+           const HttpResponse trained =
+               site.SignAs(person, "training", person.user_id + ":" + document + ":1", "performed");
+           EXPECT_TRUE(trained.status == 201 || trained.status == 409) << trained.body;
+         }
+         return Send("POST", "/api/v1/training/gate", Body({{"document_id", document}}));
+       }},
   };
-  return probes;
+  return kProbes;
 }
 
 const Probe* ProbeFor(std::string_view action) {

@@ -1,12 +1,31 @@
 #include "aliquot/app/demo_site.h"
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "aliquot/core/sha256.h"
+#include "aliquot/domain/documents/document.h"
+#include "aliquot/domain/training/training.h"
 
 namespace aliquot::app {
 namespace {
 
+using documents::DocumentKind;
+using identity::Meaning;
 using identity::Role;
+
+struct DemoServices {
+  IdentityService& identity;
+  SessionService& sessions;
+  SignatureService& signatures;
+};
 
 struct DemoUser {
   const char* id;
@@ -14,9 +33,10 @@ struct DemoUser {
   Role role;
 };
 
-// One person per role at the Leiden unit.
-constexpr std::array<DemoUser, 10> kUsers{{
+// One person per role at the Leiden unit, and a second operator.
+constexpr std::array<DemoUser, 11> kUsers{{
     {"oliver", "Oliver Okafor", Role::kOperator},
+    {"priya", "Priya Raman", Role::kOperator},
     {"vera", "Vera Visser", Role::kVerifier},
     {"quinn", "Quinn de Vries", Role::kQaReviewer},
     {"anna", "Anna Bakker", Role::kQaApprover},
@@ -38,8 +58,7 @@ struct DemoTerminal {
 
 constexpr std::array<DemoTerminal, 3> kTerminals{{
     {"LEI-SUITE2-TAB1", "Suite 2 tablet 1", "Grade B cleanroom suite 2, bench 1",
-     identity::TerminalKind::kTablet,
-     "de30000000000000000000000000000000000000000000000000000000000001"},
+     identity::TerminalKind::kTablet, kDemoSuiteTabletToken.data()},
     {"LEI-QA-WS1", "QA office workstation 1", "QA office, first floor",
      identity::TerminalKind::kWorkstation, kDemoQaTerminalToken.data()},
     {"LEI-GW-BIOREACTOR", "Bioreactor gateway", "Grade C corridor, rack 2",
@@ -63,10 +82,572 @@ Result<RequestContext> FirstSignIn(SessionService& sessions, const std::string& 
   return outcome.context;
 }
 
+// ---- The CAR-T document set -------------------------------------------------------------------
+
+// "a\nb" -> {"a", "b"}: a document's list items, written one per line.
+std::vector<std::string> Lines(std::string_view text) {
+  std::vector<std::string> lines;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    lines.emplace_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return lines;
+}
+
+// One controlled document as its Markdown file reads: purpose, scope, responsibilities, the
+// numbered steps (a form's fields, a specification's tests) and references.
+struct Procedure {
+  std::string id;
+  DocumentKind kind = DocumentKind::kSop;
+  std::string title;
+  int review_interval_months = 24;
+  std::string purpose;
+  std::string scope;
+  std::vector<std::string> responsibilities;
+  std::vector<std::string> steps;
+  std::vector<std::string> references;
+};
+
+// The unit's documents for the autologous CAR-T process, with the critical process parameters of
+// the team's CGT primer (shared/domain/cgt-primer.md). Owner dora; reviewed every 24 months, but
+// for the welding work instruction, reviewed monthly while the new welder is validated.
+std::vector<Procedure> CarTDocuments() {
+  std::vector<Procedure> set;
+  set.push_back(
+      {"SOP-CT-001", DocumentKind::kSop, "Gowning for grade B cleanrooms", 24,
+       "How to gown for entry to the grade B cleanroom suites so that people do not contaminate "
+       "the aseptic process, and how gowning is qualified.",
+       "Everyone entering grade B suites 1-3 from the grade C corridor: operators, verifiers, QC "
+       "analysts sampling, equipment owners for maintenance.",
+       Lines("Everyone entering: gown as below at every entry; leave at once if the gown is "
+             "damaged.\n"
+             "Verifier (trainer): qualifies gowning by observed practice and contact plates.\n"
+             "QC analyst: incubates and reads the gowning qualification plates.\n"
+             "Training coordinator: schedules the annual requalification."),
+       Lines("Remove jewellery, watches and make-up. Do not enter with symptoms of illness or open "
+             "wounds; tell the supervisor.\n"
+             "At the grade C changing room: change into facility clothing and shoes; wash hands "
+             "and forearms for 30 s, dry them and disinfect with 70% IPA.\n"
+             "Enter the grade B airlock only when the previous person has left it (interlocked "
+             "doors).\n"
+             "Put on the sterile hood and mask, then the sterile coverall without letting it touch "
+             "the floor, then sterile overboots while crossing the step-over bench.\n"
+             "Put on goggles and two pairs of sterile gloves, the outer pair over the cuffs; "
+             "disinfect the gloves with sterile 70% IPA.\n"
+             "Check in the mirror: no skin or hair exposed, cuffs covered, mask over the nose.\n"
+             "Qualification: three consecutive gownings with contact plates on both gloves, "
+             "forearms and hood; action level 5 CFU/plate (grade B), glove fingertips < 1 CFU.\n"
+             "Requalify every 12 months, and after any gowning plate above the action level."),
+       Lines("EU GMP Annex 1 (2022), chapter 7 Personnel\n"
+             "SOP-QC-010 Environmental monitoring sampling\n"
+             "SOP-CT-009 Cleaning and disinfection of grade A/B areas")});
+  set.push_back(
+      {"SOP-CT-002", DocumentKind::kSop, "Apheresis receipt and chain-of-identity check", 24,
+       "How an apheresis bag is received, checked and quarantined so that it provably belongs to "
+       "the patient on the manufacturing order.",
+       "Every apheresis bag delivered to the unit for autologous CAR-T manufacture.",
+       Lines("Warehouse: receives the shipper, reads the logger, checks identity, quarantines the "
+             "bag.\n"
+             "Second person (warehouse or operator): checks the chain of identity independently.\n"
+             "QA: decides on every discrepancy; nobody relabels a bag."),
+       Lines("Receive the shipper at goods-in; record the courier, the time of arrival and whether "
+             "the shipper seal is intact.\n"
+             "Stop and download the temperature logger: the whole trip must be within 2-8 C. Any "
+             "excursion: quarantine the bag and raise a deviation.\n"
+             "Check the time since collection: at most 48 h at receipt (the process limit is 72 h "
+             "at the start of manufacture).\n"
+             "Compare the bag label with the manufacturing order, two people, one reading aloud: "
+             "chain-of-identity (COI) ID, donor identification code, collection date and centre. "
+             "No patient name or date of birth is used.\n"
+             "Inspect the bag: no leak, clot or damaged port; volume within the order's range.\n"
+             "Label the bag with the in-process label (FRM-CT-013) carrying the COI ID; store it "
+             "in the 2-8 C quarantine fridge, one patient per shelf.\n"
+             "Record the receipt in Aliquot. A mismatch at step 4 stops the batch: call QA."),
+       Lines("21 CFR 1271.290 Tracking\n"
+             "FRM-CT-013 In-process sample label\n"
+             "SOP-QA-011 Batch record review and release")});
+  set.push_back(
+      {"SOP-CT-003", DocumentKind::kSop, "Aseptic processing in the biosafety cabinet", 24,
+       "How open manipulations are performed in the grade A biosafety cabinet without "
+       "contaminating the product or mixing up patients' material.",
+       "Every open manipulation of cells, reagents or vector in the class II biosafety cabinets "
+       "of grade B suites 1-3.",
+       Lines("Operator: performs the manipulation as below.\n"
+             "Verifier: checks each critical step as it happens and signs it as verified.\n"
+             "QC analyst: environmental monitoring during the operation (SOP-QC-010)."),
+       Lines("Check that the cabinet's certification is in date and its airflow alarm is silent; "
+             "run it for 10 min before use.\n"
+             "Disinfect the work surface with the sporicidal agent, then sterile 70% IPA "
+             "(SOP-CT-009).\n"
+             "Pass items in through the pass box, wiping each with sterile 70% IPA; take in only "
+             "what the step needs.\n"
+             "Work at least 10 cm inside the front grille with slow movements; never block the "
+             "rear grille.\n"
+             "One patient's material in the cabinet at a time; line clearance between patients.\n"
+             "Active air sample and settle plate for the whole manipulation; fingertip plates on "
+             "both hands at the end (grade A: < 1 CFU).\n"
+             "Afterwards: remove waste, disinfect, and record the cabinet ID and times in the "
+             "batch record."),
+       Lines("EU GMP Annex 1 (2022), grade A\n"
+             "EN 12469 Microbiological safety cabinets\n"
+             "SOP-CT-009 Cleaning and disinfection of grade A/B areas\n"
+             "SOP-QC-010 Environmental monitoring sampling")});
+  set.push_back(
+      {"SOP-CT-004", DocumentKind::kSop, "Cell counting and viability", 24,
+       "How total nucleated cells, viable cells and viability are counted, so that every dose "
+       "calculation and limit check starts from a reliable number.",
+       "Incoming apheresis samples, daily in-process counts during expansion, harvest and final "
+       "product counts.",
+       Lines("Operator: in-process counts.\n"
+             "QC analyst: release counts.\n"
+             "Verifier: checks the calculation of total viable cells."),
+       Lines("Run the counter's daily check with control beads; use it only if the result is in "
+             "range.\n"
+             "Mix the sample by gentle pipetting 10 times; take two independent aliquots.\n"
+             "Stain with AO/DAPI as the counter's method says; load the slide within 5 min.\n"
+             "Count each aliquot; accept when the two results differ by <= 10%, else repeat.\n"
+             "Report viable cells per mL and viability %; total viable cells = concentration x "
+             "volume.\n"
+             "Limits: incoming viability >= 70%; harvest viability >= 80%; daily expansion counts "
+             "are trended as fold expansion.\n"
+             "Record the counter ID, slide lot and raw results; tell QA at once of a result "
+             "outside a limit."),
+       Lines("Cell counter user manual, revision 3\n"
+             "ISO 20391-1 Cell counting, general guidance\n"
+             "SPEC-CT-014 Final product specification")});
+  set.push_back(
+      {"SOP-CT-005", DocumentKind::kSop, "T-cell activation and lentiviral transduction", 24,
+       "How enriched T cells are activated on day 0 and transduced with the lentiviral vector on "
+       "day 1, within the process parameters that make the product.",
+       "Activation and transduction of every CAR-T batch, in the closed bag system of suite 2.",
+       Lines("Operator: performs activation and transduction.\n"
+             "Verifier: checks the vector lot, the MOI calculation and the start time before the "
+             "vector is added.\n"
+             "QA: assesses any parameter outside its range as a deviation."),
+       Lines(
+           "Day 0: count the enriched T cells (SOP-CT-004) and record CD3+ %; seed at 1.0 x 10^6 "
+           "viable cells/mL in complete medium with IL-7/IL-15 (record lots and concentrations).\n"
+           "Add the anti-CD3/CD28 activation reagent (record the lot) at the ratio in the batch "
+           "record; record the time of activation.\n"
+           "Incubate at 37.0 +/- 0.5 C and 5.0 +/- 0.5% CO2.\n"
+           "Day 1: thaw the lentiviral vector (record lot and titre) at room temperature; use it "
+           "within 30 min.\n"
+           "Calculate the vector volume for an MOI of 1-5 from the viable cell count at "
+           "transduction.\n"
+           "Start transduction 18-48 h after activation.\n"
+           "Add the vector through a sterile weld (WI-CT-012); mix gently; record the start time."),
+       Lines("SOP-CT-003 Aseptic processing in the biosafety cabinet\n"
+             "SOP-CT-004 Cell counting and viability\n"
+             "SOP-CT-006 Bioreactor operation and expansion\n"
+             "WI-CT-012 Sterile welding of bag sets")});
+  set.push_back(
+      {"SOP-CT-006", DocumentKind::kSop, "Bioreactor operation and expansion", 24,
+       "How the transduced cells are expanded in the rocking bioreactor to the number the dose "
+       "needs, with the culture kept within its parameters.",
+       "Expansion from day 2 to harvest (day 7-10) in the single-use bioreactors of suite 2.",
+       Lines("Operator: sets up, feeds and samples the culture.\n"
+             "Equipment owner: keeps the bioreactors calibrated and maintained.\n"
+             "Verifier: checks set points and alarms at set-up and at each feed."),
+       Lines("Install the single-use bag (record its lot), weld it to the line (WI-CT-012) and run "
+             "the leak test.\n"
+             "Set points: temperature 37.0 +/- 0.5 C, CO2 5.0 +/- 0.5%, pH 7.0-7.4; dissolved O2 "
+             "and rocking as in the batch record.\n"
+             "Transfer the transduced cells on day 2; record time and volume.\n"
+             "Feed and perfuse on the schedule in the batch record; record each medium lot.\n"
+             "Sample daily for count and viability (SOP-CT-004); record fold expansion.\n"
+             "Temperature, CO2 or pH out of range for more than 15 min: tell the verifier and "
+             "raise a deviation.\n"
+             "Harvest when the target number of viable cells is reached, or on day 10."),
+       Lines("SOP-CT-004 Cell counting and viability\n"
+             "SOP-CT-007 Harvest, formulation and fill\n"
+             "WI-CT-012 Sterile welding of bag sets")});
+  set.push_back(
+      {"SOP-CT-007", DocumentKind::kSop, "Harvest, formulation and fill", 24,
+       "How the expanded cells are harvested, formulated to the patient's dose and filled into "
+       "labelled infusion bags.",
+       "Harvest to the end of fill for every CAR-T batch.",
+       Lines("Operator: harvests, formulates and fills.\n"
+             "Verifier: checks the dose calculation and every label against the order.\n"
+             "QC analyst: receives the release samples."),
+       Lines(
+           "Confirm the harvest criteria (SOP-CT-006); remove the activation beads (two magnetic "
+           "passes).\n"
+           "Wash and concentrate in the closed counterflow centrifuge; record recovery %.\n"
+           "Count (SOP-CT-004): viability >= 80%; total viable cells.\n"
+           "Calculate the dose in CAR+ viable cells per kg body weight from the order, never above "
+           "the protocol's maximum.\n"
+           "Add the cryoprotectant at 2-8 C; no more than 60 min may pass before freezing starts.\n"
+           "Fill one infusion bag to the volume in the batch record; weld and seal; take the "
+           "release samples (sterility, mycoplasma, endotoxin, identity, CAR expression, VCN, "
+           "potency).\n"
+           "Label the bag with the COI ID, product name and expiry; a second person checks the "
+           "label against the order."),
+       Lines("SOP-CT-004 Cell counting and viability\n"
+             "SOP-CT-008 Controlled-rate freezing and LN2 storage\n"
+             "SPEC-CT-014 Final product specification")});
+  set.push_back(
+      {"SOP-CT-008", DocumentKind::kSop, "Controlled-rate freezing and LN2 storage", 24,
+       "How filled product bags are frozen on the validated profile and stored in LN2 vapour "
+       "until release and shipment.",
+       "Freezing and storage of every final product bag and its retains.",
+       Lines("Operator: loads and unloads the freezer, transfers bags to storage.\n"
+             "Equipment owner: maintains the freezer and the LN2 storage, reviews their logs.\n"
+             "QA: assesses any freeze curve outside the profile."),
+       Lines("Pre-cool the controlled-rate freezer and select the validated profile (about -1 "
+             "C/min to -80 C); record its ID.\n"
+             "Load the bags in cassettes with the probe in the dummy bag; start within the hold "
+             "time of SOP-CT-007.\n"
+             "At the end, review the freeze curve; a curve outside the profile goes to QA.\n"
+             "Transfer the bags in a pre-cooled carrier to LN2 vapour storage at <= -150 C; record "
+             "freezer, rack and box.\n"
+             "A storage alarm above -150 C is answered at once, day or night.\n"
+             "Review the LN2 level and temperature log monthly."),
+       Lines("SOP-CT-007 Harvest, formulation and fill\n"
+             "SPEC-CT-014 Final product specification")});
+  set.push_back(
+      {"SOP-CT-009", DocumentKind::kSop, "Cleaning and disinfection of grade A/B areas", 24,
+       "How grade A and B areas are cleaned and disinfected so that the environment stays within "
+       "its limits.",
+       "Biosafety cabinets (grade A) and cleanroom suites 1-3 (grade B).",
+       Lines("Operators: clean the cabinets before and after each session.\n"
+             "Equipment owner: cleans the suites and keeps the agents in stock and in date.\n"
+             "QC analyst: monitors the result (SOP-QC-010)."),
+       Lines("Use only sterile, in-date agents: a detergent, a disinfectant and a sporicidal "
+             "agent, prepared as their labels say.\n"
+             "Grade A: before and after each session, the sporicidal agent then sterile 70% IPA, "
+             "each for its contact time.\n"
+             "Grade B: floors, walls and surfaces daily, top-down and clean to dirty, with "
+             "overlapping strokes and single-use mops.\n"
+             "Apply the sporicidal agent to all grade A/B surfaces at least monthly.\n"
+             "Record each cleaning in the room log; after a shutdown, clean three times and "
+             "monitor before use (SOP-QC-010)."),
+       Lines("EU GMP Annex 1 (2022), cleaning and disinfection\n"
+             "SOP-QC-010 Environmental monitoring sampling")});
+  set.push_back(
+      {"SOP-QC-010", DocumentKind::kSop, "Environmental monitoring sampling", 24,
+       "How the grade A and B areas are sampled for viable and non-viable particles, and what "
+       "happens when a result exceeds its level.",
+       "Routine and in-operation monitoring of the biosafety cabinets and suites 1-3.",
+       Lines("QC analyst: samples, incubates, reads and trends.\n"
+             "QA: assesses every action-level result.\n"
+             "Operators: allow sampling during operations and report what they did at the time."),
+       Lines("Sample the points and frequencies of the EM plan's room maps.\n"
+             "Active air: 1 m3 per sample; in grade A during every open manipulation.\n"
+             "Settle plates (90 mm) for the session, at most 4 h each.\n"
+             "Contact plates on surfaces after the operation; glove prints at the end.\n"
+             "Action levels: grade A < 1 CFU (air per m3, settle, contact); grade B 10 CFU/m3, 5 "
+             "per settle plate, 5 per contact plate. Particles >= 0.5 um: grade A 3,520/m3; grade "
+             "B 3,520 at rest, 352,000 in operation.\n"
+             "Incubate at 20-25 C, then 30-35 C; count; identify any grade A growth to species.\n"
+             "Above the alert level: trend. Above the action level: deviation and QA."),
+       Lines("EU GMP Annex 1 (2022), environmental and process monitoring\n"
+             "SOP-CT-009 Cleaning and disinfection of grade A/B areas")});
+  set.push_back(
+      {"SOP-QA-011", DocumentKind::kSop, "Batch record review and release", 24,
+       "How QA reviews an executed batch record by exception and how the authorised person "
+       "releases or rejects the batch.",
+       "Every CAR-T batch, before shipment to the treating centre.",
+       Lines("QA reviewer: reviews the record and its exceptions.\n"
+             "QA approver (authorised person): releases or rejects by e-signature.\n"
+             "QC analyst: provides the release results."),
+       Lines("Review the exceptions the system flagged first: out-of-range values, late steps, "
+             "corrections, refused attempts.\n"
+             "Check that every deviation is closed or assessed for this batch; extend any "
+             "investigation to other batches that may be affected.\n"
+             "Check the chain of identity on every step and label.\n"
+             "Check that the release results meet SPEC-CT-014.\n"
+             "Check that each step was performed by people trained on the effective version of its "
+             "SOP.\n"
+             "The authorised person signs the batch released, or rejected with the reason."),
+       Lines("21 CFR 211.188 and 211.192\n"
+             "EU GMP Annex 16 Certification by a qualified person\n"
+             "SPEC-CT-014 Final product specification")});
+  set.push_back(
+      {"WI-CT-012", DocumentKind::kWorkInstruction, "Sterile welding of bag sets", 1,
+       "How two thermoplastic tubes are joined with the sterile tube welder, keeping the flow "
+       "path closed. A temporary work instruction, reviewed monthly while the new welder is "
+       "validated.",
+       "The new sterile tube welder (SW-02) in suite 2, during its validation.",
+       Lines("Operator: welds and inspects.\n"
+             "Verifier: checks the weld before the clamps open.\n"
+             "Equipment owner: keeps the welder's daily check and blade stock."),
+       Lines("Check that the welder's daily test weld passed and that blades are in stock.\n"
+             "Use only tubing on the welder's validated list (PVC, matching outer diameters).\n"
+             "Load and clamp both tubes; run the weld; the cycle must end without an error code.\n"
+             "Inspect the weld: aligned, no gap, no discolouration; roll and squeeze it before the "
+             "clamps open.\n"
+             "A failed weld: seal off both ends, use neither, tell the verifier.\n"
+             "Record the welder ID, cycle count and inspection in the batch record."),
+       Lines("Welder SW-02 user manual\n"
+             "SOP-CT-003 Aseptic processing in the biosafety cabinet")});
+  set.push_back(
+      {"FRM-CT-013", DocumentKind::kForm, "In-process sample label", 24,
+       "The label every in-process sample carries, so that each sample keeps its chain of "
+       "identity.",
+       "Every sample taken from a CAR-T batch, from apheresis receipt to final product.",
+       Lines("Whoever takes the sample: fills in and applies the label.\n"
+             "Second person: checks the COI ID against the batch."),
+       Lines("COI ID, as barcode and text (no patient name).\n"
+             "Batch number.\n"
+             "Sample type (for example: day 7 count, sterility).\n"
+             "Date and time taken.\n"
+             "Taken by, verified by (initials).\n"
+             "Storage: 2-8 C, ambient, or <= -65 C."),
+       Lines("SOP-CT-002 Apheresis receipt and chain-of-identity check\n"
+             "21 CFR 1271.290")});
+  set.push_back(
+      {"SPEC-CT-014", DocumentKind::kSpecification, "Final product specification", 24,
+       "The tests and acceptance criteria the final CAR-T product meets before release.",
+       "Every final product batch.",
+       Lines("QC analyst: tests and reports.\n"
+             "QA approver: releases only within specification."),
+       Lines("Viability: >= 70%.\n"
+             "Identity: CD3+ >= 80%.\n"
+             "CAR expression (transduction efficiency): >= 15%.\n"
+             "Vector copy number: <= 5 copies per transduced cell.\n"
+             "Potency: IFN-gamma release on antigen co-culture above the qualified threshold.\n"
+             "Sterility (culture, 14 days): no growth.\n"
+             "Mycoplasma (PCR): not detected.\n"
+             "Endotoxin: < 5 EU/kg body weight per dose.\n"
+             "Replication-competent lentivirus: not detected.\n"
+             "Dose: CAR+ viable cells per kg body weight within the order, below the protocol "
+             "maximum."),
+       Lines("SOP-CT-004 Cell counting and viability\n"
+             "SOP-QA-011 Batch record review and release")});
+  return set;
+}
+
+std::string_view KindTitle(DocumentKind kind) {
+  switch (kind) {
+    case DocumentKind::kSop:
+      return "Standard operating procedure";
+    case DocumentKind::kWorkInstruction:
+      return "Work instruction";
+    case DocumentKind::kForm:
+      return "Form";
+    case DocumentKind::kSpecification:
+      return "Specification";
+  }
+  return "Document";
+}
+
+std::string_view StepsHeading(DocumentKind kind) {
+  switch (kind) {
+    case DocumentKind::kForm:
+      return "Fields";
+    case DocumentKind::kSpecification:
+      return "Tests and acceptance criteria";
+    default:
+      return "Procedure";
+  }
+}
+
+struct HistoryLine {
+  int version = 0;
+  std::string change;
+};
+
+// The document's Markdown file at `version`, with its revision history.
+std::string Markdown(const Procedure& procedure, int version,
+                     const std::vector<HistoryLine>& history) {
+  std::string text = "# " + procedure.id + " " + procedure.title + "\n\n";
+  text += "| Field | Value |\n|---|---|\n";
+  text += "| Document | " + procedure.id + " |\n";
+  text += "| Type | " + std::string(KindTitle(procedure.kind)) + " |\n";
+  text += "| Version | " + std::to_string(version) + " |\n";
+  text += "| Site | LEI, Leiden Cell Therapy Unit |\n";
+  text += "| Owner | Dora Jansen, document owner |\n";
+  text += "| Periodic review | every " + std::to_string(procedure.review_interval_months) +
+          (procedure.review_interval_months == 1 ? " month" : " months") + " |\n\n";
+  text += "## 1 Purpose\n\n" + procedure.purpose + "\n\n";
+  text += "## 2 Scope\n\n" + procedure.scope + "\n\n";
+  text += "## 3 Responsibilities\n\n";
+  for (const std::string& line : procedure.responsibilities) text += "- " + line + "\n";
+  text += "\n## 4 " + std::string(StepsHeading(procedure.kind)) + "\n\n";
+  for (std::size_t i = 0; i < procedure.steps.size(); ++i) {
+    text += std::to_string(i + 1) + ". " + procedure.steps[i] + "\n";
+  }
+  text += "\n## 5 References\n\n";
+  for (const std::string& line : procedure.references) text += "- " + line + "\n";
+  text += "\n## 6 Revision history\n\n| Version | Change |\n|---|---|\n";
+  for (const HistoryLine& line : history) {
+    text += "| " + std::to_string(line.version) + " | " + line.change + " |\n";
+  }
+  return text;
+}
+
+// ---- The people at work ------------------------------------------------------------------------
+
+// Where each person works: operators and the verifier on the suite 2 tablet, everyone else at
+// the QA office workstation.
+std::string TerminalTokenOf(const std::string& user) {
+  if (user == "oliver" || user == "priya" || user == "vera") {
+    return std::string(kDemoSuiteTabletToken);
+  }
+  return std::string(kDemoQaTerminalToken);
+}
+
+// The site's people at work: signed in at their own terminals since their first sign-in (or, for
+// anyone not, when first needed), all signed out at the end. Counts the signatures they make.
+class Staff {
+ public:
+  explicit Staff(Services& services) : services_(services) {}
+
+  // Keeps the session of `user`'s first sign-in for their work (one Argon2id check fewer).
+  void Adopt(const std::string& user, const RequestContext& context) {
+    signed_in_.emplace(user, context);
+  }
+
+  Result<RequestContext> At(const std::string& user) {
+    if (const auto found = signed_in_.find(user); found != signed_in_.end()) return found->second;
+    ALIQUOT_ASSIGN_OR_RETURN(
+        RequestContext context,
+        FirstSignIn(services_.Sessions(), user, std::string(kDemoPassword), TerminalTokenOf(user)));
+    signed_in_.emplace(user, context);
+    return context;
+  }
+
+  // `user` signs `record` with `meaning` over the content they were shown.
+  Status Sign(const std::string& user, const identity::RecordRef& record, Meaning meaning,
+              std::optional<std::string> comment = std::nullopt) {
+    ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, At(user));
+    ALIQUOT_ASSIGN_OR_RETURN(const RecordSignatures shown,
+                             services_.Signatures().Signatures(context, record));
+    SignRequest request;
+    request.meaning = meaning;
+    request.content_hash = shown.content_hash;
+    request.comment = std::move(comment);
+    request.password = std::string(kDemoPassword);
+    ALIQUOT_ASSIGN_OR_RETURN(const identity::ElectronicSignature signature,
+                             services_.Signatures().Sign(context, record, request));
+    (void)signature;
+    ++signatures_;
+    return {};
+  }
+
+  Status SignOutEveryone() {
+    for (const auto& [user, context] : signed_in_) {
+      ALIQUOT_RETURN_IF_ERROR(services_.Sessions().SignOut(context));
+    }
+    signed_in_.clear();
+    return {};
+  }
+
+  Services& Areas() { return services_; }
+  int SignatureCount() const { return signatures_; }
+
+ private:
+  Services& services_;
+  std::map<std::string, RequestContext> signed_in_;
+  int signatures_ = 0;
+};
+
+identity::RecordRef VersionRecord(const std::string& document, int version) {
+  return {"document_version", document + ":" + std::to_string(version)};
+}
+
+identity::RecordRef TrainingOf(const std::string& user, const std::string& document, int version) {
+  return {"training", user + ":" + document + ":" + std::to_string(version)};
+}
+
+std::string Day(Timestamp t) { return t.ToRfc3339().substr(0, 10); }
+
+Timestamp DaysAfter(Timestamp t, int days) {
+  return Timestamp::FromMicros(t.Micros() + std::int64_t{days} * kMicrosPerDay);
+}
+
+enum class Until { kInReview, kApproved };
+
+// dora uploads the version's Markdown file and drafts the version, then signs it authored; unless
+// it stays in review, quinn signs it reviewed and anna approved (effective on its date).
+Result<int> Publish(Staff& staff, const Procedure& procedure, int version,
+                    const std::vector<HistoryLine>& history, DraftInput input, Until until) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext dora, staff.At("dora"));
+  DocumentService& documents = staff.Areas().Documents();
+  const std::string text = Markdown(procedure, version, history);
+  ALIQUOT_ASSIGN_OR_RETURN(const BlobInfo file, documents.UploadFile(dora, Sha256::Of(text).Hex(),
+                                                                     text, "text/markdown"));
+  input.title = procedure.title;
+  input.file_sha256 = file.sha256;
+  input.file_name = procedure.id + "_v" + std::to_string(version) + ".md";
+  ALIQUOT_ASSIGN_OR_RETURN(const int drafted, documents.DraftVersion(dora, procedure.id, input));
+  const identity::RecordRef record = VersionRecord(procedure.id, drafted);
+  ALIQUOT_RETURN_IF_ERROR(staff.Sign("dora", record, Meaning::kAuthored));
+  if (until == Until::kInReview) return drafted;
+  ALIQUOT_RETURN_IF_ERROR(staff.Sign("quinn", record, Meaning::kReviewed,
+                                     "Technical and GMP review: content, CPPs and references "
+                                     "checked"));
+  ALIQUOT_RETURN_IF_ERROR(staff.Sign("anna", record, Meaning::kApproved));
+  return drafted;
+}
+
+// ---- Curricula and training --------------------------------------------------------------------
+
+struct DemoCurriculum {
+  std::string id;
+  std::string title;
+  identity::RoleSet roles;
+  std::vector<std::string> documents;
+  std::optional<int> requalification_months;
+};
+
+std::vector<DemoCurriculum> CarTCurricula() {
+  return {
+      {"CUR-OPERATOR",
+       "Manufacturing operator and verifier",
+       {Role::kOperator, Role::kVerifier},
+       {"SOP-CT-003", "SOP-CT-004", "SOP-CT-005", "SOP-CT-006", "SOP-CT-007", "SOP-CT-008",
+        "WI-CT-012"},
+       std::nullopt},
+      {"CUR-GOWNING",
+       "Grade B gowning, requalified annually",
+       {Role::kOperator, Role::kVerifier, Role::kQcAnalyst, Role::kEquipmentOwner},
+       {"SOP-CT-001"},
+       12},
+      {"CUR-QC",
+       "QC analyst",
+       {Role::kQcAnalyst},
+       {"SOP-CT-004", "SOP-QC-010", "SPEC-CT-014"},
+       std::nullopt},
+      {"CUR-QA",
+       "QA review and release",
+       {Role::kQaReviewer, Role::kQaApprover},
+       {"SOP-QA-011"},
+       std::nullopt},
+      {"CUR-EQUIPMENT",
+       "Equipment owner",
+       {Role::kEquipmentOwner},
+       {"SOP-CT-006", "SOP-CT-008", "SOP-CT-009"},
+       std::nullopt},
+      {"CUR-WAREHOUSE", "Warehouse", {Role::kWarehouse}, {"SOP-CT-002"}, std::nullopt},
+  };
+}
+
+// vera qualifies `trainee` in an instructor-led session with an assessment, and signs its record.
+Status InstructorLed(Staff& staff, const std::string& trainee, const std::string& document,
+                     int version) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext vera, staff.At("vera"));
+  SessionInput session;
+  session.trainee = trainee;
+  session.document = document;
+  session.version = version;
+  session.passed = true;
+  session.score = "18/20";
+  session.comment =
+      "Observed gowning in the grade B airlock, three consecutive gownings; glove, forearm and "
+      "hood contact plates within limits.";
+  ALIQUOT_RETURN_IF_ERROR(staff.Areas().Training().RecordSession(vera, session));
+  return staff.Sign("vera", TrainingOf(trainee, document, version), Meaning::kPerformed);
+}
+
 }  // namespace
 
-Status CreateDemoSite(const DemoServices& services, const std::string& terminal,
+Status CreateDemoSite(Services& areas, const std::string& terminal,
                       const std::function<void(std::string_view)>& say) {
+  const DemoServices services{areas.Identity().identity, areas.Sessions(), areas.Signatures()};
   BootstrapCommand bootstrap;
   bootstrap.site.id = "LEI";
   bootstrap.site.name = "Leiden Cell Therapy Unit";
@@ -100,38 +681,237 @@ Status CreateDemoSite(const DemoServices& services, const std::string& terminal,
     say(std::string("terminal ") + device.id + " (" + device.name + ")");
   }
 
-  const std::string qa_token(kDemoQaTerminalToken);
+  // Each person signs in at their own terminal with the temporary password and sets their own;
+  // those with work to do in the demo stay signed in until the end.
+  Staff staff(areas);
   for (const DemoUser& user : kUsers) {
     ALIQUOT_ASSIGN_OR_RETURN(
         const NewCredential temporary,
         services.identity.CreateUser(admin, user.id, user.name, {{"LEI", user.role}}));
-    ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context,
-                             FirstSignIn(services.sessions, user.id, temporary.secret, qa_token));
-    ALIQUOT_RETURN_IF_ERROR(services.sessions.SignOut(context));
+    ALIQUOT_ASSIGN_OR_RETURN(
+        const RequestContext context,
+        FirstSignIn(services.sessions, user.id, temporary.secret, TerminalTokenOf(user.id)));
+    if (user.role == Role::kAuditor) {
+      ALIQUOT_RETURN_IF_ERROR(services.sessions.SignOut(context));
+    } else {
+      staff.Adopt(user.id, context);
+    }
     say(std::string("user ") + user.id + " (" + user.name + "), " +
         std::string(identity::RoleName(user.role)));
   }
 
   // QA approves everyone's access but the auditor's (pending) and her own (she cannot approve
   // her own access; a second QA approver would).
-  ALIQUOT_ASSIGN_OR_RETURN(
-      const RequestContext anna,
-      FirstSignIn(services.sessions, "anna", std::string(kDemoPassword), qa_token));
+  int approved = 0;
   for (const char* id :
-       {"sam", "oliver", "vera", "quinn", "carlos", "dora", "tomas", "erik", "wendy"}) {
-    ALIQUOT_ASSIGN_OR_RETURN(const RecordSignatures record,
-                             services.signatures.Signatures(anna, {"user", id}));
-    SignRequest request;
-    request.meaning = identity::Meaning::kApproved;
-    request.content_hash = record.content_hash;
-    request.password = std::string(kDemoPassword);
-    request.comment = "Access request approved: role matches the job description";
-    ALIQUOT_ASSIGN_OR_RETURN(const identity::ElectronicSignature signature,
-                             services.signatures.Sign(anna, {"user", id}, request));
-    (void)signature;
+       {"sam", "oliver", "priya", "vera", "quinn", "carlos", "dora", "tomas", "erik", "wendy"}) {
+    ALIQUOT_RETURN_IF_ERROR(staff.Sign("anna", {"user", id}, Meaning::kApproved,
+                                       "Access request approved: role matches the job "
+                                       "description"));
+    ++approved;
   }
-  ALIQUOT_RETURN_IF_ERROR(services.sessions.SignOut(anna));
-  say("access of 9 accounts approved by anna (QA approver); audrey's and anna's pending");
+  say("access of " + std::to_string(approved) +
+      " accounts approved by anna (QA approver); audrey's and anna's pending");
+
+  // Document control: version 1 of the whole set, effective on approval (now: an effective date
+  // is never in the past).
+  const std::vector<Procedure> set = CarTDocuments();
+  std::map<std::string, const Procedure*> by_id;
+  for (const Procedure& procedure : set) {
+    ALIQUOT_ASSIGN_OR_RETURN(const RequestContext dora, staff.At("dora"));
+    documents::CreateDocumentCommand command;
+    command.id = procedure.id;
+    command.site = "LEI";
+    command.kind = procedure.kind;
+    command.review_interval_months = procedure.review_interval_months;
+    ALIQUOT_RETURN_IF_ERROR(areas.Documents().CreateDocument(dora, command));
+    DraftInput input;
+    input.change_reason = "First issue for the autologous CAR-T process at Leiden";
+    input.revision = documents::Revision::kMajor;
+    ALIQUOT_ASSIGN_OR_RETURN(const int version, Publish(staff, procedure, 1, {{1, "First issue."}},
+                                                        input, Until::kApproved));
+    (void)version;
+    by_id[procedure.id] = &procedure;
+  }
+  say(std::to_string(set.size()) +
+      " controlled documents (SOP-CT-001 to SPEC-CT-014) uploaded as Markdown by dora, version 1 "
+      "authored by dora, reviewed by quinn, approved by anna: effective now; WI-CT-012 reviewed "
+      "monthly, the rest every 24 months");
+
+  // Curricula before any revision, so that a major revision assigns retraining (G-11).
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext tomas, staff.At("tomas"));
+  const std::vector<DemoCurriculum> curricula = CarTCurricula();
+  for (const DemoCurriculum& curriculum : curricula) {
+    training::CurriculumCommand command;
+    command.id = curriculum.id;
+    command.site = "LEI";
+    command.title = curriculum.title;
+    command.roles = curriculum.roles;
+    command.documents = curriculum.documents;
+    command.requalification_months = curriculum.requalification_months;
+    ALIQUOT_RETURN_IF_ERROR(areas.Training().SetCurriculum(tomas, command, "Initial curriculum"));
+  }
+  say("curricula set by tomas (training coordinator): CUR-OPERATOR, CUR-GOWNING (annual "
+      "requalification), CUR-QC, CUR-QA, CUR-EQUIPMENT, CUR-WAREHOUSE");
+
+  // Everyone trains on version 1 of their curricula's documents: read and understood, but gowning
+  // for the operators, which vera teaches and assesses. priya, a new starter half-way through her
+  // induction, has yet to train on the bioreactor, freezing and welding: tomas assigns them.
+  struct Gap {
+    const char* document;
+    int due_in_days;
+  };
+  constexpr std::array<Gap, 3> kPriyasInduction{
+      {{"SOP-CT-006", 7}, {"SOP-CT-008", 10}, {"WI-CT-012", 14}}};
+  std::set<std::pair<std::string, std::string>> gaps;
+  for (const Gap& gap : kPriyasInduction) gaps.insert({"priya", gap.document});
+  int read = 0;
+  int taught = 0;
+  // The verifier first, so that vera is qualified on gowning before she qualifies others.
+  for (const bool trainers : {true, false}) {
+    for (const DemoUser& trainee : kUsers) {
+      if ((trainee.role == Role::kVerifier) != trainers) continue;
+      const std::string user(trainee.id);
+      std::set<std::string> required;
+      for (const DemoCurriculum& curriculum : curricula) {
+        if (!curriculum.roles.Contains(trainee.role)) continue;
+        required.insert(curriculum.documents.begin(), curriculum.documents.end());
+      }
+      for (const std::string& document : required) {
+        if (gaps.count({user, document}) != 0) continue;
+        if (document == "SOP-CT-001" && trainee.role == Role::kOperator) {
+          ALIQUOT_RETURN_IF_ERROR(InstructorLed(staff, user, document, 1));
+          ++taught;
+        } else {
+          ALIQUOT_RETURN_IF_ERROR(
+              staff.Sign(user, TrainingOf(user, document, 1), Meaning::kPerformed));
+          ++read;
+        }
+      }
+    }
+  }
+  say("training on version 1: " + std::to_string(read) +
+      " read-and-understood signatures; gowning (SOP-CT-001) of oliver and priya instructor-led "
+      "by vera, assessed passed, 18/20 (" +
+      std::to_string(taught) + " sessions)");
+  const Timestamp now = areas.Documents().Now();
+  std::string assigned;
+  for (const Gap& gap : kPriyasInduction) {
+    AssignInput induction;
+    induction.user = "priya";
+    induction.document = gap.document;
+    induction.due = DaysAfter(now, gap.due_in_days);
+    induction.reason = "New starter induction: operator curriculum, with vera at the bench";
+    ALIQUOT_RETURN_IF_ERROR(areas.Training().Assign(tomas, induction));
+    assigned +=
+        std::string(assigned.empty() ? "" : ", ") + gap.document + " due " + Day(induction.due);
+  }
+  say("gaps: priya (new starter) not yet trained on SOP-CT-006, SOP-CT-008 and WI-CT-012; tomas "
+      "assigned them: " +
+      assigned);
+
+  // SOP-CT-005 version 2, a major revision effective at once: everyone on CUR-OPERATOR is
+  // assigned to retrain, due now. priya and vera retrain; oliver does not, so he is overdue and
+  // the gate refuses him.
+  Procedure transduction = *by_id.at("SOP-CT-005");
+  transduction.steps[4] =
+      "Calculate the vector volume for an MOI of 2-4 from the viable cell count at transduction.";
+  transduction.steps[5] =
+      "Start transduction 18-30 h after activation; outside this window, do not add the vector: "
+      "call QA.";
+  const std::string transduction_reason =
+      "MOI window narrowed to 2-4 after the Phase 1 comparability review; transduction 18-30 h "
+      "after activation";
+  DraftInput major;
+  major.change_reason = transduction_reason;
+  major.revision = documents::Revision::kMajor;
+  ALIQUOT_ASSIGN_OR_RETURN(
+      const int transduction_version,
+      Publish(staff, transduction, 2, {{1, "First issue."}, {2, transduction_reason + "."}}, major,
+              Until::kApproved));
+  for (const char* user : {"priya", "vera"}) {
+    ALIQUOT_RETURN_IF_ERROR(staff.Sign(user, TrainingOf(user, "SOP-CT-005", transduction_version),
+                                       Meaning::kPerformed));
+  }
+  say("SOP-CT-005 version 2 (major: MOI 2-4, transduction 18-30 h after activation) effective "
+      "now: retraining assigned to oliver, priya and vera; priya and vera retrained, oliver not "
+      "(overdue)");
+
+  // SOP-CT-007 version 2, a major revision effective in 14 days: assignments are due then, and
+  // vera trains ahead.
+  Procedure fill = *by_id.at("SOP-CT-007");
+  fill.steps[5] =
+      "Fill the dose into two infusion bags of equal volume and one QC retain bag, to the volumes "
+      "in the batch record; weld and seal; take the release samples (sterility, mycoplasma, "
+      "endotoxin, identity, CAR expression, VCN, potency).";
+  fill.steps[6] =
+      "Label each bag with the COI ID, product name, bag number and expiry; the verifier scans "
+      "each label's COI barcode against the order.";
+  const std::string fill_reason =
+      "Two-bag fill with a QC retain bag, so that a result can be retested without thawing the "
+      "patient's dose; labels checked by barcode scan. Effective once the new bag sets are in "
+      "stock";
+  DraftInput pending;
+  pending.change_reason = fill_reason;
+  pending.revision = documents::Revision::kMajor;
+  pending.effective_from = DaysAfter(now, 14);
+  ALIQUOT_ASSIGN_OR_RETURN(const int fill_version,
+                           Publish(staff, fill, 2, {{1, "First issue."}, {2, fill_reason + "."}},
+                                   pending, Until::kApproved));
+  ALIQUOT_RETURN_IF_ERROR(
+      staff.Sign("vera", TrainingOf("vera", "SOP-CT-007", fill_version), Meaning::kPerformed));
+  say("SOP-CT-007 version 2 (major: two-bag fill) approved, effective " +
+      Day(*pending.effective_from) + ": training assigned, due then; vera trained ahead");
+
+  // SOP-CT-004 version 2, a minor revision (a reference): effective at once, nobody retrains.
+  Procedure counting = *by_id.at("SOP-CT-004");
+  counting.references[0] = "Cell counter user manual, revision 4";
+  counting.references[1] = "ISO 20391-2 Cell counting, experimental design and statistics";
+  const std::string counting_reason =
+      "Reference update: cell counter user manual revision 4 and ISO 20391-2; the method is "
+      "unchanged";
+  DraftInput minor;
+  minor.change_reason = counting_reason;
+  minor.revision = documents::Revision::kMinor;
+  ALIQUOT_ASSIGN_OR_RETURN(
+      const int counting_version,
+      Publish(staff, counting, 2, {{1, "First issue."}, {2, counting_reason + "."}}, minor,
+              Until::kApproved));
+  (void)counting_version;
+  say("SOP-CT-004 version 2 (minor: reference update) effective now: nobody retrains");
+
+  // SOP-CT-009 version 2: authored by dora, waiting for quinn's review.
+  Procedure cleaning = *by_id.at("SOP-CT-009");
+  cleaning.steps[3] =
+      "Apply the sporicidal agent to all grade A/B surfaces at least weekly, and after any "
+      "spore-former found by environmental monitoring.";
+  const std::string cleaning_reason =
+      "Sporicidal agent weekly instead of monthly after Bacillus was found in grade B suite 2 "
+      "(EM trend review)";
+  DraftInput draft;
+  draft.change_reason = cleaning_reason;
+  draft.revision = documents::Revision::kMajor;
+  ALIQUOT_ASSIGN_OR_RETURN(
+      const int cleaning_version,
+      Publish(staff, cleaning, 2, {{1, "First issue."}, {2, cleaning_reason + "."}}, draft,
+              Until::kInReview));
+  (void)cleaning_version;
+  say("SOP-CT-009 version 2 (sporicide weekly) authored by dora: in review, waiting for quinn");
+
+  // The gate refuses oliver at the suite 2 tablet: trained on SOP-CT-005 version 1 only. The
+  // refused attempt is recorded, for QA's review by exception.
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext oliver, staff.At("oliver"));
+  const Result<training::Qualification> gate =
+      areas.Training().Gate(oliver, "SOP-CT-005", "Demo: transduction step, batch B-DEMO-001");
+  if (gate) {
+    return Unexpected(Internal("the demo expected the gate to refuse oliver on SOP-CT-005"));
+  }
+  if (gate.error().Code() != ErrorCode::kPermissionDenied) return Unexpected(gate.error());
+  say("gate: oliver refused on SOP-CT-005 at LEI-SUITE2-TAB1 (trained on an earlier version), "
+      "as the demo intends; the attempt is in the ledger");
+
+  ALIQUOT_RETURN_IF_ERROR(staff.SignOutEveryone());
+  say(std::to_string(staff.SignatureCount()) + " electronic signatures in all");
   return services.sessions.SignOut(admin);
 }
 

@@ -7,9 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "aliquot/app/identity_service.h"
-#include "aliquot/app/session_service.h"
-#include "aliquot/app/signature_service.h"
+#include "aliquot/app/services.h"
 #include "aliquot/core/result.h"
 
 namespace aliquot::app {
@@ -19,17 +17,17 @@ inline constexpr std::string_view kDemoPassword = "Leiden-demo-2026";
 // The demo QA workstation's terminal token (demo only; docs/demo.md).
 inline constexpr std::string_view kDemoQaTerminalToken =
     "de30000000000000000000000000000000000000000000000000000000000002";
+// The demo suite 2 tablet's terminal token, where the operators work (demo only; docs/demo.md).
+inline constexpr std::string_view kDemoSuiteTabletToken =
+    "de30000000000000000000000000000000000000000000000000000000000001";
 
-struct DemoServices {
-  IdentityService& identity;
-  SessionService& sessions;
-  SignatureService& signatures;
-};
-
-// Creates the demo site: site LEI, one user per role, terminals, access approvals. `terminal`
-// names where the command runs ("cli:<host>"); `say` receives one line per step. Returns
+// Creates the demo site: site LEI, one user per role (two operators), terminals, access approvals,
+// the CAR-T document set (version 1 of each effective now, revisions effective now and in 14 days,
+// a draft in review), curricula and training with deliberate gaps, and one refused gate attempt.
+// Everything is dated now, since effective dates cannot lie in the past. `terminal` names where
+// the command runs ("cli:<host>"); `say` receives one line per group of steps. Returns
 // kFailedPrecondition when the site already has users.
-Status CreateDemoSite(const DemoServices& services, const std::string& terminal,
+Status CreateDemoSite(Services& services, const std::string& terminal,
                       const std::function<void(std::string_view)>& say);
 
 }  // namespace aliquot::app

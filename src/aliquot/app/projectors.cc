@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "aliquot/app/document_records.h"
 #include "aliquot/app/identity_records.h"
 #include "aliquot/app/system_service.h"
 
@@ -11,6 +12,7 @@ std::unique_ptr<Projector> MakeAllProjectors() {
   std::vector<std::unique_ptr<Projector>> parts;
   parts.push_back(MakeSystemProjector());
   parts.push_back(MakeIdentityProjector());
+  parts.push_back(MakeDocumentsProjector());
   return std::make_unique<CompositeProjector>(std::move(parts));
 }
 

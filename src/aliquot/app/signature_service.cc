@@ -105,6 +105,8 @@ Result<identity::ElectronicSignature> SignatureService::Sign(const RequestContex
     std::optional<RecordContent> content;
     identity::RecordToSign to_sign;
     std::vector<StreamExpectation> expectations;
+    std::vector<ledger::NewEvent> consequences;
+    std::optional<Error> refused;
     ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
       ALIQUOT_ASSIGN_OR_RETURN(signer, LoadUser(reader, context.principal.user_id));
       ALIQUOT_ASSIGN_OR_RETURN(policy, sessions_.PolicyOf(reader, context.terminal.site));
@@ -113,6 +115,16 @@ Result<identity::ElectronicSignature> SignatureService::Sign(const RequestContex
       std::vector<ledger::StreamRef> streams = content->streams;
       streams.push_back(identity::UserStream(signer.id));
       streams.push_back(identity::SignatureStream(record));
+      if (type->consequences) {
+        Signing signing{record, request.meaning, &signer, request.comment, clock_.Now(), &context};
+        auto decided = type->consequences(reader, signing);
+        if (!decided) {
+          refused = decided.error();
+          return {};
+        }
+        consequences = std::move(*decided);
+        for (const ledger::NewEvent& event : consequences) streams.push_back(event.stream);
+      }
       for (const ledger::StreamRef& stream : streams) {
         bool seen = false;
         for (const StreamExpectation& expectation : expectations) {
@@ -127,6 +139,14 @@ Result<identity::ElectronicSignature> SignatureService::Sign(const RequestContex
     }));
     if (!content) {
       return Unexpected(NotFound("no " + record.type + " " + record.id.substr(0, 64), "record_id"));
+    }
+    if (refused) {
+      // The record's state does not take this signature: refused before the password is asked
+      // for, and recorded like any refusal when it is about who may sign (P11-07).
+      if (refused->Code() == ErrorCode::kPermissionDenied) {
+        return Unexpected(sessions_.RecordRefusal(context, *action, *refused).error());
+      }
+      return Unexpected(*refused);
     }
     // EU GMP Annex 11 draft (A11-06): a site may demand a second factor for every signature.
     if (policy.totp_required_for_signing && !signer.TotpEnrolled()) {
@@ -199,6 +219,7 @@ Result<identity::ElectronicSignature> SignatureService::Sign(const RequestContex
         return Unexpected(signature.error());
       }
       append.events.push_back(std::move(*signature));
+      for (ledger::NewEvent& event : consequences) append.events.push_back(std::move(event));
     }
     auto appended = store_.Append(append);
     if (!appended) {
@@ -207,9 +228,13 @@ Result<identity::ElectronicSignature> SignatureService::Sign(const RequestContex
     }
     if (authentication.locked_now) sessions_.EndSessionsOf(signer, "locked");
     if (refusal) return Unexpected(*refusal);
-    ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
-                             ledger::PayloadReader::Parse(appended->back()));
-    return identity::SignatureFromEvent(payload);
+    for (const ledger::Event& event : *appended) {
+      if (event.stream != identity::SignatureStream(record)) continue;
+      ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
+                               ledger::PayloadReader::Parse(event));
+      return identity::SignatureFromEvent(payload);
+    }
+    return Unexpected(Internal("the signature was appended but not returned"));
   }
 }
 

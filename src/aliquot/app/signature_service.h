@@ -27,6 +27,16 @@ struct RecordContent {
   std::vector<ledger::StreamRef> streams;
 };
 
+// A signature about to be appended, as the record type's consequences see it.
+struct Signing {
+  identity::RecordRef record;
+  identity::Meaning meaning = identity::Meaning::kApproved;
+  const identity::UserState* signer = nullptr;
+  std::optional<std::string> comment;
+  Timestamp now;
+  const RequestContext* context = nullptr;
+};
+
 // What an area registers for one record type.
 struct SignableRecord {
   // The record `id` as of the reader's snapshot, or nullopt when there is none.
@@ -35,6 +45,11 @@ struct SignableRecord {
   std::function<std::optional<identity::Action>(identity::Meaning)> action_for;
   // The action reading the record needs: its signatures show its content.
   identity::Action view_action = identity::Action::kViewSignatures;
+  // What the signature brings about, decided in the signing snapshot: the events appended in the
+  // same transaction as the signature (a document version approved, a training completed), or a
+  // refusal when the record's state does not take this signature now (approving a draft). Unset:
+  // a signature changes nothing else.
+  std::function<Result<std::vector<ledger::NewEvent>>(StoreReader&, const Signing&)> consequences;
 };
 
 struct SignRequest {
@@ -62,7 +77,8 @@ class SignatureService {
 
   // Signs `record`. Errors: kNotFound (unknown type or record), kInvalidArgument (field
   // "meaning") for a meaning the type does not take, kPermissionDenied for a missing permission
-  // or a signer checking their own work, kFailedPrecondition (field "totp") when the site
+  // or a signer checking their own work, the refusals of the type's consequences (its state does
+  // not take the signature now, checked before the password), kFailedPrecondition (field "totp") when the site
   // requires an authenticator the signer has not enrolled, kUnauthenticated (field "password" or
   // "totp") for a wrong password or code (recorded, and counted towards the lock),
   // kFailedPrecondition (field "content_hash") when the record changed since it was shown.

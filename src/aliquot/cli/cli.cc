@@ -61,12 +61,22 @@ Result<std::optional<ledger::Checkpoint>> LoadTrusted(const std::string& path) {
   return std::optional<ledger::Checkpoint>(*checkpoint);
 }
 
+// What a data folder's verify checked beyond the ledger; an export holds neither.
+struct StoreChecks {
+  std::uint64_t projection_rows = 0;
+  std::uint64_t files = 0;
+  std::uint64_t file_bytes = 0;
+};
+
 void PrintReport(const ledger::VerifyReport& report, const Ed25519PublicKey& key, bool trusted,
-                 std::uint64_t projection_rows, bool projections) {
+                 const std::optional<StoreChecks>& store) {
   std::cout << "OK: " << report.events << " events, " << report.checkpoints
             << " checkpoints verified, root " << report.root_hash.Hex() << " at size "
             << report.events << ", key " << key.KeyId().Hex();
-  if (projections) std::cout << ", " << projection_rows << " projection rows match a rebuild";
+  if (store) {
+    std::cout << ", " << store->projection_rows << " projection rows match a rebuild, "
+              << store->files << " files (" << store->file_bytes << " bytes) match their SHA-256";
+  }
   if (trusted) std::cout << "; trusted checkpoint matches";
   std::cout << "\n";
 }
@@ -205,8 +215,15 @@ int Main(int argc, char** argv, Runtime& runtime) {
                    "Seconds between signed checkpoints while events arrive")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  serve
+      ->add_option("--max-upload-mib", serve_options.max_upload_mib,
+                   "Largest file an upload may carry, in MiB (a document's PDF, a scan)")
+      // The stores take files up to app::kMaxBlobBytes (just under 1 GB).
+      ->check(CLI::Range(std::uint64_t{1}, app::kMaxBlobBytes >> 20))
+      ->capture_default_str();
 
-  CLI::App* verify = app.add_subcommand("verify", "Verify the ledger, checkpoints and projections");
+  CLI::App* verify =
+      app.add_subcommand("verify", "Verify the ledger, checkpoints, projections and files");
   add_data(verify);
   std::string export_folder;
   std::string trusted_path;
@@ -233,8 +250,8 @@ int Main(int argc, char** argv, Runtime& runtime) {
 
   CLI::App* migrate_store = app.add_subcommand(
       "migrate-store",
-      "Copy a site's ledger and projections from its SQLite data folder into an empty PostgreSQL "
-      "database, unchanged, and verify the copy");
+      "Copy a site's ledger, projections and files from its SQLite data folder into an empty "
+      "PostgreSQL database, unchanged, and verify the copy");
   std::string from;
   std::string to;
   migrate_store->add_option("--from", from, "The site's data folder (SQLite)")->required();
@@ -306,21 +323,21 @@ int Main(int argc, char** argv, Runtime& runtime) {
     // before `serve` (or beside servers on PostgreSQL, each in its own data folder).
     auto installation = runtime.Open(location, Access::kExclusive);
     if (!installation) return Fail(installation.error());
-    auto services = app::IdentityServices::Create(
-        (*installation)->Store(), (*installation)->SystemClock(), (*installation)->CredentialKey(),
-        PasswordHashCost::Interactive());
+    auto services = app::Services::Create((*installation)->Store(), (*installation)->Blobs(),
+                                          (*installation)->SystemClock(),
+                                          (*installation)->CredentialKey(), {});
     if (!services) return Fail(services.error());
     if (*demo) {
-      const Status created = app::CreateDemoSite(
-          {(*services)->identity, (*services)->sessions, (*services)->signatures},
-          HostTerminal("cli"), [](std::string_view line) { std::cout << "  " << line << "\n"; });
+      const Status created =
+          app::CreateDemoSite(**services, HostTerminal("cli"),
+                              [](std::string_view line) { std::cout << "  " << line << "\n"; });
       if (!created) return Fail(created.error());
       std::cout << "Demo site ready. Every demo account's password: " << app::kDemoPassword
                 << "\nQA workstation terminal token (X-Aliquot-Terminal): "
                 << app::kDemoQaTerminalToken << "\nSee docs/demo.md.\n";
       return 0;
     }
-    auto outcome = (*services)->identity.Bootstrap(first, HostTerminal("cli"));
+    auto outcome = (*services)->Identity().identity.Bootstrap(first, HostTerminal("cli"));
     if (!outcome) return Fail(outcome.error());
     std::cout << "Site " << first.site.id << " created with system administrator "
               << first.administrator_id << ".\n"
@@ -338,21 +355,26 @@ int Main(int argc, char** argv, Runtime& runtime) {
     if (!source) return Fail(source.error());
     auto target = runtime.Open({from, to}, Access::kShared);
     if (!target) return Fail(target.error());
-    auto copied = app::CopyStore((*source)->Store(), (*target)->Store(), (*target)->Projector(),
-                                 ProgressPrinter("copying"));
+    auto copied =
+        app::CopyStore((*source)->Store(), (*source)->Blobs(), (*target)->Store(),
+                       (*target)->Blobs(), (*target)->Projector(), ProgressPrinter("copying"));
     if (!copied) return Fail(copied.error().WithContext("copying " + from));
-    // The copy is verified as an auditor would: chain, signatures, projections against a rebuild.
+    // The copy is verified as an auditor would: chain, signatures, projections against a rebuild,
+    // every file hashed again as the target reads it.
     app::LedgerService ledger((*target)->Store(), (*target)->SystemClock(), (*target)->SigningKey(),
                               (*target)->Projector());
-    auto outcome = ledger.Verify({});
+    auto outcome = ledger.Verify({std::nullopt, nullptr, &(*target)->Blobs()});
     if (!outcome) {
       std::cout << "FAIL: the copy does not verify: " << outcome.error().Message() << "\n";
       return kExitFailure;
     }
-    std::cout << "Copied " << copied->events << " events and " << copied->checkpoints
-              << " checkpoints from " << from << "; the copy verifies (root "
-              << copied->root_hash.Hex() << ", " << copied->projection_rows
-              << " projection rows match the source and a rebuild).\n"
+    // A file keeps its bytes, media type and time of storing: stored_at is the source's.
+    std::cout << "Copied " << copied->events << " events, " << copied->checkpoints
+              << " checkpoints and " << copied->files << " files (" << copied->file_bytes
+              << " bytes) from " << from << "; the copy verifies (root " << copied->root_hash.Hex()
+              << ", " << copied->projection_rows
+              << " projection rows match the source and a rebuild, " << outcome->files
+              << " files match their SHA-256).\n"
               << "Serve the site from PostgreSQL now: aliquot serve --data " << from
               << " --database <the same URL>\n"
               << "Keep " << from << "/aliquot.db as it is; do not serve it again, or the site "
@@ -391,20 +413,21 @@ int Main(int argc, char** argv, Runtime& runtime) {
         std::cout << "FAIL: " << report.error().Message() << "\n";
         return kExitFailure;
       }
-      PrintReport(*report, key, trusted->has_value(), 0, /*projections=*/false);
+      PrintReport(*report, key, trusted->has_value(), std::nullopt);
       return 0;
     }
     auto installation = runtime.Open(location, Access::kReadOnly);
     if (!installation) return Fail(installation.error());
     app::LedgerService ledger((*installation)->Store(), (*installation)->SystemClock(),
                               (*installation)->SigningKey(), (*installation)->Projector());
-    auto outcome = ledger.Verify({*trusted, ProgressPrinter("verifying")});
+    auto outcome =
+        ledger.Verify({*trusted, ProgressPrinter("verifying"), &(*installation)->Blobs()});
     if (!outcome) {
       std::cout << "FAIL: " << outcome.error().Message() << "\n";
       return kExitFailure;
     }
-    PrintReport(outcome->ledger, ledger.PublicKey(), trusted->has_value(), outcome->projection_rows,
-                /*projections=*/true);
+    PrintReport(outcome->ledger, ledger.PublicKey(), trusted->has_value(),
+                StoreChecks{outcome->projection_rows, outcome->files, outcome->file_bytes});
     return 0;
   }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/ports/export_writer.h"
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
@@ -23,6 +24,8 @@ class Installation {
  public:
   virtual ~Installation() = default;
   virtual app::Store& Store() = 0;
+  // Files the record cites (SOP files, scans), in the same database as the Store.
+  virtual app::BlobStore& Blobs() = 0;
   virtual const Ed25519SigningKey& SigningKey() = 0;
   virtual Clock& SystemClock() = 0;
   virtual const app::Projector& Projector() = 0;
@@ -53,6 +56,8 @@ struct ServeOptions {
   std::uint16_t port = 8080;
   unsigned threads = 4;
   std::int64_t checkpoint_interval_seconds = 60;
+  // The largest file an upload may carry (a document's PDF, a scanned certificate).
+  std::uint64_t max_upload_mib = 64;
 };
 
 class Runtime {

@@ -9,16 +9,10 @@
 #include "aliquot/app/session_service.h"
 #include "aliquot/app/signature_service.h"
 #include "aliquot/core/result.h"
+#include "aliquot/http/route_support.h"
 #include "aliquot/http/router.h"
 
 namespace aliquot::http {
-
-inline constexpr std::string_view kTerminalHeader = "X-Aliquot-Terminal";
-
-// The context of `request`: its bearer token and terminal header, through
-// SessionService::Authenticate.
-Result<app::RequestContext> AuthenticateRequest(app::SessionService& sessions,
-                                                const Request& request);
 
 struct IdentityApi {
   app::SessionService& sessions;

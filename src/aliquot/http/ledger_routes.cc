@@ -13,7 +13,6 @@
 namespace aliquot::http {
 namespace {
 
-constexpr int kOk = 200;
 constexpr int kServiceUnavailable = 503;
 
 // The event as the canonical object of its export line, hash included.

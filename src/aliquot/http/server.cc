@@ -155,6 +155,7 @@ struct HttpServer::Exchange {
   std::string request_id;
   std::string remote;
   std::string body;
+  std::size_t body_limit = 0;  // The most this request's body may hold.
   bool too_large = false;
   std::string route = "unmatched";
   int status = 0;  // 0 until a response is queued.
@@ -287,6 +288,9 @@ int HttpServer::OnRequest(MHD_Connection* connection, const char* url, const cha
     exchange->time = clock_->Now();
     exchange->method = method;
     exchange->path = url;
+    const bool upload = !options_.upload_path_prefix.empty() && exchange->method == "PUT" &&
+                        exchange->path.starts_with(options_.upload_path_prefix);
+    exchange->body_limit = upload ? options_.max_upload_bytes : options_.max_body_bytes;
     const char* client_id =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, kRequestIdHeader.data());
     exchange->request_id = (client_id != nullptr && IsValidRequestId(client_id))
@@ -311,10 +315,9 @@ int HttpServer::OnRequest(MHD_Connection* connection, const char* url, const cha
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length != nullptr) {
       const Result<std::uint64_t> declared = ParseUnsigned(length, "Content-Length");
-      if (declared && *declared > options_.max_body_bytes) {
+      if (declared && *declared > state.body_limit) {
         state.too_large = true;
-        return Send(connection, state,
-                    PayloadTooLargeResponse(options_.max_body_bytes, state.request_id));
+        return Send(connection, state, PayloadTooLargeResponse(state.body_limit, state.request_id));
       }
     }
     return 1;
@@ -324,7 +327,7 @@ int HttpServer::OnRequest(MHD_Connection* connection, const char* url, const cha
   if (*upload_data_size > 0) {
     // A chunked body has no declared length: keep reading, but stop keeping, past the limit.
     if (!exchange.too_large) {
-      if (*upload_data_size > options_.max_body_bytes - exchange.body.size()) {
+      if (*upload_data_size > exchange.body_limit - exchange.body.size()) {
         exchange.too_large = true;
         std::string().swap(exchange.body);
       } else {
@@ -337,7 +340,7 @@ int HttpServer::OnRequest(MHD_Connection* connection, const char* url, const cha
   if (exchange.status != 0) return 1;  // Answered already (the early 413).
   if (exchange.too_large) {
     return Send(connection, exchange,
-                PayloadTooLargeResponse(options_.max_body_bytes, exchange.request_id));
+                PayloadTooLargeResponse(exchange.body_limit, exchange.request_id));
   }
   return Send(connection, exchange, Dispatch(connection, exchange));
 }

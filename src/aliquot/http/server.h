@@ -33,6 +33,10 @@ struct ServerOptions {
   unsigned threads = 4;
   // Bodies above this are refused with 413 before the handler runs.
   std::size_t max_body_bytes = std::size_t{1} << 20;
+  // PUT requests to paths under this prefix ("/api/v1/files/") carry a file, not a JSON object:
+  // their bodies may be up to max_upload_bytes instead. Empty: no such paths.
+  std::string upload_path_prefix;
+  std::size_t max_upload_bytes = std::size_t{1} << 20;
   // A keep-alive connection idle this long is closed; frees slots held by stalled clients.
   std::chrono::seconds idle_timeout{60};
   // Receives one canonical JSON line per request: {"bytes","duration_us","method","path",

@@ -455,6 +455,36 @@ TEST_F(HttpServerTest, RefusesADeclaredBodyAboveTheLimitWith413BeforeReadingIt) 
   EXPECT_TRUE(client.ClosedByServer());
 }
 
+TEST_F(HttpServerTest, AFileUploadPathTakesTheUploadLimitAndEveryOtherPathKeepsTheBodyLimit) {
+  ServerOptions options = Options();
+  options.upload_path_prefix = "/echo/files/";
+  options.max_upload_bytes = 4 * kBodyLimit;
+  // Routes are added before the server starts: the router is read concurrently afterwards.
+  router_.Add("PUT", "/echo/files/{name}", [](const Request& request) {
+    return TextResponse(201, "text/plain", std::to_string(request.body.size()));
+  });
+  const auto server = Start(options);
+  ASSERT_NE(server, nullptr);
+  const std::string file(3 * kBodyLimit, 'f');
+  const auto put = [&](const std::string& method, const std::string& path) {
+    Client client(server->Port());
+    client.Send(method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: " +
+                std::to_string(file.size()) + "\r\n\r\n" + file);
+    return client.Read();
+  };
+  const std::optional<Reply> uploaded = put("PUT", "/echo/files/a");
+  ASSERT_TRUE(uploaded);
+  EXPECT_EQ(uploaded->status, 201);
+  EXPECT_EQ(uploaded->body, std::to_string(file.size()));
+  // The same body elsewhere, or with another method on the upload path, is over the JSON limit.
+  const std::optional<Reply> elsewhere = put("POST", "/echo/big");
+  ASSERT_TRUE(elsewhere);
+  EXPECT_EQ(elsewhere->status, 413);
+  const std::optional<Reply> posted = put("POST", "/echo/files/a");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 413);
+}
+
 TEST_F(HttpServerTest, RefusesAChunkedBodyThatGrowsBeyondTheLimitWith413) {
   const auto server = Start();
   ASSERT_NE(server, nullptr);

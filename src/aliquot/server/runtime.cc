@@ -1,5 +1,6 @@
 #include "aliquot/server/runtime.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -8,10 +9,12 @@
 #include <pthread.h>
 
 #include "aliquot/app/identity_service.h"
+#include "aliquot/app/services.h"
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/projectors.h"
 #include "aliquot/app/system_service.h"
 #include "aliquot/core/mutex.h"
+#include "aliquot/http/document_routes.h"
 #include "aliquot/http/identity_routes.h"
 #include "aliquot/http/ledger_routes.h"
 #include "aliquot/http/metrics.h"
@@ -31,9 +34,16 @@
 namespace aliquot::server {
 namespace {
 
+// A store and the blob store it also is (both engines implement both ports on one database).
+struct OpenedStore {
+  std::unique_ptr<app::Store> store;
+  app::BlobStore* blobs = nullptr;
+};
+
 class StoreInstallation final : public cli::Installation {
  public:
-  app::Store& Store() override { return *store_; }
+  app::Store& Store() override { return *store_.store; }
+  app::BlobStore& Blobs() override { return *store_.blobs; }
   const Ed25519SigningKey& SigningKey() override { return *key_; }
   Clock& SystemClock() override { return clock_; }
   const app::Projector& Projector() override { return *projector_; }
@@ -45,7 +55,7 @@ class StoreInstallation final : public cli::Installation {
   std::unique_ptr<app::Projector> projector_ = app::MakeAllProjectors();
   std::optional<Ed25519SigningKey> key_;
   std::optional<SecretKey> credential_key_;
-  std::unique_ptr<app::Store> store_;
+  OpenedStore store_;
 };
 
 // The credentials key of a data folder. A folder made before accounts existed gets one; a server
@@ -63,7 +73,7 @@ bool IsPostgresUrl(const std::string& database) {
 
 // The store a location names: the data folder's SQLite file, or a PostgreSQL database.
 // `sqlite_file` is the data folder's database file, used when the location names no database.
-Result<std::unique_ptr<app::Store>> OpenStore(const cli::Location& location,
+Result<OpenedStore> OpenStore(const cli::Location& location,
                                               const std::string& sqlite_file,
                                               storage::OpenMode mode, Clock& clock,
                                               const app::Projector& projector) {
@@ -72,7 +82,8 @@ Result<std::unique_ptr<app::Store>> OpenStore(const cli::Location& location,
     options.path = sqlite_file;
     options.mode = mode;
     ALIQUOT_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(options, clock, projector));
-    return std::unique_ptr<app::Store>(std::move(store));
+    app::BlobStore* blobs = store.get();
+    return OpenedStore{std::move(store), blobs};
   }
   if (!IsPostgresUrl(location.database)) {
     return Unexpected(
@@ -85,7 +96,8 @@ Result<std::unique_ptr<app::Store>> OpenStore(const cli::Location& location,
   options.url = location.database;
   options.read_only = mode == storage::OpenMode::kReadOnly;
   ALIQUOT_ASSIGN_OR_RETURN(auto store, storage::PgStore::Open(options, clock, projector));
-  return std::unique_ptr<app::Store>(std::move(store));
+  app::BlobStore* blobs = store.get();
+  return OpenedStore{std::move(store), blobs};
 }
 
 // Signs checkpoints every `interval` while the server runs, so an auditor can fetch a recent one.
@@ -138,7 +150,7 @@ Result<Ed25519PublicKey> AliquotRuntime::CreateDataFolder(const cli::Location& l
     ALIQUOT_ASSIGN_OR_RETURN(
         auto store,
         OpenStore(location, {}, storage::OpenMode::kReadWriteCreate, clock, *projector));
-    ALIQUOT_ASSIGN_OR_RETURN(app::LedgerHead head, store->Head());
+    ALIQUOT_ASSIGN_OR_RETURN(app::LedgerHead head, store.store->Head());
     if (head.size > 0) {
       return Unexpected(AlreadyExists(
           "the database " + storage::RedactUrl(location.database) + " already holds a ledger (" +
@@ -225,22 +237,29 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   DeferredStore store;
   app::LedgerService ledger(store, clock, *key, *projector);
   app::SystemService system(store);
-  auto identity =
-      app::IdentityServices::Create(store, clock, *credential_key, PasswordHashCost::Interactive());
-  if (!identity) return fail(identity.error());
+  app::ServicesOptions service_options;
+  service_options.max_upload_bytes = options.max_upload_mib << 20;
+  auto services = app::Services::Create(store, store, clock, *credential_key, service_options);
+  if (!services) return fail(services.error());
+  app::Services& areas = **services;
   http::Metrics metrics;
   http::AddStoreCollector(metrics, store);
   http::Router router;
   http::AddHealthRoutes(
       router, [&store]() -> Status { return store.Head().map([](const app::LedgerHead&) {}); },
       metrics);
-  http::AddLedgerRoutes(router, ledger, (*identity)->sessions);
+  http::AddLedgerRoutes(router, ledger, areas.Sessions());
   http::AddIdentityRoutes(router,
-                          {(*identity)->sessions, (*identity)->identity, (*identity)->signatures});
+                          {areas.Sessions(), areas.Identity().identity, areas.Signatures()});
+  http::AddDocumentRoutes(router, {areas.Sessions(), areas.Documents(), areas.Training()});
   http::ServerOptions http_options;
   http_options.address = options.address;
   http_options.port = options.port;
   http_options.threads = options.threads;
+  // A file upload is one body as large as the largest file allowed; every other body stays a
+  // small JSON object.
+  http_options.upload_path_prefix = "/api/v1/files/";
+  http_options.max_upload_bytes = options.max_upload_mib << 20;
   http_options.clock = &clock;
   http_options.access_log = [](std::string_view line) {
     std::string text(line);
@@ -258,7 +277,8 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
     auto opened = OpenStore(location, folder->Database().string(), storage::OpenMode::kReadWrite,
                             clock, *projector);
     if (opened) {
-      store.Attach(std::move(*opened));
+      app::BlobStore& blobs = *opened->blobs;
+      store.Attach(std::move(opened->store), blobs);
       break;
     }
     if (opened.error().Code() != ErrorCode::kUnavailable || location.database.empty()) {
