@@ -705,13 +705,12 @@ void Build(Dataset& data) {
       const documents::DocumentState& state =
           data.documents[static_cast<std::size_t>(late[i].second)];
       const Timestamp now = builder.Now();
-      builder.Add(
-          Must(training::Complete(person.id, state, version, training::PendingSession{}, {},
-                                  training::RequalificationMonths(data.curricula, kSite,
-                                                                  identity::RoleSet{person.role},
-                                                                  state.id),
-                                  person.id, now, ActorOf(person), kKioskTerminal),
-               "completing training late"));
+      builder.Add(Must(
+          training::Complete(person.id, state, version, training::PendingSession{}, {},
+                             training::RequalificationMonths(
+                                 data.curricula, kSite, identity::RoleSet{person.role}, state.id),
+                             person.id, now, ActorOf(person), kKioskTerminal),
+          "completing training late"));
     }
   }
   // Five days before now, the coordinators assign refresher training to one pair in fifty, on

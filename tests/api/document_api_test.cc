@@ -111,41 +111,8 @@ struct Person {
   Session session;
 };
 
-class DocumentApiTest : public testing::SiteTest {
+class DocumentApiTest : public testing::ServedSiteTest {
  protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(SiteTest::SetUp());
-    const testing::RunResult init =
-        Aliquot({"init", "--data", data_.string(), "--site", "Document API Site"});
-    ASSERT_TRUE(init.status.Succeeded()) << testing::Describe(init);
-    const testing::Bootstrapped site = Bootstrap();
-    ASSERT_FALSE(site.terminal_token.empty());
-    console_ = site.terminal_token;
-    ASSERT_NO_FATAL_FAILURE(StartServer());
-    admin_ = AdminSession(*server_);
-    ASSERT_FALSE(admin_.token.empty());
-  }
-
-  void TearDown() override {
-    if (server_) (void)server_->Stop(SIGTERM);
-    if (HasFailure()) {
-      for (int start = 1; start <= starts_; ++start) {
-        std::cerr << "--- server start " << start << " stderr (access log):\n"
-                  << testing::ReadFileBytes(ServerLog(start)) << "\n";
-      }
-    }
-  }
-
-  std::filesystem::path ServerLog(int start) const {
-    return dir_ / ("server-" + std::to_string(start) + ".err");
-  }
-
-  void StartServer(const std::vector<std::string>& extra = {}) {
-    ++starts_;
-    server_ = testing::Server::Start(data_, DatabaseUrl(), ServerLog(starts_), extra);
-    ASSERT_NE(server_, nullptr);
-  }
-
   // Stops the server and starts it again with `extra` arguments; the administrator signs in
   // again (sessions end with a server). Only before anyone else is hired.
   void RestartWith(const std::vector<std::string>& extra) {
@@ -396,11 +363,7 @@ class DocumentApiTest : public testing::SiteTest {
     }
   }
 
-  std::unique_ptr<testing::Server> server_;
-  std::string console_;  // The token of the terminal ADMIN-CONSOLE.
-  Session admin_;
   std::map<std::string, Person> people_;
-  int starts_ = 0;
 };
 
 INSTANTIATE_TEST_SUITE_P(, DocumentApiTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres),

@@ -55,41 +55,8 @@ std::string WithoutRequestId(const std::string& body) {
   return CanonicalJson(Json(std::move(kept)));
 }
 
-class IdentityApiTest : public testing::SiteTest {
+class IdentityApiTest : public testing::ServedSiteTest {
  protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(SiteTest::SetUp());
-    const testing::RunResult init =
-        Aliquot({"init", "--data", data_.string(), "--site", "Identity API Site"});
-    ASSERT_TRUE(init.status.Succeeded()) << testing::Describe(init);
-    const testing::Bootstrapped site = Bootstrap();
-    ASSERT_FALSE(site.terminal_token.empty());
-    console_ = site.terminal_token;
-    ASSERT_NO_FATAL_FAILURE(StartServer());
-    admin_ = AdminSession(*server_);
-    ASSERT_FALSE(admin_.token.empty());
-  }
-
-  void TearDown() override {
-    if (server_) (void)server_->Stop(SIGTERM);
-    if (HasFailure()) {
-      for (int start = 1; start <= starts_; ++start) {
-        std::cerr << "--- server start " << start << " stderr (access log):\n"
-                  << testing::ReadFileBytes(ServerLog(start)) << "\n";
-      }
-    }
-  }
-
-  std::filesystem::path ServerLog(int start) const {
-    return dir_ / ("server-" + std::to_string(start) + ".err");
-  }
-
-  void StartServer() {
-    ++starts_;
-    server_ = testing::Server::Start(data_, DatabaseUrl(), ServerLog(starts_));
-    ASSERT_NE(server_, nullptr);
-  }
-
   HttpResponse Send(const std::string& method, const std::string& target, const Headers& headers,
                     const std::string& body = "") const {
     return server_->Request(method, target, headers, body);
@@ -166,11 +133,6 @@ class IdentityApiTest : public testing::SiteTest {
       from = next->AsInteger().value_or(0);
     }
   }
-
-  std::unique_ptr<testing::Server> server_;
-  std::string console_;  // The token of the terminal ADMIN-CONSOLE.
-  Session admin_;
-  int starts_ = 0;
 };
 
 INSTANTIATE_TEST_SUITE_P(, IdentityApiTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres),

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <csignal>
+#include <iostream>
 #include <regex>
 #include <string>
 
@@ -174,7 +176,7 @@ std::string SignIn(const Server& server, const std::string& user, const std::str
                   << response.body;
     return "";
   }
-  const std::string token = StringMember(ParseOrFail(response.body), "token");
+  std::string token = StringMember(ParseOrFail(response.body), "token");
   EXPECT_EQ(token.size(), 64U) << response.body;
   return token;
 }
@@ -320,7 +322,7 @@ std::string CreateUser(const Server& server, const Session& admin, const std::st
                   << response.body;
     return "";
   }
-  const std::string password = StringMember(ParseOrFail(response.body), "temporary_password");
+  std::string password = StringMember(ParseOrFail(response.body), "temporary_password");
   EXPECT_FALSE(password.empty()) << response.body;
   return password;
 }
@@ -376,6 +378,38 @@ std::string SiteTest::QuerySql(const std::string& sql) {
   EXPECT_TRUE(run.status.Succeeded() && run.err.empty()) << sql << "\n" << Describe(run);
   std::string value = run.out.substr(0, run.out.find('\n'));
   return value;
+}
+
+void ServedSiteTest::SetUp() {
+  ASSERT_NO_FATAL_FAILURE(SiteTest::SetUp());
+  const RunResult init = Aliquot({"init", "--data", data_.string(), "--site", "API Test Site"});
+  ASSERT_TRUE(init.status.Succeeded()) << Describe(init);
+  const Bootstrapped site = Bootstrap();
+  ASSERT_FALSE(site.terminal_token.empty());
+  console_ = site.terminal_token;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  admin_ = AdminSession(*server_);
+  ASSERT_FALSE(admin_.token.empty());
+}
+
+void ServedSiteTest::TearDown() {
+  if (server_) (void)server_->Stop(SIGTERM);
+  if (HasFailure()) {
+    for (int start = 1; start <= starts_; ++start) {
+      std::cerr << "--- server start " << start << " stderr (access log):\n"
+                << ReadFileBytes(ServerLog(start)) << "\n";
+    }
+  }
+}
+
+std::filesystem::path ServedSiteTest::ServerLog(int start) const {
+  return dir_ / ("server-" + std::to_string(start) + ".err");
+}
+
+void ServedSiteTest::StartServer(const std::vector<std::string>& extra) {
+  ++starts_;
+  server_ = Server::Start(data_, DatabaseUrl(), ServerLog(starts_), extra);
+  ASSERT_NE(server_, nullptr);
 }
 
 }  // namespace aliquot::testing

@@ -207,4 +207,22 @@ class SiteTest : public ::testing::TestWithParam<Engine> {
   bool admin_password_changed_ = false;
 };
 
+// A site initialised, bootstrapped and served, its administrator signed in on the console: where
+// most API tests start. When a test fails, the server's stderr (its access log) of every start is
+// printed.
+class ServedSiteTest : public SiteTest {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  std::filesystem::path ServerLog(int start) const;
+  // Starts the site's server (again), with `extra` arguments for `aliquot serve`.
+  void StartServer(const std::vector<std::string>& extra = {});
+
+  std::unique_ptr<Server> server_;
+  std::string console_;  // The token of the terminal ADMIN-CONSOLE.
+  Session admin_;
+  int starts_ = 0;
+};
+
 }  // namespace aliquot::testing

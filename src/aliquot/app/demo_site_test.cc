@@ -185,8 +185,9 @@ TEST_F(DemoSiteTest, GowningIsInstructorLedByVeraAndRequalifiedAnnually_G_11) {
   EXPECT_THAT(taught, ElementsAre("oliver", "priya"));
   const training::Qualification oliver = QualificationOf("oliver", "SOP-CT-001", Now());
   ASSERT_TRUE(oliver.trained_at.has_value()) << oliver.message;
-  EXPECT_EQ(QualificationOf("oliver", "SOP-CT-001", oliver.trained_at->PlusCalendarMonths(12)).reason,
-            training::Reason::kExpired);
+  EXPECT_EQ(
+      QualificationOf("oliver", "SOP-CT-001", oliver.trained_at->PlusCalendarMonths(12)).reason,
+      training::Reason::kExpired);
 }
 
 TEST_F(DemoSiteTest, HarvestVersion2IsApprovedButNotYetEffective_P11_10) {

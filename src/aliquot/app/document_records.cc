@@ -305,7 +305,8 @@ Result<DocumentState> DocumentThroughWriter(ProjectionWriter& writer, const std:
   ALIQUOT_ASSIGN_OR_RETURN(DocumentState state, DocumentFromRow(*row));
   const std::int64_t count = Int(*row, kVersionCount);
   for (std::int64_t number = 1; number <= count; ++number) {
-    ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> version, writer.Get(VersionsTable(), Row{id, number}));
+    ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> version,
+                             writer.Get(VersionsTable(), Row{id, number}));
     if (!version) return Unexpected(DataLoss("document_versions: " + id + " lacks a version"));
     ALIQUOT_ASSIGN_OR_RETURN(VersionState loaded, VersionFromRow(*version));
     state.versions.push_back(std::move(loaded));
@@ -348,8 +349,8 @@ std::string HistoryText(const TrainingOnDocument& training) {
 
 Result<TrainingOnDocument> HistoryFromText(const std::string& text, const std::string& document) {
   const auto corrupt = [&] {
-    return Unexpected(DataLoss("training_records: the history of " + document +
-                               " does not read back"));
+    return Unexpected(
+        DataLoss("training_records: the history of " + document + " does not read back"));
   };
   auto json = ParseJson(text);
   if (!json || !json->IsObject()) return corrupt();
@@ -445,17 +446,15 @@ Status ScheduleFromText(const std::string& text, DocumentState& state) {
 class DocumentsProjector final : public Projector {
  public:
   const std::vector<TableSpec>& Tables() const override {
-    static const std::vector<TableSpec> kTables{DocumentsTable(), VersionsTable(),
-                                                CurriculaTable(), TrainingRecordsTable(),
-                                                SessionsTable()};
+    static const std::vector<TableSpec> kTables{DocumentsTable(), VersionsTable(), CurriculaTable(),
+                                                TrainingRecordsTable(), SessionsTable()};
     return kTables;
   }
 
   Status Apply(const ledger::Event& event, ProjectionWriter& writer) const override {
     if (event.event_type.starts_with("documents.")) {
       if (event.stream.type != "document") return {};
-      ALIQUOT_ASSIGN_OR_RETURN(DocumentState state,
-                               DocumentThroughWriter(writer, event.stream.id));
+      ALIQUOT_ASSIGN_OR_RETURN(DocumentState state, DocumentThroughWriter(writer, event.stream.id));
       ALIQUOT_RETURN_IF_ERROR(documents::ApplyDocumentEvent(state, event));
       ALIQUOT_RETURN_IF_ERROR(writer.Upsert(DocumentsTable(), DocumentRow(state)));
       for (const VersionState& version : state.versions) {
@@ -491,8 +490,8 @@ class DocumentsProjector final : public Projector {
   }
 
   static Result<TrainingOnDocument> HistoryThroughWriter(ProjectionWriter& writer,
-                                                        const std::string& user,
-                                                        const std::string& document) {
+                                                         const std::string& user,
+                                                         const std::string& document) {
     ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row,
                              writer.Get(TrainingRecordsTable(), Row{user, document}));
     if (!row) return TrainingOnDocument();
@@ -589,10 +588,10 @@ class DocumentsProjector final : public Projector {
     if (const Json* found = payload.Find("comment"); found != nullptr && found->IsString()) {
       comment = found->AsString();
     }
-    return writer.Upsert(SessionsTable(),
-                         {event.stream.id, std::move(document), version, event.actor.id,
-                          std::int64_t{assessment == "passed" ? 1 : 0}, score, comment,
-                          event.time.Micros()});
+    return writer.Upsert(
+        SessionsTable(),
+        {event.stream.id, std::move(document), version, event.actor.id,
+         std::int64_t{assessment == "passed" ? 1 : 0}, score, comment, event.time.Micros()});
   }
 };
 
@@ -629,9 +628,9 @@ std::unique_ptr<Projector> MakeDocumentsProjector() {
   return std::make_unique<DocumentsProjector>();
 }
 
-Result<documents::DocumentState> LoadDocument(StoreReader& reader,
-                                              const std::string& document_id) {
-  ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row, reader.GetRow(DocumentsTable(), Row{document_id}));
+Result<documents::DocumentState> LoadDocument(StoreReader& reader, const std::string& document_id) {
+  ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row,
+                           reader.GetRow(DocumentsTable(), Row{document_id}));
   if (!row) {
     DocumentState state;
     state.id = document_id;
@@ -682,8 +681,7 @@ Result<std::vector<std::string>> LoadDocumentIds(StoreReader& reader) {
   return ids;
 }
 
-Result<training::Curriculum> LoadCurriculum(StoreReader& reader,
-                                            const std::string& curriculum_id) {
+Result<training::Curriculum> LoadCurriculum(StoreReader& reader, const std::string& curriculum_id) {
   ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row,
                            reader.GetRow(CurriculaTable(), Row{curriculum_id}));
   if (!row) {
@@ -737,13 +735,12 @@ Result<std::vector<TrainingRecords>> LoadAllTraining(StoreReader& reader) {
   return records;
 }
 
-Result<training::PendingSession> LoadPendingSession(StoreReader& reader,
-                                                    const std::string& user_id,
+Result<training::PendingSession> LoadPendingSession(StoreReader& reader, const std::string& user_id,
                                                     const std::string& document_id, int version) {
   training::PendingSession session;
-  ALIQUOT_ASSIGN_OR_RETURN(std::optional<Row> row,
-                           reader.GetRow(SessionsTable(), Row{user_id, document_id,
-                                                              std::int64_t{version}}));
+  ALIQUOT_ASSIGN_OR_RETURN(
+      std::optional<Row> row,
+      reader.GetRow(SessionsTable(), Row{user_id, document_id, std::int64_t{version}}));
   if (!row) return session;
   session.exists = true;
   session.trainer = Text(*row, 3);

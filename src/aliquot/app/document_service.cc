@@ -82,8 +82,8 @@ Result<std::pair<std::string, int>> ParseVersionId(const std::string& id) {
       return std::make_pair(id.substr(0, slash), number);
     }
   }
-  return Unexpected(NotFound(
-      "a document version is named <document>:<version>, like SOP-CT-004:3", "record_id"));
+  return Unexpected(
+      NotFound("a document version is named <document>:<version>, like SOP-CT-004:3", "record_id"));
 }
 
 Json VersionContent(const documents::DocumentState& document,
@@ -93,12 +93,7 @@ Json VersionContent(const documents::DocumentState& document,
   content.Set("version", version.number);
   content.Set("kind", documents::DocumentKindName(document.kind));
   content.Set("title", version.title);
-  Json file = Json::MakeObject();
-  file.Set("sha256", version.file.sha256);
-  file.Set("file_name", version.file.file_name);
-  file.Set("media_type", version.file.media_type);
-  file.Set("size", Json(version.file.size));
-  content.Set("file", std::move(file));
+  content.Set("file", documents::FileToJson(version.file));
   content.Set("change_reason", version.change_reason);
   content.Set("revision", documents::RevisionName(version.revision));
   content.Set("effective_from", version.requested_effective
@@ -202,9 +197,9 @@ SignableRecord DocumentRecord() {
     content.content.Set("kind", documents::DocumentKindName(document.kind));
     content.content.Set("approved_version", latest != nullptr ? Json(latest->number) : Json());
     content.content.Set("file_sha256", latest != nullptr ? Json(latest->file.sha256) : Json());
-    content.content.Set("last_periodic_review", document.last_periodic_review
-                                                    ? Json(document.last_periodic_review->ToRfc3339())
-                                                    : Json());
+    content.content.Set(
+        "last_periodic_review",
+        document.last_periodic_review ? Json(document.last_periodic_review->ToRfc3339()) : Json());
     if (document.retirement_effective) {
       Json retirement = Json::MakeObject();
       retirement.Set("reason", document.retirement_reason.value_or(""));
@@ -229,15 +224,14 @@ SignableRecord DocumentRecord() {
     const ledger::Actor actor = signing.context->Actor();
     std::vector<ledger::NewEvent> events;
     if (signing.meaning == Meaning::kReviewed) {
-      ALIQUOT_ASSIGN_OR_RETURN(
-          ledger::NewEvent reviewed,
-          documents::RecordPeriodicReview(document, signing.now, actor,
-                                          signing.context->terminal.id));
+      ALIQUOT_ASSIGN_OR_RETURN(ledger::NewEvent reviewed,
+                               documents::RecordPeriodicReview(document, signing.now, actor,
+                                                               signing.context->terminal.id));
       events.push_back(std::move(reviewed));
     } else {
-      ALIQUOT_ASSIGN_OR_RETURN(ledger::NewEvent retired,
-                               documents::ApproveRetirement(document, signing.now, actor,
-                                                            signing.context->terminal.id));
+      ALIQUOT_ASSIGN_OR_RETURN(
+          ledger::NewEvent retired,
+          documents::ApproveRetirement(document, signing.now, actor, signing.context->terminal.id));
       events.push_back(std::move(retired));
     }
     return events;
@@ -312,8 +306,7 @@ Status DocumentService::CreateDocument(const RequestContext& context,
 }
 
 Result<int> DocumentService::DraftVersion(const RequestContext& context,
-                                          const std::string& document_id,
-                                          const DraftInput& input) {
+                                          const std::string& document_id, const DraftInput& input) {
   if (!IsSha256Hex(input.file_sha256)) {
     return Unexpected(
         InvalidArgument("file_sha256 must be 64 lower-case hex digits", "file_sha256"));
@@ -350,8 +343,8 @@ Result<int> DocumentService::DraftVersion(const RequestContext& context,
 }
 
 Status DocumentService::ProposeRetirement(const RequestContext& context,
-                                          const std::string& document_id,
-                                          const std::string& reason, Timestamp effective) {
+                                          const std::string& document_id, const std::string& reason,
+                                          Timestamp effective) {
   return RunUseCase(store_, sessions_, context, Action::kCreateDocument,
                     [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
                       ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState state,
@@ -389,8 +382,8 @@ Result<DocumentHistory> DocumentService::History(const RequestContext& context,
       view.status = history.document.StatusAt(version, history.at);
       ALIQUOT_ASSIGN_OR_RETURN(
           view.signatures,
-          signatures_.SignaturesIn(reader, {"document_version",
-                                            document_id + ":" + std::to_string(version.number)}));
+          signatures_.SignaturesIn(
+              reader, {"document_version", document_id + ":" + std::to_string(version.number)}));
       history.versions.push_back(std::move(view));
     }
     ALIQUOT_ASSIGN_OR_RETURN(history.document_signatures,
@@ -446,8 +439,8 @@ Result<FileContent> DocumentService::VersionFile(const RequestContext& context,
   }));
   const documents::VersionState* found = document.Version(version);
   if (found == nullptr) {
-    return Unexpected(NotFound("no version " + std::to_string(version) + " of " + document_id,
-                               "version"));
+    return Unexpected(
+        NotFound("no version " + std::to_string(version) + " of " + document_id, "version"));
   }
   ALIQUOT_ASSIGN_OR_RETURN(FileContent file, DownloadFile(context, found->file.sha256));
   file.file_name = found->file.file_name;

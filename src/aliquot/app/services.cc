@@ -7,8 +7,7 @@ namespace aliquot::app {
 Services::Services(std::unique_ptr<IdentityServices> identity, Store& store, BlobStore& blobs,
                    Clock& clock, std::uint64_t max_upload_bytes)
     : identity_(std::move(identity)),
-      documents_(store, blobs, clock, identity_->sessions, identity_->signatures,
-                 max_upload_bytes),
+      documents_(store, blobs, clock, identity_->sessions, identity_->signatures, max_upload_bytes),
       training_(store, clock, identity_->sessions) {}
 
 Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blobs, Clock& clock,

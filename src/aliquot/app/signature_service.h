@@ -78,9 +78,9 @@ class SignatureService {
   // Signs `record`. Errors: kNotFound (unknown type or record), kInvalidArgument (field
   // "meaning") for a meaning the type does not take, kPermissionDenied for a missing permission
   // or a signer checking their own work, the refusals of the type's consequences (its state does
-  // not take the signature now, checked before the password), kFailedPrecondition (field "totp") when the site
-  // requires an authenticator the signer has not enrolled, kUnauthenticated (field "password" or
-  // "totp") for a wrong password or code (recorded, and counted towards the lock),
+  // not take the signature now, checked before the password), kFailedPrecondition (field "totp")
+  // when the site requires an authenticator the signer has not enrolled, kUnauthenticated (field
+  // "password" or "totp") for a wrong password or code (recorded, and counted towards the lock),
   // kFailedPrecondition (field "content_hash") when the record changed since it was shown.
   Result<identity::ElectronicSignature> Sign(const RequestContext& context,
                                              const identity::RecordRef& record,

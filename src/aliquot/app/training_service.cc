@@ -82,8 +82,8 @@ SignableRecord TrainingRecord() {
     } else {
       content.content.Set("method", training::MethodName(training::Method::kSelfStudy));
       content.content.Set("statement", "I have read and understood " + document.id + " version " +
-                                           std::to_string(version->number) + ", " +
-                                           version->title + ".");
+                                           std::to_string(version->number) + ", " + version->title +
+                                           ".");
     }
     content.streams = {training::TrainingStream(user.id), documents::DocumentStream(document.id)};
     return std::optional<RecordContent>(std::move(content));
@@ -174,28 +174,27 @@ Status TrainingService::Assign(const RequestContext& context, const AssignInput&
                }
                ALIQUOT_ASSIGN_OR_RETURN(
                    ledger::NewEvent event,
-                   training::Assign(user.id, document.id, version->number, input.due,
-                                    input.reason, now, context.Actor(), context.terminal.id));
+                   training::Assign(user.id, document.id, version->number, input.due, input.reason,
+                                    now, context.Actor(), context.terminal.id));
                return std::vector<ledger::NewEvent>{std::move(event)};
              })
       .transform([](const auto&) {});
 }
 
 Status TrainingService::RecordSession(const RequestContext& context, const SessionInput& input) {
-  return RunUseCase(
-             store_, sessions_, context, Action::kRecordTrainingSession,
-             [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
-               ALIQUOT_ASSIGN_OR_RETURN(const identity::UserState trainee,
-                                        ExistingUser(reader, input.trainee, "user"));
-               ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState document,
-                                        ExistingDocument(reader, input.document));
-               ALIQUOT_ASSIGN_OR_RETURN(
-                   ledger::NewEvent event,
-                   training::RecordSession(trainee.id, document, input.version, input.passed,
-                                           input.score, input.comment, context.Actor(),
-                                           context.terminal.id));
-               return std::vector<ledger::NewEvent>{std::move(event)};
-             })
+  return RunUseCase(store_, sessions_, context, Action::kRecordTrainingSession,
+                    [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+                      ALIQUOT_ASSIGN_OR_RETURN(const identity::UserState trainee,
+                                               ExistingUser(reader, input.trainee, "user"));
+                      ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState document,
+                                               ExistingDocument(reader, input.document));
+                      ALIQUOT_ASSIGN_OR_RETURN(
+                          ledger::NewEvent event,
+                          training::RecordSession(trainee.id, document, input.version, input.passed,
+                                                  input.score, input.comment, context.Actor(),
+                                                  context.terminal.id));
+                      return std::vector<ledger::NewEvent>{std::move(event)};
+                    })
       .transform([](const auto&) {});
 }
 
@@ -335,8 +334,8 @@ Result<TrainingMatrix> TrainingService::Matrix(const RequestContext& context,
     if (std::find(sites.begin(), sites.end(), site) == sites.end()) {
       return Unexpected(NotFound("no site " + site.substr(0, 40), "site"));
     }
-    ALIQUOT_ASSIGN_OR_RETURN(matrix, MatrixAt(reader, site, role, at.value_or(clock_.Now()),
-                                              std::nullopt));
+    ALIQUOT_ASSIGN_OR_RETURN(matrix,
+                             MatrixAt(reader, site, role, at.value_or(clock_.Now()), std::nullopt));
     return {};
   }));
   return matrix;

@@ -91,8 +91,7 @@ class TrainingService {
   // document and one person's training on it (bench/training_bench.cc).
   static Result<training::Qualification> QualificationIn(StoreReader& reader,
                                                          const std::string& user,
-                                                         const std::string& document,
-                                                         Timestamp at);
+                                                         const std::string& document, Timestamp at);
 
   // Users of the site x documents their curricula require, with each cell's status now (or at
   // `at`). `role` narrows the rows to holders of one role.

@@ -323,9 +323,9 @@ int Main(int argc, char** argv, Runtime& runtime) {
     // before `serve` (or beside servers on PostgreSQL, each in its own data folder).
     auto installation = runtime.Open(location, Access::kExclusive);
     if (!installation) return Fail(installation.error());
-    auto services = app::Services::Create((*installation)->Store(), (*installation)->Blobs(),
-                                          (*installation)->SystemClock(),
-                                          (*installation)->CredentialKey(), {});
+    auto services =
+        app::Services::Create((*installation)->Store(), (*installation)->Blobs(),
+                              (*installation)->SystemClock(), (*installation)->CredentialKey(), {});
     if (!services) return Fail(services.error());
     if (*demo) {
       const Status created =

@@ -47,6 +47,21 @@ unsigned DaysInMonth(std::int64_t year, unsigned month) {
   return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
 }
 
+// Whole days since the epoch and the microseconds into the last of them (never negative).
+struct DaysAndRest {
+  std::int64_t days;
+  std::int64_t rest;
+};
+DaysAndRest SplitDays(std::int64_t micros) {
+  std::int64_t days = micros / kMicrosPerDay;
+  std::int64_t rest = micros % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;
+    --days;
+  }
+  return {days, rest};
+}
+
 }  // namespace
 
 std::string Timestamp::ToRfc3339() const {
@@ -56,12 +71,7 @@ std::string Timestamp::ToRfc3339() const {
 }
 
 void Timestamp::AppendRfc3339(std::string& out) const {
-  std::int64_t days = micros_ / kMicrosPerDay;
-  std::int64_t rest = micros_ % kMicrosPerDay;
-  if (rest < 0) {
-    rest += kMicrosPerDay;
-    --days;
-  }
+  const auto [days, rest] = SplitDays(micros_);
   const Civil date = CivilFromDays(days);
   const std::int64_t seconds = rest / kMicrosPerSecond;
   // Fixed-width digits by hand: this runs once per event when the ledger is verified.
@@ -151,12 +161,7 @@ Result<Timestamp> Timestamp::ParseInstant(std::string_view text, std::string_vie
 }
 
 Timestamp Timestamp::PlusCalendarMonths(int months) const {
-  std::int64_t days = micros_ / kMicrosPerDay;
-  std::int64_t rest = micros_ % kMicrosPerDay;
-  if (rest < 0) {
-    rest += kMicrosPerDay;
-    --days;
-  }
+  const auto [days, rest] = SplitDays(micros_);
   const Civil date = CivilFromDays(days);
   const std::int64_t month_index = date.year * 12 + (date.month - 1) + months;
   const std::int64_t year = month_index >= 0 ? month_index / 12 : (month_index - 11) / 12;

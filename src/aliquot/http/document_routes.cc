@@ -51,8 +51,8 @@ Result<std::optional<Timestamp>> OptionalTimeMember(JsonBody& body, std::string_
 Result<std::vector<std::string>> StringArrayMember(JsonBody& body, std::string_view name) {
   ALIQUOT_ASSIGN_OR_RETURN(const Json* member, body.Member(name));
   if (!member->IsArray()) {
-    return Unexpected(InvalidArgument(std::string(name) + " must be an array of strings",
-                                      std::string(name)));
+    return Unexpected(
+        InvalidArgument(std::string(name) + " must be an array of strings", std::string(name)));
   }
   std::vector<std::string> values;
   for (std::size_t i = 0; i < member->AsArray().size(); ++i) {
@@ -98,12 +98,7 @@ Json VersionJson(const documents::DocumentState& document, const documents::Vers
   json.Set("version", version.number);
   json.Set("status", documents::VersionStatusName(document.StatusAt(version, at)));
   json.Set("title", version.title);
-  Json file = Json::MakeObject();
-  file.Set("sha256", version.file.sha256);
-  file.Set("file_name", version.file.file_name);
-  file.Set("media_type", version.file.media_type);
-  file.Set("size", Json(version.file.size));
-  json.Set("file", std::move(file));
+  json.Set("file", documents::FileToJson(version.file));
   json.Set("change_reason", version.change_reason);
   json.Set("revision", documents::RevisionName(version.revision));
   json.Set("retraining_required", version.revision == documents::Revision::kMajor);
@@ -224,9 +219,8 @@ Json CurriculumJson(const training::Curriculum& curriculum) {
   Json documents = Json::MakeArray();
   for (const std::string& document : curriculum.documents) documents.Push(document);
   json.Set("documents", std::move(documents));
-  json.Set("requalification_months", curriculum.requalification_months
-                                         ? Json(*curriculum.requalification_months)
-                                         : Json());
+  json.Set("requalification_months",
+           curriculum.requalification_months ? Json(*curriculum.requalification_months) : Json());
   return json;
 }
 
@@ -388,15 +382,14 @@ class Routes {
 
   Result<Response> Effective(const Request& request, const RequestContext& context) {
     ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Timestamp> at, AtQuery(request));
-    ALIQUOT_ASSIGN_OR_RETURN(
-        const app::EffectiveVersion answer,
-        api_.documents.EffectiveAt(context, PathParam(request, "document"),
-                                   at.value_or(api_.documents.Now())));
+    ALIQUOT_ASSIGN_OR_RETURN(const app::EffectiveVersion answer,
+                             api_.documents.EffectiveAt(context, PathParam(request, "document"),
+                                                        at.value_or(api_.documents.Now())));
     Json json = Json::MakeObject();
     json.Set("document_id", answer.document.id);
     json.Set("at", answer.at.ToRfc3339());
-    json.Set("version", answer.version ? VersionJson(answer.document, *answer.version, answer.at)
-                                       : Json());
+    json.Set("version",
+             answer.version ? VersionJson(answer.document, *answer.version, answer.at) : Json());
     return JsonResponse(kOk, json);
   }
 
@@ -410,8 +403,8 @@ class Routes {
     ALIQUOT_ASSIGN_OR_RETURN(const std::string revision, body.String("revision"));
     const std::optional<documents::Revision> parsed = documents::RevisionFromName(revision);
     if (!parsed) {
-      return Unexpected(InvalidArgument(
-          "revision must be major (retraining required) or minor", "revision"));
+      return Unexpected(
+          InvalidArgument("revision must be major (retraining required) or minor", "revision"));
     }
     input.revision = *parsed;
     ALIQUOT_ASSIGN_OR_RETURN(input.effective_from, OptionalTimeMember(body, "effective_from"));
@@ -543,9 +536,9 @@ class Routes {
     ALIQUOT_ASSIGN_OR_RETURN(const std::string user, RequiredQuery(request, "user"));
     ALIQUOT_ASSIGN_OR_RETURN(const std::string document, RequiredQuery(request, "document"));
     ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Timestamp> at, AtQuery(request));
-    ALIQUOT_ASSIGN_OR_RETURN(const training::Qualification answer,
-                             api_.training.Qualification(context, user, document,
-                                                         at.value_or(api_.documents.Now())));
+    ALIQUOT_ASSIGN_OR_RETURN(
+        const training::Qualification answer,
+        api_.training.Qualification(context, user, document, at.value_or(api_.documents.Now())));
     return JsonResponse(kOk, QualificationJson(answer));
   }
 

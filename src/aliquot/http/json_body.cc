@@ -1,6 +1,8 @@
 #include "aliquot/http/json_body.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 namespace aliquot::http {
 
@@ -22,11 +24,48 @@ const Json* JsonBody::OptionalMember(std::string_view name) {
   return value != nullptr && !value->IsNull() ? value : nullptr;
 }
 
+namespace {
+
+// Levenshtein distance, for names of at most a few dozen bytes.
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Error JsonBody::Missing(std::string_view name) const {
+  // A misspelt member ("pasword") is why a required one is missing more often than not: say so.
+  // Only a member whose name is within two edits of `name`: a later, valid member is no hint.
+  std::string unknown;
+  if (json_.IsObject()) {
+    for (const auto& [member, value] : json_.AsObject()) {
+      if (read_.count(member) == 0 && member != name && EditDistance(member, name) <= 2) {
+        unknown = member.substr(0, 40);
+        break;
+      }
+    }
+  }
+  return InvalidArgument(std::string(name) + " is required" +
+                             (unknown.empty() ? std::string()
+                                              : " (the body has an unknown member '" + unknown +
+                                                    "': check its spelling)"),
+                         std::string(name));
+}
+
 Result<const Json*> JsonBody::Member(std::string_view name) {
   const Json* value = OptionalMember(name);
-  if (value == nullptr) {
-    return Unexpected(InvalidArgument(std::string(name) + " is required", std::string(name)));
-  }
+  if (value == nullptr) return Unexpected(Missing(name));
   return value;
 }
 
@@ -41,9 +80,7 @@ Result<std::optional<std::string>> JsonBody::OptionalString(std::string_view nam
 
 Result<std::string> JsonBody::String(std::string_view name) {
   ALIQUOT_ASSIGN_OR_RETURN(std::optional<std::string> value, OptionalString(name));
-  if (!value) {
-    return Unexpected(InvalidArgument(std::string(name) + " is required", std::string(name)));
-  }
+  if (!value) return Unexpected(Missing(name));
   return std::move(*value);
 }
 
@@ -59,9 +96,7 @@ Result<std::optional<bool>> JsonBody::OptionalBool(std::string_view name) {
 
 Result<bool> JsonBody::Bool(std::string_view name) {
   ALIQUOT_ASSIGN_OR_RETURN(std::optional<bool> value, OptionalBool(name));
-  if (!value) {
-    return Unexpected(InvalidArgument(std::string(name) + " is required", std::string(name)));
-  }
+  if (!value) return Unexpected(Missing(name));
   return *value;
 }
 

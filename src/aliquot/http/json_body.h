@@ -32,6 +32,8 @@ class JsonBody {
 
  private:
   explicit JsonBody(Json json) : json_(std::move(json)) {}
+  // "<name> is required", naming a member no call has asked for yet, if the body has one.
+  Error Missing(std::string_view name) const;
   Json json_;
   std::set<std::string, std::less<>> read_;
 };

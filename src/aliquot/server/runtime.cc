@@ -9,9 +9,9 @@
 #include <pthread.h>
 
 #include "aliquot/app/identity_service.h"
-#include "aliquot/app/services.h"
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/projectors.h"
+#include "aliquot/app/services.h"
 #include "aliquot/app/system_service.h"
 #include "aliquot/core/mutex.h"
 #include "aliquot/http/document_routes.h"
@@ -73,10 +73,9 @@ bool IsPostgresUrl(const std::string& database) {
 
 // The store a location names: the data folder's SQLite file, or a PostgreSQL database.
 // `sqlite_file` is the data folder's database file, used when the location names no database.
-Result<OpenedStore> OpenStore(const cli::Location& location,
-                                              const std::string& sqlite_file,
-                                              storage::OpenMode mode, Clock& clock,
-                                              const app::Projector& projector) {
+Result<OpenedStore> OpenStore(const cli::Location& location, const std::string& sqlite_file,
+                              storage::OpenMode mode, Clock& clock,
+                              const app::Projector& projector) {
   if (location.database.empty()) {
     storage::SqliteStoreOptions options;
     options.path = sqlite_file;

@@ -32,7 +32,7 @@ Json OptionalTime(const std::optional<Timestamp>& time) {
 }
 
 Result<std::optional<Timestamp>> ReadOptionalTime(const ledger::PayloadReader& payload,
-                                                   std::string_view name) {
+                                                  std::string_view name) {
   const Json* member = payload.Find(name);
   if (member == nullptr || member->IsNull()) return std::optional<Timestamp>();
   if (!member->IsString()) return Unexpected(payload.Corrupt(std::string(name) + " is no time"));
@@ -51,8 +51,7 @@ Status CheckFile(const DocumentFile& file) {
   ALIQUOT_RETURN_IF_ERROR(CheckLine(file.file_name, "file.file_name", 1, 200));
   if (file.file_name.find('/') != std::string::npos ||
       file.file_name.find('\\') != std::string::npos) {
-    return Unexpected(
-        InvalidArgument("file_name must be a name, not a path", "file.file_name"));
+    return Unexpected(InvalidArgument("file_name must be a name, not a path", "file.file_name"));
   }
   ALIQUOT_RETURN_IF_ERROR(CheckLine(file.media_type, "file.media_type", 3, 255));
   if (file.size == 0) return Unexpected(InvalidArgument("the file is empty", "file.size"));
@@ -109,6 +108,15 @@ std::string_view VersionStatusName(VersionStatus status) {
   return "draft";
 }
 
+Json FileToJson(const DocumentFile& file) {
+  Json json = Json::MakeObject();
+  json.Set("sha256", file.sha256);
+  json.Set("file_name", file.file_name);
+  json.Set("media_type", file.media_type);
+  json.Set("size", Json(file.size));
+  return json;
+}
+
 ledger::StreamRef DocumentStream(std::string_view document_id) {
   return {"document", std::string(document_id)};
 }
@@ -119,9 +127,9 @@ Status ValidateDocumentId(std::string_view id, std::string_view field) {
     valid = valid && ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-');
   }
   if (!valid) {
-    return Unexpected(InvalidArgument(
-        std::string(field) + " must be 2-32 of A-Z, 0-9 and '-' (like SOP-CT-004)",
-        std::string(field)));
+    return Unexpected(
+        InvalidArgument(std::string(field) + " must be 2-32 of A-Z, 0-9 and '-' (like SOP-CT-004)",
+                        std::string(field)));
   }
   return {};
 }
@@ -205,13 +213,13 @@ Result<ledger::NewEvent> CreateDocument(const DocumentState& state,
     return Unexpected(InvalidArgument("no site " + command.site.substr(0, 40), "site"));
   }
   if (command.review_interval_months < 1 || command.review_interval_months > 120) {
-    return Unexpected(InvalidArgument("review_interval_months must be 1 to 120",
-                                      "review_interval_months"));
+    return Unexpected(
+        InvalidArgument("review_interval_months must be 1 to 120", "review_interval_months"));
   }
   if (state.exists) {
-    return Unexpected(AlreadyExists("document " + command.id +
-                                        " exists already; document ids are never reused",
-                                    "document_id"));
+    return Unexpected(
+        AlreadyExists("document " + command.id + " exists already; document ids are never reused",
+                      "document_id"));
   }
   ledger::NewEvent event = DocumentEvent(command.id, "documents.document_created", actor, terminal);
   event.payload.Set("site", command.site);
@@ -262,12 +270,7 @@ Result<ledger::NewEvent> DraftVersion(const DocumentState& state, const DraftCom
       state.id, update ? "documents.draft_updated" : "documents.version_drafted", actor, terminal);
   event.payload.Set("version", number);
   event.payload.Set("title", command.title);
-  Json file = Json::MakeObject();
-  file.Set("sha256", command.file.sha256);
-  file.Set("file_name", command.file.file_name);
-  file.Set("media_type", command.file.media_type);
-  file.Set("size", Json(command.file.size));
-  event.payload.Set("file", std::move(file));
+  event.payload.Set("file", FileToJson(command.file));
   event.payload.Set("change_reason", command.change_reason);
   event.payload.Set("revision", RevisionName(command.revision));
   event.payload.Set("effective_from", OptionalTime(command.requested_effective));
@@ -453,8 +456,8 @@ Status ApplyDocumentEvent(DocumentState& state, const ledger::Event& event) {
     const Json* media_type = file->Find("media_type");
     const Json* size = file->Find("size");
     if (sha == nullptr || !sha->IsString() || file_name == nullptr || !file_name->IsString() ||
-        media_type == nullptr || !media_type->IsString() || size == nullptr ||
-        !size->AsInteger() || *size->AsInteger() < 1) {
+        media_type == nullptr || !media_type->IsString() || size == nullptr || !size->AsInteger() ||
+        *size->AsInteger() < 1) {
       return Unexpected(payload.Corrupt("file is malformed"));
     }
     version.file = {sha->AsString(), file_name->AsString(), media_type->AsString(),

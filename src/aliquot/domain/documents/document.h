@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aliquot/core/json.h"
 #include "aliquot/core/result.h"
 #include "aliquot/core/timestamp.h"
 #include "aliquot/ledger/event.h"
@@ -41,6 +42,9 @@ struct DocumentFile {
   std::string media_type;  // "application/pdf"
   std::uint64_t size = 0;
 };
+
+// {"sha256", "file_name", "media_type", "size"}: as events, signed content and the API show a file.
+Json FileToJson(const DocumentFile& file);
 
 struct VersionState {
   int number = 0;  // 1, 2, ...

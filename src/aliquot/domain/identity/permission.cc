@@ -25,12 +25,12 @@ constexpr RoleSet kEveryRole{kOperator,
 constexpr RoleSet kOversight{kQaReviewer, kQaApprover, kAuditor, kSystemAdministrator};
 constexpr RoleSet kAdministrator{kSystemAdministrator};
 // Every role that performs GMP work: the administrator and the auditor do none.
-constexpr RoleSet kGmpRoles{kOperator,      kVerifier,           kQaReviewer,
-                            kQaApprover,    kQcAnalyst,          kDocumentOwner,
-                            kTrainingCoordinator, kEquipmentOwner, kWarehouse};
+constexpr RoleSet kGmpRoles{kOperator,  kVerifier,      kQaReviewer,          kQaApprover,
+                            kQcAnalyst, kDocumentOwner, kTrainingCoordinator, kEquipmentOwner,
+                            kWarehouse};
 // Who reads training records beyond their own: those who assign, supervise, review or audit it.
-constexpr RoleSet kTrainingReaders{kVerifier,           kQaReviewer, kQaApprover, kDocumentOwner,
-                                   kTrainingCoordinator, kAuditor};
+constexpr RoleSet kTrainingReaders{kVerifier,      kQaReviewer,          kQaApprover,
+                                   kDocumentOwner, kTrainingCoordinator, kAuditor};
 
 // In enum order: Actions() indexes it by the enum's value.
 constexpr std::array<ActionDefinition, 35> kTable{{
@@ -107,8 +107,8 @@ constexpr std::array<ActionDefinition, 35> kTable{{
     {Action::kApproveDocument, "document.approve",
      "Sign a reviewed version as approved (effective on its date); approve a retirement",
      ActionKind::kGmp, RoleSet{kQaApprover}},
-    {Action::kManageTraining, "training.manage",
-     "Set curricula and assign training", ActionKind::kGmp, RoleSet{kTrainingCoordinator}},
+    {Action::kManageTraining, "training.manage", "Set curricula and assign training",
+     ActionKind::kGmp, RoleSet{kTrainingCoordinator}},
     {Action::kRecordTrainingSession, "training.record_session",
      "Record and sign an instructor-led session with the trainee's assessment", ActionKind::kGmp,
      RoleSet{kVerifier, kDocumentOwner, kTrainingCoordinator}},

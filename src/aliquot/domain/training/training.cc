@@ -95,8 +95,8 @@ Result<ledger::NewEvent> SetCurriculum(const Curriculum& state, const Curriculum
   }
   if (command.requalification_months &&
       (*command.requalification_months < 1 || *command.requalification_months > 120)) {
-    return Unexpected(InvalidArgument("requalification_months must be 1 to 120",
-                                      "requalification_months"));
+    return Unexpected(
+        InvalidArgument("requalification_months must be 1 to 120", "requalification_months"));
   }
   if (state.exists) ALIQUOT_RETURN_IF_ERROR(CheckParagraph(reason, "reason", 5, 2000));
   ledger::NewEvent event;
@@ -190,13 +190,14 @@ Qualification Qualify(std::string_view user, const documents::DocumentState& doc
   }
   if (qualifying == nullptr) {
     q.reason = Reason::kEarlierVersion;
-    q.message = std::string(user) + " is trained on " +
-                VersionName(document.id, latest->version) + " only; " + effective_name +
-                " is effective since " + effective->effective_from->ToRfc3339() +
-                (baseline == effective->number
-                     ? ""
-                     : " and training on version " + std::to_string(baseline) + " or later counts") +
-                overdue_note;
+    q.message =
+        std::string(user) + " is trained on " + VersionName(document.id, latest->version) +
+        " only; " + effective_name + " is effective since " +
+        effective->effective_from->ToRfc3339() +
+        (baseline == effective->number
+             ? ""
+             : " and training on version " + std::to_string(baseline) + " or later counts") +
+        overdue_note;
     if (overdue != nullptr) q.overdue_since = overdue->due;
     return q;
   }
@@ -220,8 +221,8 @@ Qualification Qualify(std::string_view user, const documents::DocumentState& doc
   }
   q.reason = Reason::kQualified;
   q.message = std::string(user) + " is qualified on " + effective_name + " (trained on version " +
-              std::to_string(qualifying->version) + " on " +
-              qualifying->completed_at.ToRfc3339() + ")";
+              std::to_string(qualifying->version) + " on " + qualifying->completed_at.ToRfc3339() +
+              ")";
   return q;
 }
 
@@ -258,9 +259,9 @@ identity::RoleSet RolesRequiring(std::span<const Curriculum> curricula, std::str
                                  std::string_view document) {
   identity::RoleSet roles;
   for (const Curriculum& curriculum : curricula) {
-    if (curriculum.site != site || std::find(curriculum.documents.begin(),
-                                             curriculum.documents.end(),
-                                             document) == curriculum.documents.end()) {
+    if (curriculum.site != site ||
+        std::find(curriculum.documents.begin(), curriculum.documents.end(), document) ==
+            curriculum.documents.end()) {
       continue;
     }
     for (identity::Role role : identity::kAllRoles) {
@@ -289,8 +290,7 @@ Result<ledger::NewEvent> Assign(std::string_view user, std::string_view document
 std::vector<ledger::NewEvent> RetrainingFor(const documents::DocumentState& document,
                                             const documents::VersionState& version,
                                             std::span<const std::string> users,
-                                            const ledger::Actor& actor,
-                                            std::string_view terminal) {
+                                            const ledger::Actor& actor, std::string_view terminal) {
   std::vector<ledger::NewEvent> events;
   // G-11: a minor revision keeps everyone's qualification; only a major one retrains.
   if (version.revision != documents::Revision::kMajor || !version.effective_from) return events;
@@ -343,9 +343,8 @@ Result<ledger::NewEvent> Complete(std::string_view trainee,
                                   const PendingSession& session,
                                   std::span<const Completion> completions,
                                   std::optional<int> requalification_months,
-                                  std::string_view signer,
-                                  Timestamp now, const ledger::Actor& actor,
-                                  std::string_view terminal) {
+                                  std::string_view signer, Timestamp now,
+                                  const ledger::Actor& actor, std::string_view terminal) {
   const documents::VersionState* trained = document.Version(version);
   if (trained == nullptr || trained->stage != documents::Stage::kApproved) {
     return Unexpected(FailedPrecondition(
@@ -355,14 +354,14 @@ Result<ledger::NewEvent> Complete(std::string_view trainee,
   const bool instructor = session.exists && session.trainer == signer;
   if (session.exists && !instructor) {
     // The trainer's assessment decides; the trainee cannot sign it away as self-study.
-    return Unexpected(PermissionDenied(
-        "the session recorded by " + session.trainer + " on " +
-            VersionName(document.id, version) + " is signed by its trainer only",
-        "meaning"));
+    return Unexpected(PermissionDenied("the session recorded by " + session.trainer + " on " +
+                                           VersionName(document.id, version) +
+                                           " is signed by its trainer only",
+                                       "meaning"));
   }
   if (!instructor && signer != trainee) {
-    return Unexpected(PermissionDenied(
-        "a read-and-understood record is signed by the trainee only", "meaning"));
+    return Unexpected(
+        PermissionDenied("a read-and-understood record is signed by the trainee only", "meaning"));
   }
   if (!instructor) {
     for (const Completion& completion : completions) {
@@ -378,10 +377,10 @@ Result<ledger::NewEvent> Complete(std::string_view trainee,
     for (const Completion& completion : completions) {
       if (completion.document == document.id && completion.version == version &&
           completion.passed && (!completion.expires_at || now < *completion.expires_at)) {
-        return Unexpected(FailedPrecondition(
-            std::string(trainee) + " is trained on " + VersionName(document.id, version) +
-                " already (" + completion.completed_at.ToRfc3339() + ")",
-            "record_id"));
+        return Unexpected(FailedPrecondition(std::string(trainee) + " is trained on " +
+                                                 VersionName(document.id, version) + " already (" +
+                                                 completion.completed_at.ToRfc3339() + ")",
+                                             "record_id"));
       }
     }
   }
@@ -392,14 +391,13 @@ Result<ledger::NewEvent> Complete(std::string_view trainee,
   const bool passed = !instructor || session.passed;
   event.payload.Set("passed", passed);
   event.payload.Set("trainer", instructor ? Json(session.trainer) : Json());
-  event.payload.Set("assessment",
-                    instructor ? Json(std::string(session.passed ? "passed" : "failed") +
-                                      (session.score ? " (" + *session.score + ")" : ""))
-                               : Json());
+  event.payload.Set("assessment", instructor
+                                      ? Json(std::string(session.passed ? "passed" : "failed") +
+                                             (session.score ? " (" + *session.score + ")" : ""))
+                                      : Json());
   // The expiry follows from the completion's own recorded time, which the store assigns.
-  event.payload.Set("requalification_months", passed && requalification_months
-                                                  ? Json(*requalification_months)
-                                                  : Json());
+  event.payload.Set("requalification_months",
+                    passed && requalification_months ? Json(*requalification_months) : Json());
   return event;
 }
 

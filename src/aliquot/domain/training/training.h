@@ -64,7 +64,7 @@ struct Completion {
   int version = 0;
   Timestamp completed_at;
   Method method = Method::kSelfStudy;
-  bool passed = true;              // An instructor's assessment can fail.
+  bool passed = true;  // An instructor's assessment can fail.
   std::optional<std::string> trainer;
   std::optional<std::string> assessment;  // "passed" / "failed", with a score where given.
   std::optional<Timestamp> expires_at;    // From the curricula in force at completion.
@@ -76,7 +76,7 @@ struct Assignment {
   int version = 0;
   Timestamp assigned_at;
   Timestamp due;
-  std::string reason;  // "major revision SOP-CT-004 v3", or the coordinator's.
+  std::string reason;                  // "major revision SOP-CT-004 v3", or the coordinator's.
   std::optional<Timestamp> closed_at;  // Completed, or superseded by a newer assignment.
 
   bool OpenAt(Timestamp t) const { return assigned_at <= t && (!closed_at || t < *closed_at); }
@@ -94,11 +94,11 @@ struct PendingSession {
 
 enum class Reason {
   kQualified,
-  kNotEffective,        // No version of the document is effective at that instant.
-  kNeverTrained,        // No passed training on any version.
-  kEarlierVersion,      // Trained only on versions before the latest major revision.
-  kExpired,             // The qualification lapsed (requalification interval).
-  kOverdue,             // An assignment on the document is past its due date.
+  kNotEffective,    // No version of the document is effective at that instant.
+  kNeverTrained,    // No passed training on any version.
+  kEarlierVersion,  // Trained only on versions before the latest major revision.
+  kExpired,         // The qualification lapsed (requalification interval).
+  kOverdue,         // An assignment on the document is past its due date.
 };
 std::string_view ReasonName(Reason reason);  // "trained_on_earlier_version"
 
@@ -154,8 +154,7 @@ Result<ledger::NewEvent> Assign(std::string_view user, std::string_view document
 std::vector<ledger::NewEvent> RetrainingFor(const documents::DocumentState& document,
                                             const documents::VersionState& version,
                                             std::span<const std::string> users,
-                                            const ledger::Actor& actor,
-                                            std::string_view terminal);
+                                            const ledger::Actor& actor, std::string_view terminal);
 
 // An instructor's record of a session, to be signed by them. Returns kInvalidArgument naming the
 // field, kFailedPrecondition when the version is not approved (one trains on what is approved).
@@ -175,9 +174,8 @@ Result<ledger::NewEvent> Complete(std::string_view trainee,
                                   const PendingSession& session,
                                   std::span<const Completion> completions,
                                   std::optional<int> requalification_months,
-                                  std::string_view signer,
-                                  Timestamp now, const ledger::Actor& actor,
-                                  std::string_view terminal);
+                                  std::string_view signer, Timestamp now,
+                                  const ledger::Actor& actor, std::string_view terminal);
 
 // The record of a refused attempt at work governed by a document (the gate).
 ledger::NewEvent GateRefusal(const Qualification& qualification, std::string_view purpose,

@@ -568,8 +568,8 @@ PendingSession Session(bool passed, std::optional<std::string> score = "18/20") 
 
 TEST(Training, ATraineeCompletesSelfStudyByTheirOwnSignature_P11_09) {
   const History document = OneVersion();
-  const Result<ledger::NewEvent> completed = Complete(
-      "olivia", document.State(), 1, {}, {}, 12, "olivia", Day(12), kOlivia, kTerminal);
+  const Result<ledger::NewEvent> completed =
+      Complete("olivia", document.State(), 1, {}, {}, 12, "olivia", Day(12), kOlivia, kTerminal);
   ASSERT_TRUE(completed) << completed.error().ToString();
   EXPECT_TRUE(ledger::ValidateNewEvent(*completed));
   EXPECT_EQ(completed->stream, TrainingStream("olivia"));
@@ -587,9 +587,8 @@ TEST(Training, ATraineeCompletesSelfStudyByTheirOwnSignature_P11_09) {
 
 TEST(Training, TheTrainerOfASessionCompletesItWithTheAssessment_P11_09) {
   const History document = OneVersion();
-  const Result<ledger::NewEvent> completed =
-      Complete("olivia", document.State(), 1, Session(true), {}, 3, "tom", Day(12), kTrainer,
-               kTerminal);
+  const Result<ledger::NewEvent> completed = Complete("olivia", document.State(), 1, Session(true),
+                                                      {}, 3, "tom", Day(12), kTrainer, kTerminal);
   ASSERT_TRUE(completed) << completed.error().ToString();
   EXPECT_EQ(completed->stream, TrainingStream("olivia"));
   EXPECT_EQ(completed->actor, kTrainer);
