@@ -129,6 +129,8 @@ constexpr bool TableIsInEnumOrder() {
   return true;
 }
 static_assert(TableIsInEnumOrder(), "kTable must list the actions in enum order");
+// A terminal's allowed actions are a 64-bit mask (ActionSet): a 65th action needs a wider one.
+static_assert(kTable.size() <= 64, "ActionSet holds at most 64 actions");
 
 // Segregation of duties: the system administrator manages accounts and configuration but never
 // performs, verifies, approves or releases a GMP record.
