@@ -348,19 +348,16 @@ class DocumentApiTest : public testing::ServedSiteTest {
 
   // Every event of the ledger of `type`, read by anna (QA reviews the audit trail, DI-01).
   std::vector<Json> EventsOfType(const std::string& type) const {
-    std::vector<Json> events;
-    for (std::int64_t from = 1;;) {
-      const HttpResponse page =
-          As("anna", "GET", "/api/v1/ledger/events?limit=1000&from=" + std::to_string(from));
-      EXPECT_EQ(page.status, 200) << page.body;
-      const Json json = ParseOrFail(page.body);
-      for (const Json& event : Items(Member(json, "events"))) {
-        if (StringMember(event, "event_type") == type) events.push_back(event);
-      }
-      const Json& next = Member(json, "next");
-      if (!next.IsNumber()) return events;
-      from = next.AsInteger().value_or(0);
+    const auto found = people_.find("anna");
+    if (found == people_.end()) {
+      ADD_FAILURE() << "anna was never hired";
+      return {};
     }
+    std::vector<Json> events;
+    for (Json& event : testing::LedgerEvents(*server_, found->second.session.Credentials())) {
+      if (StringMember(event, "event_type") == type) events.push_back(std::move(event));
+    }
+    return events;
   }
 
   std::map<std::string, Person> people_;

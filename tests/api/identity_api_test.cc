@@ -119,19 +119,7 @@ class IdentityApiTest : public testing::ServedSiteTest {
 
   // Every event of the ledger, read as the administrator.
   std::vector<Json> AllEvents() const {
-    std::vector<Json> events;
-    for (std::int64_t from = 1;;) {
-      const HttpResponse page =
-          AsAdmin("GET", "/api/v1/ledger/events?limit=1000&from=" + std::to_string(from));
-      EXPECT_EQ(page.status, 200) << page.body;
-      const Json json = ParseOrFail(page.body);
-      const Json* list = json.Find("events");
-      if (list == nullptr || !list->IsArray()) return events;
-      for (const Json& event : list->AsArray()) events.push_back(event);
-      const Json* next = json.Find("next");
-      if (next == nullptr || !next->IsNumber()) return events;
-      from = next->AsInteger().value_or(0);
-    }
+    return testing::LedgerEvents(*server_, admin_.Credentials());
   }
 };
 

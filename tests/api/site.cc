@@ -412,4 +412,20 @@ void ServedSiteTest::StartServer(const std::vector<std::string>& extra) {
   ASSERT_NE(server_, nullptr);
 }
 
+std::vector<Json> LedgerEvents(const Server& server, const Headers& credentials) {
+  std::vector<Json> events;
+  for (std::int64_t from = 1;;) {
+    const HttpResponse page = server.Request(
+        "GET", "/api/v1/ledger/events?limit=1000&from=" + std::to_string(from), credentials);
+    EXPECT_EQ(page.status, 200) << page.body;
+    const Json json = ParseOrFail(page.body);
+    const Json* list = json.Find("events");
+    if (list == nullptr || !list->IsArray()) return events;
+    for (const Json& event : list->AsArray()) events.push_back(event);
+    const Json* next = json.Find("next");
+    if (next == nullptr || !next->IsNumber()) return events;
+    from = next->AsInteger().value_or(0);
+  }
+}
+
 }  // namespace aliquot::testing

@@ -207,6 +207,10 @@ class SiteTest : public ::testing::TestWithParam<Engine> {
   bool admin_password_changed_ = false;
 };
 
+// Every event of the ledger, page by page through GET /api/v1/ledger/events, read with
+// `credentials` (a role with audit_trail.read). A page that fails is a test failure.
+std::vector<Json> LedgerEvents(const Server& server, const Headers& credentials);
+
 // A site initialised, bootstrapped and served, its administrator signed in on the console: where
 // most API tests start. When a test fails, the server's stderr (its access log) of every start is
 // printed.

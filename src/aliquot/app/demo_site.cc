@@ -546,11 +546,11 @@ class Staff {
 };
 
 identity::RecordRef VersionRecord(const std::string& document, int version) {
-  return {"document_version", document + ":" + std::to_string(version)};
+  return {"document_version", VersionRecordId(document, version)};
 }
 
 identity::RecordRef TrainingOf(const std::string& user, const std::string& document, int version) {
-  return {"training", user + ":" + document + ":" + std::to_string(version)};
+  return {"training", TrainingRecordId(user, document, version)};
 }
 
 std::string Day(Timestamp t) { return t.ToRfc3339().substr(0, 10); }
@@ -873,11 +873,10 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
   DraftInput minor;
   minor.change_reason = counting_reason;
   minor.revision = documents::Revision::kMinor;
-  ALIQUOT_ASSIGN_OR_RETURN(
-      const int counting_version,
-      Publish(staff, counting, 2, {{1, "First issue."}, {2, counting_reason + "."}}, minor,
-              Until::kApproved));
-  (void)counting_version;
+  ALIQUOT_RETURN_IF_ERROR(Publish(staff, counting, 2,
+                                  {{1, "First issue."}, {2, counting_reason + "."}}, minor,
+                                  Until::kApproved)
+                              .transform([](int) {}));
   say("SOP-CT-004 version 2 (minor: reference update) effective now: nobody retrains");
 
   // SOP-CT-009 version 2: authored by dora, waiting for quinn's review.
@@ -891,11 +890,10 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
   DraftInput draft;
   draft.change_reason = cleaning_reason;
   draft.revision = documents::Revision::kMajor;
-  ALIQUOT_ASSIGN_OR_RETURN(
-      const int cleaning_version,
-      Publish(staff, cleaning, 2, {{1, "First issue."}, {2, cleaning_reason + "."}}, draft,
-              Until::kInReview));
-  (void)cleaning_version;
+  ALIQUOT_RETURN_IF_ERROR(Publish(staff, cleaning, 2,
+                                  {{1, "First issue."}, {2, cleaning_reason + "."}}, draft,
+                                  Until::kInReview)
+                              .transform([](int) {}));
   say("SOP-CT-009 version 2 (sporicide weekly) authored by dora: in review, waiting for quinn");
 
   // The gate refuses oliver at the suite 2 tablet: trained on SOP-CT-005 version 1 only. The

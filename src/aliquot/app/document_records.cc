@@ -651,6 +651,16 @@ Result<documents::DocumentState> LoadDocument(StoreReader& reader, const std::st
   return state;
 }
 
+Result<documents::DocumentState> ExistingDocument(StoreReader& reader,
+                                                  const std::string& document_id,
+                                                  std::string_view field) {
+  ALIQUOT_ASSIGN_OR_RETURN(DocumentState document, LoadDocument(reader, document_id));
+  if (!document.exists) {
+    return Unexpected(NotFound("no document " + document_id.substr(0, 40), std::string(field)));
+  }
+  return document;
+}
+
 Result<std::vector<documents::DocumentState>> LoadDocuments(StoreReader& reader) {
   std::vector<DocumentState> documents;
   ALIQUOT_RETURN_IF_ERROR(reader.ScanRows(DocumentsTable(), [&](const Row& row) -> Status {

@@ -26,6 +26,10 @@ std::unique_ptr<Projector> MakeDocumentsProjector();
 // back.
 Result<documents::DocumentState> LoadDocument(StoreReader& reader, const std::string& document_id);
 // Every document, in id order.
+// The same, or kNotFound naming `field` when there is no such document.
+Result<documents::DocumentState> ExistingDocument(StoreReader& reader,
+                                                  const std::string& document_id,
+                                                  std::string_view field);
 Result<std::vector<documents::DocumentState>> LoadDocuments(StoreReader& reader);
 // The document with only what the qualification question needs of its versions (number, stage,
 // revision, effective dates), from its own row: one point read, for the gate.

@@ -8,30 +8,17 @@
 #include "aliquot/app/document_records.h"
 #include "aliquot/app/identity_records.h"
 #include "aliquot/app/use_case.h"
+#include "aliquot/core/hex.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/core/text.h"
 #include "aliquot/domain/training/training.h"
+#include "aliquot/ledger/payload.h"
 
 namespace aliquot::app {
 namespace {
 
 using identity::Action;
 using identity::Meaning;
-
-bool IsSha256Hex(std::string_view text) {
-  bool hex = text.size() == 64;
-  for (char c : text) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-  return hex;
-}
-
-Result<documents::DocumentState> ExistingDocument(StoreReader& reader,
-                                                  const std::string& document_id) {
-  ALIQUOT_ASSIGN_OR_RETURN(documents::DocumentState document, LoadDocument(reader, document_id));
-  if (!document.exists) {
-    return Unexpected(NotFound("no document " + document_id.substr(0, 40), "document_id"));
-  }
-  return document;
-}
 
 // The active users holding, at the document's site, a role whose curriculum includes it.
 Result<std::vector<std::string>> UsersTrainedOn(StoreReader& reader,
@@ -70,6 +57,10 @@ std::optional<documents::SignatureMeaning> VersionMeaning(Meaning meaning) {
 }
 
 }  // namespace
+
+std::string VersionRecordId(std::string_view document_id, int version) {
+  return std::string(document_id) + ":" + std::to_string(version);
+}
 
 Result<std::pair<std::string, int>> ParseVersionId(const std::string& id) {
   const std::size_t slash = id.rfind(':');
@@ -137,7 +128,7 @@ SignableRecord DocumentVersionRecord() {
                            const Signing& signing) -> Result<std::vector<ledger::NewEvent>> {
     ALIQUOT_ASSIGN_OR_RETURN(const auto parsed, ParseVersionId(signing.record.id));
     ALIQUOT_ASSIGN_OR_RETURN(documents::DocumentState document,
-                             ExistingDocument(reader, parsed.first));
+                             ExistingDocument(reader, parsed.first, "document_id"));
     const std::optional<documents::SignatureMeaning> meaning = VersionMeaning(signing.meaning);
     if (!meaning) return Unexpected(Internal("a version takes no such meaning"));
     const ledger::Actor actor = signing.context->Actor();
@@ -220,7 +211,7 @@ SignableRecord DocumentRecord() {
   record.consequences = [](StoreReader& reader,
                            const Signing& signing) -> Result<std::vector<ledger::NewEvent>> {
     ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState document,
-                             ExistingDocument(reader, signing.record.id));
+                             ExistingDocument(reader, signing.record.id, "document_id"));
     const ledger::Actor actor = signing.context->Actor();
     std::vector<ledger::NewEvent> events;
     if (signing.meaning == Meaning::kReviewed) {
@@ -254,7 +245,7 @@ Result<BlobInfo> DocumentService::UploadFile(const RequestContext& context,
                                              std::string_view bytes,
                                              const std::string& media_type) {
   ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kUploadFile));
-  if (!IsSha256Hex(declared_sha256)) {
+  if (!IsLowerHex(declared_sha256, 64)) {
     return Unexpected(InvalidArgument(
         "the declared sha256 must be 64 lower-case hex digits (the SHA-256 of the file)",
         "sha256"));
@@ -307,7 +298,7 @@ Status DocumentService::CreateDocument(const RequestContext& context,
 
 Result<int> DocumentService::DraftVersion(const RequestContext& context,
                                           const std::string& document_id, const DraftInput& input) {
-  if (!IsSha256Hex(input.file_sha256)) {
+  if (!IsLowerHex(input.file_sha256, 64)) {
     return Unexpected(
         InvalidArgument("file_sha256 must be 64 lower-case hex digits", "file_sha256"));
   }
@@ -318,13 +309,12 @@ Result<int> DocumentService::DraftVersion(const RequestContext& context,
                                              "{sha256})",
                                          "file_sha256"));
   }
-  int number = 0;
   ALIQUOT_ASSIGN_OR_RETURN(
       const std::vector<ledger::Event> appended,
       RunUseCase(store_, sessions_, context, Action::kCreateDocument,
                  [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
                    ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState state,
-                                            ExistingDocument(reader, document_id));
+                                            ExistingDocument(reader, document_id, "document_id"));
                    documents::DraftCommand command;
                    command.title = input.title;
                    command.file = {blob->sha256, input.file_name, blob->media_type, blob->size};
@@ -335,11 +325,13 @@ Result<int> DocumentService::DraftVersion(const RequestContext& context,
                        ledger::NewEvent event,
                        documents::DraftVersion(state, command, clock_.Now(), context.Actor(),
                                                context.terminal.id));
-                   number = static_cast<int>(*event.payload.Find("version")->AsInteger());
                    return std::vector<ledger::NewEvent>{std::move(event)};
                  }));
-  (void)appended;
-  return number;
+  // The version the draft was recorded as: a new one, or the draft in progress.
+  ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
+                           ledger::PayloadReader::Parse(appended.front()));
+  ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t number, payload.Integer("version"));
+  return static_cast<int>(number);
 }
 
 Status DocumentService::ProposeRetirement(const RequestContext& context,
@@ -347,8 +339,9 @@ Status DocumentService::ProposeRetirement(const RequestContext& context,
                                           Timestamp effective) {
   return RunUseCase(store_, sessions_, context, Action::kCreateDocument,
                     [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
-                      ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState state,
-                                               ExistingDocument(reader, document_id));
+                      ALIQUOT_ASSIGN_OR_RETURN(
+                          const documents::DocumentState state,
+                          ExistingDocument(reader, document_id, "document_id"));
                       ALIQUOT_ASSIGN_OR_RETURN(
                           ledger::NewEvent event,
                           documents::ProposeRetirement(state, reason, effective, clock_.Now(),
@@ -375,7 +368,8 @@ Result<DocumentHistory> DocumentService::History(const RequestContext& context,
   DocumentHistory history;
   history.at = clock_.Now();
   ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
-    ALIQUOT_ASSIGN_OR_RETURN(history.document, ExistingDocument(reader, document_id));
+    ALIQUOT_ASSIGN_OR_RETURN(history.document,
+                             ExistingDocument(reader, document_id, "document_id"));
     for (const documents::VersionState& version : history.document.versions) {
       VersionView view;
       view.version = version;
@@ -383,7 +377,7 @@ Result<DocumentHistory> DocumentService::History(const RequestContext& context,
       ALIQUOT_ASSIGN_OR_RETURN(
           view.signatures,
           signatures_.SignaturesIn(
-              reader, {"document_version", document_id + ":" + std::to_string(version.number)}));
+              reader, {"document_version", VersionRecordId(document_id, version.number)}));
       history.versions.push_back(std::move(view));
     }
     ALIQUOT_ASSIGN_OR_RETURN(history.document_signatures,
@@ -400,7 +394,7 @@ Result<EffectiveVersion> DocumentService::EffectiveAt(const RequestContext& cont
   EffectiveVersion answer;
   answer.at = at;
   ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
-    ALIQUOT_ASSIGN_OR_RETURN(answer.document, ExistingDocument(reader, document_id));
+    ALIQUOT_ASSIGN_OR_RETURN(answer.document, ExistingDocument(reader, document_id, "document_id"));
     return {};
   }));
   if (const documents::VersionState* version = answer.document.EffectiveAt(at)) {
@@ -434,7 +428,7 @@ Result<FileContent> DocumentService::VersionFile(const RequestContext& context,
   ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kViewDocuments));
   documents::DocumentState document;
   ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
-    ALIQUOT_ASSIGN_OR_RETURN(document, ExistingDocument(reader, document_id));
+    ALIQUOT_ASSIGN_OR_RETURN(document, ExistingDocument(reader, document_id, "document_id"));
     return {};
   }));
   const documents::VersionState* found = document.Version(version);

@@ -126,7 +126,9 @@ SignableRecord DocumentRecord();
 Json VersionContent(const documents::DocumentState& document,
                     const documents::VersionState& version);
 
-// "SOP-CT-004:3" -> ("SOP-CT-004", 3); kNotFound (field "record_id") when malformed.
+// ("SOP-CT-004", 3) -> "SOP-CT-004:3", the id of a version's signable record, and back;
+// ParseVersionId returns kNotFound (field "record_id") when malformed.
+std::string VersionRecordId(std::string_view document_id, int version);
 Result<std::pair<std::string, int>> ParseVersionId(const std::string& id);
 
 }  // namespace aliquot::app

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "aliquot/app/identity_records.h"
+#include "aliquot/app/use_case.h"
 #include "aliquot/core/random.h"
 #include "aliquot/domain/system/installation.h"
 
@@ -61,34 +62,13 @@ IdentityService::IdentityService(Store& store, Clock& clock, const Credentials& 
       signatures_(signatures) {}
 
 template <typename Decide>
-Status IdentityService::Run(const RequestContext& context, Action action,
-                            const std::vector<ledger::StreamRef>& streams, Decide decide) {
-  ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, action));
-  for (int attempt = 1;; ++attempt) {
-    AppendRequest request;
-    Status decided = store_.Read([&](StoreReader& reader) -> Status {
-      for (const ledger::StreamRef& stream : streams) {
-        ALIQUOT_ASSIGN_OR_RETURN(const std::uint64_t head, reader.StreamHead(stream));
-        request.expectations.push_back({stream, head});
-      }
-      ALIQUOT_ASSIGN_OR_RETURN(ledger::NewEvent event, decide(reader));
-      request.events.push_back(std::move(event));
-      return {};
-    });
-    if (!decided) {
-      // A refusal the rules decide (one's own roles, one's own account) is recorded like the
-      // permission check's (P11-07).
-      if (decided.error().Code() == ErrorCode::kPermissionDenied) {
-        return sessions_.RecordRefusal(context, action, decided.error());
-      }
-      return decided;
-    }
-    auto appended = store_.Append(request);
-    if (appended) return {};
-    if (appended.error().Code() != ErrorCode::kAborted || attempt == kAppendAttempts) {
-      return Unexpected(appended.error());
-    }
-  }
+Status IdentityService::Run(const RequestContext& context, Action action, Decide decide) {
+  return RunUseCase(store_, sessions_, context, action,
+                    [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+                      ALIQUOT_ASSIGN_OR_RETURN(ledger::NewEvent event, decide(reader));
+                      return std::vector<ledger::NewEvent>{std::move(event)};
+                    })
+      .transform([](const std::vector<ledger::Event>&) {});
 }
 
 Result<BootstrapOutcome> IdentityService::Bootstrap(const BootstrapCommand& command,
@@ -144,30 +124,27 @@ Result<BootstrapOutcome> IdentityService::Bootstrap(const BootstrapCommand& comm
 
 Status IdentityService::CreateSite(const RequestContext& context,
                                    const identity::CreateSiteCommand& command) {
-  return Run(context, Action::kCreateSite, {identity::SiteStream(command.id)},
-             [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-               ALIQUOT_ASSIGN_OR_RETURN(identity::SiteState site, LoadSite(reader, command.id));
-               return identity::CreateSite(site, command, context.Actor(), context.terminal.id);
-             });
+  return Run(context, Action::kCreateSite, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+    ALIQUOT_ASSIGN_OR_RETURN(identity::SiteState site, LoadSite(reader, command.id));
+    return identity::CreateSite(site, command, context.Actor(), context.terminal.id);
+  });
 }
 
 Status IdentityService::ConfigureSite(const RequestContext& context, const std::string& site_id,
                                       const identity::SecurityPolicy& policy,
                                       const std::string& reason) {
-  return Run(context, Action::kConfigureSite, {identity::SiteStream(site_id)},
-             [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-               // Roles are per site: a site is configured by its own administrators.
-               if (site_id != context.principal.site) {
-                 return Unexpected(::aliquot::PermissionDenied(
-                     "site " + site_id.substr(0, 16) +
-                         " is configured from its own terminals; this session is at site " +
-                         context.principal.site,
-                     "site"));
-               }
-               ALIQUOT_ASSIGN_OR_RETURN(identity::SiteState site, LoadSite(reader, site_id));
-               return identity::SetPolicy(site, policy, reason, context.Actor(),
-                                          context.terminal.id);
-             });
+  return Run(context, Action::kConfigureSite, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+    // Roles are per site: a site is configured by its own administrators.
+    if (site_id != context.principal.site) {
+      return Unexpected(::aliquot::PermissionDenied(
+          "site " + site_id.substr(0, 16) +
+              " is configured from its own terminals; this session is at site " +
+              context.principal.site,
+          "site"));
+    }
+    ALIQUOT_ASSIGN_OR_RETURN(identity::SiteState site, LoadSite(reader, site_id));
+    return identity::SetPolicy(site, policy, reason, context.Actor(), context.terminal.id);
+  });
 }
 
 Result<IdentityService::TemporaryPassword> IdentityService::IssueTemporaryPassword(
@@ -192,41 +169,36 @@ Result<NewCredential> IdentityService::CreateUser(const RequestContext& context,
   ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kCreateUser));
   ALIQUOT_ASSIGN_OR_RETURN(TemporaryPassword issued, IssueTemporaryPassword(context, user_id));
   ALIQUOT_RETURN_IF_ERROR(
-      Run(context, Action::kCreateUser, {identity::UserStream(user_id)},
-          [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-            ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> sites, LoadSiteIds(reader));
-            ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
-            identity::CreateUserCommand command{user_id, printed_name, roles, issued.sealed};
-            return identity::CreateUser(user, command, sites, context.Actor(), context.terminal.id);
-          }));
+      Run(context, Action::kCreateUser, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+        ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> sites, LoadSiteIds(reader));
+        ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
+        identity::CreateUserCommand command{user_id, printed_name, roles, issued.sealed};
+        return identity::CreateUser(user, command, sites, context.Actor(), context.terminal.id);
+      }));
   return std::move(issued.credential);
 }
 
 Status IdentityService::RenameUser(const RequestContext& context, const std::string& user_id,
                                    const std::string& printed_name, const std::string& reason) {
-  return Run(context, Action::kRenameUser, {identity::UserStream(user_id)},
-             [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-               ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
-               return identity::RenameUser(user, printed_name, reason, context.Actor(),
-                                           context.terminal.id);
-             });
+  return Run(context, Action::kRenameUser, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+    ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
+    return identity::RenameUser(user, printed_name, reason, context.Actor(), context.terminal.id);
+  });
 }
 
 Status IdentityService::AssignRoles(const RequestContext& context, const std::string& user_id,
                                     const std::vector<identity::SiteRole>& roles,
                                     const std::string& reason) {
-  return Run(context, Action::kAssignRoles, {identity::UserStream(user_id)},
-             [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-               ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> sites, LoadSiteIds(reader));
-               ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
-               return identity::AssignRoles(user, roles, sites, reason, context.Actor(),
-                                            context.terminal.id);
-             });
+  return Run(context, Action::kAssignRoles, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+    ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> sites, LoadSiteIds(reader));
+    ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
+    return identity::AssignRoles(user, roles, sites, reason, context.Actor(), context.terminal.id);
+  });
 }
 
 Status IdentityService::DeactivateUser(const RequestContext& context, const std::string& user_id,
                                        const std::string& reason) {
-  return Run(context, Action::kDeactivateUser, {identity::UserStream(user_id)},
+  return Run(context, Action::kDeactivateUser,
              [&](StoreReader& reader) -> Result<ledger::NewEvent> {
                ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
                return identity::DeactivateUser(user, reason, context.Actor(), context.terminal.id);
@@ -235,7 +207,7 @@ Status IdentityService::DeactivateUser(const RequestContext& context, const std:
 
 Status IdentityService::ReactivateUser(const RequestContext& context, const std::string& user_id,
                                        const std::string& reason) {
-  return Run(context, Action::kReactivateUser, {identity::UserStream(user_id)},
+  return Run(context, Action::kReactivateUser,
              [&](StoreReader& reader) -> Result<ledger::NewEvent> {
                ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
                return identity::ReactivateUser(user, reason, context.Actor(), context.terminal.id);
@@ -248,34 +220,31 @@ Result<NewCredential> IdentityService::ResetPassword(const RequestContext& conte
   ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kResetPassword));
   ALIQUOT_ASSIGN_OR_RETURN(TemporaryPassword issued, IssueTemporaryPassword(context, user_id));
   ALIQUOT_RETURN_IF_ERROR(
-      Run(context, Action::kResetPassword, {identity::UserStream(user_id)},
-          [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-            ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
-            return identity::ResetPassword(user, issued.sealed, reason, context.Actor(),
-                                           context.terminal.id);
-          }));
+      Run(context, Action::kResetPassword, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+        ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
+        return identity::ResetPassword(user, issued.sealed, reason, context.Actor(),
+                                       context.terminal.id);
+      }));
   return std::move(issued.credential);
 }
 
 Status IdentityService::UnlockUser(const RequestContext& context, const std::string& user_id,
                                    const std::string& reason) {
-  return Run(context, Action::kUnlockUser, {identity::UserStream(user_id)},
-             [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-               ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
-               ALIQUOT_ASSIGN_OR_RETURN(const identity::SecurityPolicy policy,
-                                        sessions_.PolicyOf(reader, context.terminal.site));
-               return identity::UnlockUser(user, clock_.Now(), policy, reason, context.Actor(),
-                                           context.terminal.id);
-             });
+  return Run(context, Action::kUnlockUser, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+    ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
+    ALIQUOT_ASSIGN_OR_RETURN(const identity::SecurityPolicy policy,
+                             sessions_.PolicyOf(reader, context.terminal.site));
+    return identity::UnlockUser(user, clock_.Now(), policy, reason, context.Actor(),
+                                context.terminal.id);
+  });
 }
 
 Status IdentityService::ResetTotp(const RequestContext& context, const std::string& user_id,
                                   const std::string& reason) {
-  return Run(context, Action::kResetTotp, {identity::UserStream(user_id)},
-             [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-               ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
-               return identity::ResetTotp(user, reason, context.Actor(), context.terminal.id);
-             });
+  return Run(context, Action::kResetTotp, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+    ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, user_id));
+    return identity::ResetTotp(user, reason, context.Actor(), context.terminal.id);
+  });
 }
 
 Result<NewCredential> IdentityService::RegisterTerminal(const RequestContext& context,
@@ -290,26 +259,25 @@ Result<NewCredential> IdentityService::RegisterTerminal(const RequestContext& co
   credential.secret = token ? *token : RandomHex(kTokenBytes);
   command.token_sha256 = TokenHash(credential.secret);
   ALIQUOT_RETURN_IF_ERROR(
-      Run(context, Action::kRegisterTerminal, {identity::TerminalStream(command.id)},
-          [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-            ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> sites, LoadSiteIds(reader));
-            ALIQUOT_ASSIGN_OR_RETURN(identity::TerminalState terminal,
-                                     LoadTerminal(reader, command.id));
-            ALIQUOT_ASSIGN_OR_RETURN(std::optional<identity::TerminalState> holder,
-                                     LoadTerminalByToken(reader, command.token_sha256));
-            if (holder) {
-              return Unexpected(AlreadyExists("that token belongs to another terminal", "token"));
-            }
-            return identity::RegisterTerminal(terminal, command, sites, context.Actor(),
-                                              context.terminal.id);
-          }));
+      Run(context, Action::kRegisterTerminal, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+        ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> sites, LoadSiteIds(reader));
+        ALIQUOT_ASSIGN_OR_RETURN(identity::TerminalState terminal,
+                                 LoadTerminal(reader, command.id));
+        ALIQUOT_ASSIGN_OR_RETURN(std::optional<identity::TerminalState> holder,
+                                 LoadTerminalByToken(reader, command.token_sha256));
+        if (holder) {
+          return Unexpected(AlreadyExists("that token belongs to another terminal", "token"));
+        }
+        return identity::RegisterTerminal(terminal, command, sites, context.Actor(),
+                                          context.terminal.id);
+      }));
   return credential;
 }
 
 Status IdentityService::RestrictTerminal(const RequestContext& context,
                                          const std::string& terminal_id, bool restricted,
                                          identity::ActionSet allowed, const std::string& reason) {
-  return Run(context, Action::kRestrictTerminal, {identity::TerminalStream(terminal_id)},
+  return Run(context, Action::kRestrictTerminal,
              [&](StoreReader& reader) -> Result<ledger::NewEvent> {
                ALIQUOT_ASSIGN_OR_RETURN(identity::TerminalState terminal,
                                         LoadTerminal(reader, terminal_id));
@@ -320,13 +288,12 @@ Status IdentityService::RestrictTerminal(const RequestContext& context,
 
 Status IdentityService::RetireTerminal(const RequestContext& context,
                                        const std::string& terminal_id, const std::string& reason) {
-  return Run(context, Action::kRetireTerminal, {identity::TerminalStream(terminal_id)},
-             [&](StoreReader& reader) -> Result<ledger::NewEvent> {
-               ALIQUOT_ASSIGN_OR_RETURN(identity::TerminalState terminal,
-                                        LoadTerminal(reader, terminal_id));
-               return identity::RetireTerminal(terminal, reason, context.Actor(),
-                                               context.terminal.id);
-             });
+  return Run(
+      context, Action::kRetireTerminal, [&](StoreReader& reader) -> Result<ledger::NewEvent> {
+        ALIQUOT_ASSIGN_OR_RETURN(identity::TerminalState terminal,
+                                 LoadTerminal(reader, terminal_id));
+        return identity::RetireTerminal(terminal, reason, context.Actor(), context.terminal.id);
+      });
 }
 
 Result<std::vector<identity::SiteState>> IdentityService::Sites(const RequestContext& context) {

@@ -108,11 +108,9 @@ class IdentityService {
   Result<TemporaryPassword> IssueTemporaryPassword(const RequestContext& context,
                                                    const std::string& user_id);
 
-  // Authorises, then runs `decide` on a fresh snapshot and appends its events expecting
-  // `streams` unchanged, deciding again after a lost race.
+  // RunUseCase for a decision of one event (`decide(reader)` returns Result<ledger::NewEvent>).
   template <typename Decide>
-  Status Run(const RequestContext& context, identity::Action action,
-             const std::vector<ledger::StreamRef>& streams, Decide decide);
+  Status Run(const RequestContext& context, identity::Action action, Decide decide);
 
   Store& store_;
   Clock& clock_;

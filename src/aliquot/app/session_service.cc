@@ -5,6 +5,7 @@
 
 #include "aliquot/app/identity_records.h"
 #include "aliquot/core/base32.h"
+#include "aliquot/core/hex.h"
 #include "aliquot/core/random.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/core/text.h"
@@ -39,13 +40,7 @@ Status CheckSecret(std::string_view value, std::string_view field) {
 
 std::string TokenHash(std::string_view token) { return Sha256::Of(token).Hex(); }
 
-bool IsToken(std::string_view text) {
-  if (text.size() != 2 * kTokenBytes) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
+bool IsToken(std::string_view text) { return IsLowerHex(text, 2 * kTokenBytes); }
 
 std::map<std::string, SessionService::Session>::iterator SessionService::FindById(
     const std::string& session_id) {

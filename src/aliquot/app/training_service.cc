@@ -31,14 +31,6 @@ std::optional<TrainingId> ParseTrainingId(const std::string& id) {
   return TrainingId{id.substr(0, first), version->first, version->second};
 }
 
-Result<documents::DocumentState> ExistingDocument(StoreReader& reader, const std::string& id) {
-  ALIQUOT_ASSIGN_OR_RETURN(documents::DocumentState document, LoadDocument(reader, id));
-  if (!document.exists) {
-    return Unexpected(NotFound("no document " + id.substr(0, 40), "document"));
-  }
-  return document;
-}
-
 Result<identity::UserState> ExistingUser(StoreReader& reader, const std::string& id,
                                          std::string_view field) {
   ALIQUOT_ASSIGN_OR_RETURN(identity::UserState user, LoadUser(reader, id));
@@ -100,7 +92,7 @@ SignableRecord TrainingRecord() {
     ALIQUOT_ASSIGN_OR_RETURN(const identity::UserState trainee,
                              ExistingUser(reader, parsed->user, "record_id"));
     ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState document,
-                             ExistingDocument(reader, parsed->document));
+                             ExistingDocument(reader, parsed->document, "document"));
     ALIQUOT_ASSIGN_OR_RETURN(const TrainingOnDocument training,
                              LoadTrainingOn(reader, parsed->user, parsed->document));
     ALIQUOT_ASSIGN_OR_RETURN(
@@ -118,6 +110,10 @@ SignableRecord TrainingRecord() {
     return std::vector<ledger::NewEvent>{std::move(completed)};
   };
   return record;
+}
+
+std::string TrainingRecordId(std::string_view user, std::string_view document_id, int version) {
+  return std::string(user) + ":" + VersionRecordId(document_id, version);
 }
 
 TrainingService::TrainingService(Store& store, Clock& clock, SessionService& sessions)
@@ -164,7 +160,7 @@ Status TrainingService::Assign(const RequestContext& context, const AssignInput&
                  return Unexpected(FailedPrecondition(user.id + " is deactivated", "user"));
                }
                ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState document,
-                                        ExistingDocument(reader, input.document));
+                                        ExistingDocument(reader, input.document, "document"));
                const Timestamp now = clock_.Now();
                const documents::VersionState* version = document.PendingAt(now);
                if (version == nullptr) version = document.EffectiveAt(now);
@@ -186,8 +182,9 @@ Status TrainingService::RecordSession(const RequestContext& context, const Sessi
                     [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
                       ALIQUOT_ASSIGN_OR_RETURN(const identity::UserState trainee,
                                                ExistingUser(reader, input.trainee, "user"));
-                      ALIQUOT_ASSIGN_OR_RETURN(const documents::DocumentState document,
-                                               ExistingDocument(reader, input.document));
+                      ALIQUOT_ASSIGN_OR_RETURN(
+                          const documents::DocumentState document,
+                          ExistingDocument(reader, input.document, "document"));
                       ALIQUOT_ASSIGN_OR_RETURN(
                           ledger::NewEvent event,
                           training::RecordSession(trainee.id, document, input.version, input.passed,
@@ -234,9 +231,7 @@ Result<training::Qualification> TrainingService::Gate(const RequestContext& cont
                                                       const std::string& document,
                                                       const std::string& purpose) {
   ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kPerformGovernedWork));
-  if (purpose.size() > 200) {
-    return Unexpected(InvalidArgument("purpose must be at most 200 bytes", "purpose"));
-  }
+  ALIQUOT_RETURN_IF_ERROR(training::CheckPurpose(purpose));
   training::Qualification answer;
   const Timestamp now = clock_.Now();
   ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {

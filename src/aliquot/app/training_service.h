@@ -116,5 +116,7 @@ class TrainingService {
 // (read and understood) or by the trainer of a recorded session; the signature completes the
 // training, expiring after the shortest requalification interval of the trainee's curricula.
 SignableRecord TrainingRecord();
+// The id of that record: "oliver:SOP-CT-004:3".
+std::string TrainingRecordId(std::string_view user, std::string_view document_id, int version);
 
 }  // namespace aliquot::app

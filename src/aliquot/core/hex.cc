@@ -46,4 +46,12 @@ Result<std::vector<std::uint8_t>> HexDecode(std::string_view text) {
   return bytes;
 }
 
+bool IsLowerHex(std::string_view text, std::size_t digits) {
+  if (text.size() != digits) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace aliquot

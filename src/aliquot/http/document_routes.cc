@@ -1,6 +1,5 @@
 #include "aliquot/http/document_routes.h"
 
-#include <charconv>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,48 +21,11 @@ Json TimeJson(const std::optional<Timestamp>& time) {
   return time ? Json(time->ToRfc3339()) : Json();
 }
 
-Result<int> IntegerMember(JsonBody& body, std::string_view name, int min, int max) {
-  ALIQUOT_ASSIGN_OR_RETURN(const Json* member, body.Member(name));
-  const std::optional<std::int64_t> value = member->AsInteger();
-  if (!value || *value < min || *value > max) {
-    return Unexpected(InvalidArgument(std::string(name) + " must be an integer from " +
-                                          std::to_string(min) + " to " + std::to_string(max),
-                                      std::string(name)));
-  }
-  return static_cast<int>(*value);
-}
-
-Result<std::optional<int>> OptionalIntegerMember(JsonBody& body, std::string_view name, int min,
-                                                 int max) {
-  const Json* member = body.OptionalMember(name);
-  if (member == nullptr || member->IsNull()) return std::optional<int>();
-  ALIQUOT_ASSIGN_OR_RETURN(const int value, IntegerMember(body, name, min, max));
-  return std::optional<int>(value);
-}
-
 Result<std::optional<Timestamp>> OptionalTimeMember(JsonBody& body, std::string_view name) {
   ALIQUOT_ASSIGN_OR_RETURN(const std::optional<std::string> text, body.OptionalString(name));
   if (!text) return std::optional<Timestamp>();
   ALIQUOT_ASSIGN_OR_RETURN(const Timestamp time, Timestamp::ParseInstant(*text, name));
   return std::optional<Timestamp>(time);
-}
-
-Result<std::vector<std::string>> StringArrayMember(JsonBody& body, std::string_view name) {
-  ALIQUOT_ASSIGN_OR_RETURN(const Json* member, body.Member(name));
-  if (!member->IsArray()) {
-    return Unexpected(
-        InvalidArgument(std::string(name) + " must be an array of strings", std::string(name)));
-  }
-  std::vector<std::string> values;
-  for (std::size_t i = 0; i < member->AsArray().size(); ++i) {
-    const Json& item = member->AsArray()[i];
-    if (!item.IsString()) {
-      const std::string field = std::string(name) + "[" + std::to_string(i) + "]";
-      return Unexpected(InvalidArgument(field + " must be a string", field));
-    }
-    values.push_back(item.AsString());
-  }
-  return values;
 }
 
 // ?at=... as an instant; absent: nullopt.
@@ -81,6 +43,15 @@ Result<std::string> RequiredQuery(const Request& request, std::string_view name)
                                       std::string(name)));
   }
   return std::string(*value);
+}
+
+// {"type", "id"}: the signable record a response points at, signed through
+// /api/v1/records/{type}/{id}/signatures.
+Json RecordJson(std::string_view type, const std::string& id) {
+  Json record = Json::MakeObject();
+  record.Set("type", type);
+  record.Set("id", id);
+  return record;
 }
 
 Json BlobJson(const app::BlobInfo& info) {
@@ -111,10 +82,8 @@ Json VersionJson(const documents::DocumentState& document, const documents::Vers
   json.Set("approved_at", TimeJson(version.approved_at));
   json.Set("effective_from", TimeJson(version.effective_from));
   json.Set("effective_until", TimeJson(version.effective_until));
-  Json record = Json::MakeObject();
-  record.Set("type", "document_version");
-  record.Set("id", document.id + ":" + std::to_string(version.number));
-  json.Set("record", std::move(record));
+  json.Set("record",
+           RecordJson("document_version", app::VersionRecordId(document.id, version.number)));
   return json;
 }
 
@@ -316,7 +285,7 @@ class Routes {
     }
     command.kind = *parsed;
     ALIQUOT_ASSIGN_OR_RETURN(const std::optional<int> months,
-                             OptionalIntegerMember(body, "review_interval_months", 1, 120));
+                             body.OptionalInteger("review_interval_months", 1, 120));
     command.review_interval_months = months.value_or(24);
     ALIQUOT_RETURN_IF_ERROR(body.CheckNoOtherMembers());
     ALIQUOT_RETURN_IF_ERROR(api_.documents.CreateDocument(context, command));
@@ -326,14 +295,12 @@ class Routes {
   }
 
   Result<Response> ReviewsDue(const Request& request, const RequestContext& context) {
-    int within = 30;
-    if (const std::optional<std::string_view> text = request.QueryParam("within_days")) {
-      const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), within);
-      if (ec != std::errc() || ptr != text->data() + text->size() || within < 0 || within > 3660) {
-        return Unexpected(
-            InvalidArgument("within_days must be an integer from 0 to 3660", "within_days"));
-      }
+    const Result<std::uint64_t> days = QueryParamUnsigned(request, "within_days", 30);
+    if (!days || *days > 3660) {
+      return Unexpected(
+          InvalidArgument("within_days must be an integer from 0 to 3660", "within_days"));
     }
+    const auto within = static_cast<int>(*days);
     ALIQUOT_ASSIGN_OR_RETURN(const std::vector<app::ReviewDue> due,
                              api_.documents.ReviewsDue(context, within));
     Json array = Json::MakeArray();
@@ -345,10 +312,7 @@ class Routes {
       json.Set("effective_version", item.effective_version);
       json.Set("review_due", item.due.ToRfc3339());
       json.Set("overdue", item.overdue);
-      Json record = Json::MakeObject();
-      record.Set("type", "document");
-      record.Set("id", item.document_id);
-      json.Set("record", std::move(record));
+      json.Set("record", RecordJson("document", item.document_id));
       array.Push(std::move(json));
     }
     Json json = Json::MakeObject();
@@ -371,9 +335,7 @@ class Routes {
       versions.Push(std::move(version));
     }
     json.Set("versions", std::move(versions));
-    Json record = Json::MakeObject();
-    record.Set("type", "document");
-    record.Set("id", history.document.id);
+    Json record = RecordJson("document", history.document.id);
     record.Set("content_hash", history.document_signatures.content_hash);
     record.Set("signatures", SignaturesJson(history.document_signatures));
     json.Set("document_record", std::move(record));
@@ -415,20 +377,17 @@ class Routes {
     Json json = Json::MakeObject();
     json.Set("document_id", document);
     json.Set("version", version);
-    Json record = Json::MakeObject();
-    record.Set("type", "document_version");
-    record.Set("id", document + ":" + std::to_string(version));
-    json.Set("record", std::move(record));
+    json.Set("record", RecordJson("document_version", app::VersionRecordId(document, version)));
     return JsonResponse(kCreated, json);
   }
 
   Result<Response> VersionFile(const Request& request, const RequestContext& context) {
-    int version = 0;
     const std::string text = PathParam(request, "version");
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-    if (ec != std::errc() || ptr != text.data() + text.size() || version < 1) {
+    const Result<std::uint64_t> number = ParseUnsigned(text, "version");
+    if (!number || *number < 1 || *number > 100000) {
       return Unexpected(NotFound("no version " + text.substr(0, 12), "version"));
     }
+    const auto version = static_cast<int>(*number);
     ALIQUOT_ASSIGN_OR_RETURN(
         app::FileContent file,
         api_.documents.VersionFile(context, PathParam(request, "document"), version));
@@ -446,10 +405,7 @@ class Routes {
         context, document, reason, effective.value_or(api_.documents.Now())));
     Json json = Json::MakeObject();
     json.Set("document_id", document);
-    Json record = Json::MakeObject();
-    record.Set("type", "document");
-    record.Set("id", document);
-    json.Set("record", std::move(record));
+    json.Set("record", RecordJson("document", document));
     return JsonResponse(kCreated, json);
   }
 
@@ -469,8 +425,7 @@ class Routes {
     command.id = PathParam(request, "curriculum");
     ALIQUOT_ASSIGN_OR_RETURN(command.site, body.String("site"));
     ALIQUOT_ASSIGN_OR_RETURN(command.title, body.String("title"));
-    ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> roles,
-                             StringArrayMember(body, "roles"));
+    ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> roles, body.StringArray("roles"));
     for (std::size_t i = 0; i < roles.size(); ++i) {
       const std::optional<identity::Role> role = identity::RoleFromName(roles[i]);
       if (!role) {
@@ -479,9 +434,9 @@ class Routes {
       }
       command.roles.Add(*role);
     }
-    ALIQUOT_ASSIGN_OR_RETURN(command.documents, StringArrayMember(body, "documents"));
+    ALIQUOT_ASSIGN_OR_RETURN(command.documents, body.StringArray("documents"));
     ALIQUOT_ASSIGN_OR_RETURN(command.requalification_months,
-                             OptionalIntegerMember(body, "requalification_months", 1, 120));
+                             body.OptionalInteger("requalification_months", 1, 120));
     ALIQUOT_ASSIGN_OR_RETURN(const std::optional<std::string> reason,
                              body.OptionalString("reason"));
     ALIQUOT_RETURN_IF_ERROR(body.CheckNoOtherMembers());
@@ -513,7 +468,7 @@ class Routes {
     app::SessionInput input;
     ALIQUOT_ASSIGN_OR_RETURN(input.trainee, body.String("user_id"));
     ALIQUOT_ASSIGN_OR_RETURN(input.document, body.String("document_id"));
-    ALIQUOT_ASSIGN_OR_RETURN(input.version, IntegerMember(body, "version", 1, 100000));
+    ALIQUOT_ASSIGN_OR_RETURN(input.version, body.Integer("version", 1, 100000));
     ALIQUOT_ASSIGN_OR_RETURN(const std::string assessment, body.String("assessment"));
     if (assessment != "passed" && assessment != "failed") {
       return Unexpected(InvalidArgument("assessment must be passed or failed", "assessment"));
@@ -524,10 +479,8 @@ class Routes {
     ALIQUOT_RETURN_IF_ERROR(body.CheckNoOtherMembers());
     ALIQUOT_RETURN_IF_ERROR(api_.training.RecordSession(context, input));
     Json json = Json::MakeObject();
-    Json record = Json::MakeObject();
-    record.Set("type", "training");
-    record.Set("id", input.trainee + ":" + input.document + ":" + std::to_string(input.version));
-    json.Set("record", std::move(record));
+    json.Set("record", RecordJson("training", app::TrainingRecordId(input.trainee, input.document,
+                                                                    input.version)));
     json.Set("next", "the trainer signs the record as performed");
     return JsonResponse(kCreated, json);
   }

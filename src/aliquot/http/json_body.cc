@@ -110,4 +110,39 @@ Status JsonBody::CheckNoOtherMembers() const {
   return {};
 }
 
+Result<int> JsonBody::Integer(std::string_view name, int min, int max) {
+  ALIQUOT_ASSIGN_OR_RETURN(const Json* member, Member(name));
+  const std::optional<std::int64_t> value = member->AsInteger();
+  if (!value || *value < min || *value > max) {
+    return Unexpected(InvalidArgument(std::string(name) + " must be an integer from " +
+                                          std::to_string(min) + " to " + std::to_string(max),
+                                      std::string(name)));
+  }
+  return static_cast<int>(*value);
+}
+
+Result<std::optional<int>> JsonBody::OptionalInteger(std::string_view name, int min, int max) {
+  if (OptionalMember(name) == nullptr) return std::optional<int>();
+  ALIQUOT_ASSIGN_OR_RETURN(const int value, Integer(name, min, max));
+  return std::optional<int>(value);
+}
+
+Result<std::vector<std::string>> JsonBody::StringArray(std::string_view name) {
+  ALIQUOT_ASSIGN_OR_RETURN(const Json* member, Member(name));
+  if (!member->IsArray()) {
+    return Unexpected(
+        InvalidArgument(std::string(name) + " must be an array of strings", std::string(name)));
+  }
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < member->AsArray().size(); ++i) {
+    const Json& item = member->AsArray()[i];
+    if (!item.IsString()) {
+      const std::string field = std::string(name) + "[" + std::to_string(i) + "]";
+      return Unexpected(InvalidArgument(field + " must be a string", field));
+    }
+    values.push_back(item.AsString());
+  }
+  return values;
+}
+
 }  // namespace aliquot::http

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aliquot/core/json.h"
 #include "aliquot/core/result.h"
@@ -23,6 +24,11 @@ class JsonBody {
   Result<std::optional<std::string>> OptionalString(std::string_view name);
   Result<bool> Bool(std::string_view name);
   Result<std::optional<bool>> OptionalBool(std::string_view name);
+  // An integer from `min` to `max`; kInvalidArgument naming the range otherwise.
+  Result<int> Integer(std::string_view name, int min, int max);
+  Result<std::optional<int>> OptionalInteger(std::string_view name, int min, int max);
+  // An array of strings; kInvalidArgument naming the first item that is not one ("roles[2]").
+  Result<std::vector<std::string>> StringArray(std::string_view name);
   // A member of any type; kInvalidArgument when it is missing.
   Result<const Json*> Member(std::string_view name);
   const Json* OptionalMember(std::string_view name);

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "aliquot/core/hex.h"
 #include "aliquot/core/text.h"
 #include "aliquot/ledger/payload.h"
 
@@ -42,9 +43,7 @@ Result<std::optional<Timestamp>> ReadOptionalTime(const ledger::PayloadReader& p
 }
 
 Status CheckFile(const DocumentFile& file) {
-  bool hex = file.sha256.size() == 64;
-  for (char c : file.sha256) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-  if (!hex) {
+  if (!IsLowerHex(file.sha256, 64)) {
     return Unexpected(
         InvalidArgument("file sha256 must be 64 lower-case hex digits", "file.sha256"));
   }

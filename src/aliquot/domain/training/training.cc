@@ -401,6 +401,13 @@ Result<ledger::NewEvent> Complete(std::string_view trainee,
   return event;
 }
 
+Status CheckPurpose(std::string_view purpose) {
+  if (purpose.size() > 200) {
+    return Unexpected(InvalidArgument("purpose must be at most 200 bytes", "purpose"));
+  }
+  return {};
+}
+
 ledger::NewEvent GateRefusal(const Qualification& qualification, std::string_view purpose,
                              const ledger::Actor& actor, std::string_view terminal) {
   ledger::NewEvent event =

@@ -177,6 +177,10 @@ Result<ledger::NewEvent> Complete(std::string_view trainee,
                                   std::string_view signer, Timestamp now,
                                   const ledger::Actor& actor, std::string_view terminal);
 
+// What the work is, as a gate request names it ("transduction, batch B-0001"): at most 200
+// bytes. Returns kInvalidArgument (field "purpose").
+Status CheckPurpose(std::string_view purpose);
+
 // The record of a refused attempt at work governed by a document (the gate).
 ledger::NewEvent GateRefusal(const Qualification& qualification, std::string_view purpose,
                              const ledger::Actor& actor, std::string_view terminal);

@@ -4,15 +4,12 @@
 #include <cstdint>
 #include <string>
 
+#include "aliquot/core/hex.h"
 #include "aliquot/core/sha256.h"
 
 namespace aliquot::storage {
 
-bool IsBlobHash(std::string_view sha256) {
-  return sha256.size() == 64 && std::all_of(sha256.begin(), sha256.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
+bool IsBlobHash(std::string_view sha256) { return IsLowerHex(sha256, 64); }
 
 Status CheckNewBlob(std::string_view bytes, std::string_view media_type) {
   if (bytes.empty()) return Unexpected(InvalidArgument("a blob must hold at least one byte"));
