@@ -135,21 +135,9 @@ const TableSpec& SessionsTable() {
   return kTable;
 }
 
-const std::string& Text(const Row& row, std::size_t column) {
-  return std::get<std::string>(row[column]);
-}
-std::int64_t Int(const Row& row, std::size_t column) { return std::get<std::int64_t>(row[column]); }
-
-std::optional<std::string> OptionalText(const Row& row, std::size_t column) {
-  if (std::holds_alternative<std::monostate>(row[column])) return std::nullopt;
-  return Text(row, column);
-}
 std::optional<Timestamp> OptionalTime(const Row& row, std::size_t column) {
   if (std::holds_alternative<std::monostate>(row[column])) return std::nullopt;
   return Timestamp::FromMicros(Int(row, column));
-}
-Value TextOrNull(const std::optional<std::string>& text) {
-  return text ? Value(*text) : Value(std::monostate());
 }
 Value TimeOrNull(const std::optional<Timestamp>& time) {
   return time ? Value(time->Micros()) : Value(std::monostate());

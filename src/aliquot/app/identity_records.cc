@@ -133,11 +133,6 @@ enum SignatureColumn : std::size_t {
   kContentHash,
 };
 
-const std::string& Text(const Row& row, std::size_t column) {
-  return std::get<std::string>(row[column]);
-}
-std::int64_t Int(const Row& row, std::size_t column) { return std::get<std::int64_t>(row[column]); }
-
 Result<Json> ParseStored(const std::string& text, const char* what) {
   auto json = ParseJson(text);
   if (!json) return Unexpected(DataLoss(std::string(what) + ": " + json.error().Message()));

@@ -90,6 +90,23 @@ class ProjectionModel final : public ProjectionWriter {
   std::map<std::string, std::map<Row, Row>> tables_;
 };
 
+// Reading cells of a row read back through its TableSpec, whose types CheckRow has checked: a cell
+// of another type is a programming error (std::get throws, and our code throws nothing, so it
+// aborts).
+inline const std::string& Text(const Row& row, std::size_t column) {
+  return std::get<std::string>(row[column]);
+}
+inline std::int64_t Int(const Row& row, std::size_t column) {
+  return std::get<std::int64_t>(row[column]);
+}
+inline std::optional<std::string> OptionalText(const Row& row, std::size_t column) {
+  if (std::holds_alternative<std::monostate>(row[column])) return std::nullopt;
+  return Text(row, column);
+}
+inline Value TextOrNull(const std::optional<std::string>& text) {
+  return text ? Value(*text) : Value(std::monostate());
+}
+
 // Checks a row's arity and cell types against the spec. Returns kInternal: a projector bug.
 Status CheckRow(const TableSpec& table, const Row& row, std::size_t expected_size);
 

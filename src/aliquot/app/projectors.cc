@@ -4,6 +4,7 @@
 
 #include "aliquot/app/document_records.h"
 #include "aliquot/app/identity_records.h"
+#include "aliquot/app/material_records.h"
 #include "aliquot/app/system_service.h"
 
 namespace aliquot::app {
@@ -13,6 +14,7 @@ std::unique_ptr<Projector> MakeAllProjectors() {
   parts.push_back(MakeSystemProjector());
   parts.push_back(MakeIdentityProjector());
   parts.push_back(MakeDocumentsProjector());
+  parts.push_back(MakeMaterialsProjector());
   return std::make_unique<CompositeProjector>(std::move(parts));
 }
 

@@ -8,7 +8,8 @@ Services::Services(std::unique_ptr<IdentityServices> identity, Store& store, Blo
                    Clock& clock, std::uint64_t max_upload_bytes)
     : identity_(std::move(identity)),
       documents_(store, blobs, clock, identity_->sessions, identity_->signatures, max_upload_bytes),
-      training_(store, clock, identity_->sessions) {}
+      training_(store, clock, identity_->sessions),
+      materials_(store, blobs, clock, identity_->sessions) {}
 
 Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blobs, Clock& clock,
                                                    const SecretKey& credentials_key,
@@ -22,6 +23,8 @@ Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blob
   signatures.Register("document_version", DocumentVersionRecord());
   signatures.Register("document", DocumentRecord());
   signatures.Register("training", TrainingRecord());
+  signatures.Register("supplier", SupplierRecord());
+  signatures.Register("material_lot", MaterialLotRecord());
   return services;
 }
 

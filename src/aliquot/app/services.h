@@ -8,6 +8,7 @@
 
 #include "aliquot/app/document_service.h"
 #include "aliquot/app/identity_service.h"
+#include "aliquot/app/material_service.h"
 #include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/training_service.h"
 
@@ -29,6 +30,7 @@ class Services {
   SignatureService& Signatures() { return identity_->signatures; }
   DocumentService& Documents() { return documents_; }
   TrainingService& Training() { return training_; }
+  MaterialService& Materials() { return materials_; }
 
  private:
   Services(std::unique_ptr<IdentityServices> identity, Store& store, BlobStore& blobs, Clock& clock,
@@ -37,6 +39,7 @@ class Services {
   std::unique_ptr<IdentityServices> identity_;
   DocumentService documents_;
   TrainingService training_;
+  MaterialService materials_;
 };
 
 }  // namespace aliquot::app

@@ -17,43 +17,6 @@ namespace {
 
 using app::RequestContext;
 
-Json TimeJson(const std::optional<Timestamp>& time) {
-  return time ? Json(time->ToRfc3339()) : Json();
-}
-
-Result<std::optional<Timestamp>> OptionalTimeMember(JsonBody& body, std::string_view name) {
-  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<std::string> text, body.OptionalString(name));
-  if (!text) return std::optional<Timestamp>();
-  ALIQUOT_ASSIGN_OR_RETURN(const Timestamp time, Timestamp::ParseInstant(*text, name));
-  return std::optional<Timestamp>(time);
-}
-
-// ?at=... as an instant; absent: nullopt.
-Result<std::optional<Timestamp>> AtQuery(const Request& request) {
-  const std::optional<std::string_view> at = request.QueryParam("at");
-  if (!at) return std::optional<Timestamp>();
-  ALIQUOT_ASSIGN_OR_RETURN(const Timestamp time, Timestamp::ParseInstant(*at, "at"));
-  return std::optional<Timestamp>(time);
-}
-
-Result<std::string> RequiredQuery(const Request& request, std::string_view name) {
-  const std::optional<std::string_view> value = request.QueryParam(name);
-  if (!value || value->empty()) {
-    return Unexpected(InvalidArgument("the query parameter " + std::string(name) + " is required",
-                                      std::string(name)));
-  }
-  return std::string(*value);
-}
-
-// {"type", "id"}: the signable record a response points at, signed through
-// /api/v1/records/{type}/{id}/signatures.
-Json RecordJson(std::string_view type, const std::string& id) {
-  Json record = Json::MakeObject();
-  record.Set("type", type);
-  record.Set("id", id);
-  return record;
-}
-
 Json BlobJson(const app::BlobInfo& info) {
   Json json = Json::MakeObject();
   json.Set("sha256", info.sha256);

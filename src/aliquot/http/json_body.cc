@@ -15,7 +15,16 @@ Result<JsonBody> JsonBody::Parse(std::string_view text) {
   if (!json->IsObject()) {
     return Unexpected(InvalidArgument("the body must be a JSON object", "body"));
   }
-  return JsonBody(std::move(*json));
+  return JsonBody(std::move(*json), "");
+}
+
+Result<JsonBody> JsonBody::Nested(const Json& json, std::string prefix) {
+  if (!json.IsObject()) {
+    std::string field = prefix;
+    if (field.ends_with('.')) field.pop_back();
+    return Unexpected(InvalidArgument(field + " must be a JSON object", field));
+  }
+  return JsonBody(json, std::move(prefix));
 }
 
 const Json* JsonBody::OptionalMember(std::string_view name) {
@@ -56,11 +65,11 @@ Error JsonBody::Missing(std::string_view name) const {
       }
     }
   }
-  return InvalidArgument(std::string(name) + " is required" +
+  return InvalidArgument(Field(name) + " is required" +
                              (unknown.empty() ? std::string()
                                               : " (the body has an unknown member '" + unknown +
                                                     "': check its spelling)"),
-                         std::string(name));
+                         Field(name));
 }
 
 Result<const Json*> JsonBody::Member(std::string_view name) {
@@ -73,7 +82,7 @@ Result<std::optional<std::string>> JsonBody::OptionalString(std::string_view nam
   const Json* value = OptionalMember(name);
   if (value == nullptr) return std::optional<std::string>();
   if (!value->IsString()) {
-    return Unexpected(InvalidArgument(std::string(name) + " must be a string", std::string(name)));
+    return Unexpected(InvalidArgument(Field(name) + " must be a string", Field(name)));
   }
   return std::optional<std::string>(value->AsString());
 }
@@ -88,8 +97,7 @@ Result<std::optional<bool>> JsonBody::OptionalBool(std::string_view name) {
   const Json* value = OptionalMember(name);
   if (value == nullptr) return std::optional<bool>();
   if (!value->IsBool()) {
-    return Unexpected(
-        InvalidArgument(std::string(name) + " must be true or false", std::string(name)));
+    return Unexpected(InvalidArgument(Field(name) + " must be true or false", Field(name)));
   }
   return std::optional<bool>(value->AsBool());
 }
@@ -103,8 +111,9 @@ Result<bool> JsonBody::Bool(std::string_view name) {
 Status JsonBody::CheckNoOtherMembers() const {
   for (const auto& [name, value] : json_.AsObject()) {
     if (!read_.contains(name)) {
-      return Unexpected(InvalidArgument(
-          "unknown member '" + name.substr(0, 40) + "' (check its spelling)", name.substr(0, 40)));
+      return Unexpected(
+          InvalidArgument("unknown member '" + Field(name.substr(0, 40)) + "' (check its spelling)",
+                          Field(name.substr(0, 40))));
     }
   }
   return {};
@@ -114,9 +123,9 @@ Result<int> JsonBody::Integer(std::string_view name, int min, int max) {
   ALIQUOT_ASSIGN_OR_RETURN(const Json* member, Member(name));
   const std::optional<std::int64_t> value = member->AsInteger();
   if (!value || *value < min || *value > max) {
-    return Unexpected(InvalidArgument(std::string(name) + " must be an integer from " +
+    return Unexpected(InvalidArgument(Field(name) + " must be an integer from " +
                                           std::to_string(min) + " to " + std::to_string(max),
-                                      std::string(name)));
+                                      Field(name)));
   }
   return static_cast<int>(*value);
 }
@@ -130,19 +139,78 @@ Result<std::optional<int>> JsonBody::OptionalInteger(std::string_view name, int 
 Result<std::vector<std::string>> JsonBody::StringArray(std::string_view name) {
   ALIQUOT_ASSIGN_OR_RETURN(const Json* member, Member(name));
   if (!member->IsArray()) {
-    return Unexpected(
-        InvalidArgument(std::string(name) + " must be an array of strings", std::string(name)));
+    return Unexpected(InvalidArgument(Field(name) + " must be an array of strings", Field(name)));
   }
   std::vector<std::string> values;
   for (std::size_t i = 0; i < member->AsArray().size(); ++i) {
     const Json& item = member->AsArray()[i];
     if (!item.IsString()) {
-      const std::string field = std::string(name) + "[" + std::to_string(i) + "]";
+      const std::string field = Field(name) + "[" + std::to_string(i) + "]";
       return Unexpected(InvalidArgument(field + " must be a string", field));
     }
     values.push_back(item.AsString());
   }
   return values;
+}
+
+Result<std::optional<double>> JsonBody::OptionalNumber(std::string_view name) {
+  const Json* value = OptionalMember(name);
+  if (value == nullptr) return std::optional<double>();
+  // The parser refuses numbers that overflow a double, so a number here is finite.
+  if (!value->IsNumber()) {
+    return Unexpected(InvalidArgument(Field(name) + " must be a number", Field(name)));
+  }
+  return std::optional<double>(value->AsNumber());
+}
+
+Result<double> JsonBody::Number(std::string_view name) {
+  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<double> value, OptionalNumber(name));
+  if (!value) return Unexpected(Missing(name));
+  return *value;
+}
+
+Result<std::vector<double>> JsonBody::NumberArray(std::string_view name) {
+  ALIQUOT_ASSIGN_OR_RETURN(const Json* member, Member(name));
+  if (!member->IsArray()) {
+    return Unexpected(InvalidArgument(Field(name) + " must be an array of numbers", Field(name)));
+  }
+  std::vector<double> values;
+  for (std::size_t i = 0; i < member->AsArray().size(); ++i) {
+    const Json& item = member->AsArray()[i];
+    if (!item.IsNumber()) {
+      const std::string field = Field(name) + "[" + std::to_string(i) + "]";
+      return Unexpected(InvalidArgument(field + " must be a number", field));
+    }
+    values.push_back(item.AsNumber());
+  }
+  return values;
+}
+
+Result<std::optional<JsonBody>> JsonBody::OptionalObject(std::string_view name) {
+  const Json* value = OptionalMember(name);
+  if (value == nullptr) return std::optional<JsonBody>();
+  ALIQUOT_ASSIGN_OR_RETURN(JsonBody nested, Nested(*value, Field(name) + "."));
+  return std::optional<JsonBody>(std::move(nested));
+}
+
+Result<JsonBody> JsonBody::Object(std::string_view name) {
+  ALIQUOT_ASSIGN_OR_RETURN(std::optional<JsonBody> value, OptionalObject(name));
+  if (!value) return Unexpected(Missing(name));
+  return std::move(*value);
+}
+
+Result<std::vector<JsonBody>> JsonBody::ObjectArray(std::string_view name) {
+  ALIQUOT_ASSIGN_OR_RETURN(const Json* member, Member(name));
+  if (!member->IsArray()) {
+    return Unexpected(InvalidArgument(Field(name) + " must be an array of objects", Field(name)));
+  }
+  std::vector<JsonBody> bodies;
+  for (std::size_t i = 0; i < member->AsArray().size(); ++i) {
+    ALIQUOT_ASSIGN_OR_RETURN(JsonBody nested, Nested(member->AsArray()[i],
+                                                     Field(name) + "[" + std::to_string(i) + "]."));
+    bodies.push_back(std::move(nested));
+  }
+  return bodies;
 }
 
 }  // namespace aliquot::http

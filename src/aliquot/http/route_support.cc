@@ -61,4 +61,42 @@ Result<app::RequestContext> AuthenticateRequest(app::SessionService& sessions,
   return sessions.Authenticate(token, request.Header(kTerminalHeader).value_or(""));
 }
 
+Json TimeJson(const std::optional<Timestamp>& time) {
+  return time ? Json(time->ToRfc3339()) : Json();
+}
+
+Result<std::optional<Timestamp>> OptionalTimeMember(JsonBody& body, std::string_view name) {
+  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<std::string> text, body.OptionalString(name));
+  if (!text) return std::optional<Timestamp>();
+  ALIQUOT_ASSIGN_OR_RETURN(const Timestamp time, Timestamp::ParseInstant(*text, name));
+  return std::optional<Timestamp>(time);
+}
+
+Result<std::optional<Timestamp>> TimeQuery(const Request& request, std::string_view name) {
+  const std::optional<std::string_view> text = request.QueryParam(name);
+  if (!text) return std::optional<Timestamp>();
+  ALIQUOT_ASSIGN_OR_RETURN(const Timestamp time, Timestamp::ParseInstant(*text, name));
+  return std::optional<Timestamp>(time);
+}
+
+Result<std::optional<Timestamp>> AtQuery(const Request& request) {
+  return TimeQuery(request, "at");
+}
+
+Result<std::string> RequiredQuery(const Request& request, std::string_view name) {
+  const std::optional<std::string_view> value = request.QueryParam(name);
+  if (!value || value->empty()) {
+    return Unexpected(InvalidArgument("the query parameter " + std::string(name) + " is required",
+                                      std::string(name)));
+  }
+  return std::string(*value);
+}
+
+Json RecordJson(std::string_view type, const std::string& id) {
+  Json record = Json::MakeObject();
+  record.Set("type", type);
+  record.Set("id", id);
+  return record;
+}
+
 }  // namespace aliquot::http

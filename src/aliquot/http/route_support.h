@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,7 @@
 #include "aliquot/core/json.h"
 #include "aliquot/core/result.h"
 #include "aliquot/domain/identity/signature.h"
+#include "aliquot/http/json_body.h"
 #include "aliquot/http/router.h"
 
 namespace aliquot::http {
@@ -32,6 +34,20 @@ std::string PathParam(const Request& request, std::string_view name);
 // One signature as the API shows it, with whether it is valid for `content_hash` (11.70).
 Json SignatureJson(const identity::ElectronicSignature& signature, const std::string& content_hash);
 Json SignaturesJson(const app::RecordSignatures& signatures);
+
+// An optional instant as the API shows it: RFC 3339, or null.
+Json TimeJson(const std::optional<Timestamp>& time);
+// The body member `name` as an instant (a date or RFC 3339); absent: nullopt.
+Result<std::optional<Timestamp>> OptionalTimeMember(JsonBody& body, std::string_view name);
+// The query parameter `name` as an instant; absent: nullopt.
+Result<std::optional<Timestamp>> TimeQuery(const Request& request, std::string_view name);
+// ?at=...: TimeQuery(request, "at").
+Result<std::optional<Timestamp>> AtQuery(const Request& request);
+// The query parameter `name`; kInvalidArgument when it is absent or empty.
+Result<std::string> RequiredQuery(const Request& request, std::string_view name);
+// {"type", "id"}: the signable record a response points at, signed through
+// /api/v1/records/{type}/{id}/signatures.
+Json RecordJson(std::string_view type, const std::string& id);
 
 // The context of `request`: its bearer token and terminal header, through
 // SessionService::Authenticate.

@@ -17,6 +17,7 @@
 #include "aliquot/http/document_routes.h"
 #include "aliquot/http/identity_routes.h"
 #include "aliquot/http/ledger_routes.h"
+#include "aliquot/http/material_routes.h"
 #include "aliquot/http/metrics.h"
 #include "aliquot/http/router.h"
 #include "aliquot/http/server.h"
@@ -251,6 +252,7 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   http::AddIdentityRoutes(router,
                           {areas.Sessions(), areas.Identity().identity, areas.Signatures()});
   http::AddDocumentRoutes(router, {areas.Sessions(), areas.Documents(), areas.Training()});
+  http::AddMaterialRoutes(router, {areas.Sessions(), areas.Materials()});
   http::ServerOptions http_options;
   http_options.address = options.address;
   http_options.port = options.port;

@@ -33,7 +33,7 @@ constexpr RoleSet kTrainingReaders{kVerifier,      kQaReviewer,          kQaAppr
                                    kDocumentOwner, kTrainingCoordinator, kAuditor};
 
 // In enum order: Actions() indexes it by the enum's value.
-constexpr std::array<ActionDefinition, 35> kTable{{
+constexpr std::array<ActionDefinition, 45> kTable{{
     {Action::kViewOwnSession, "session.view", "See one's own session, roles and permissions",
      ActionKind::kSelfService, kEveryRole},
     {Action::kLogout, "session.logout", "Sign out", ActionKind::kSelfService, kEveryRole},
@@ -61,6 +61,9 @@ constexpr std::array<ActionDefinition, 35> kTable{{
     {Action::kViewTraining, "training.view",
      "Read curricula, everyone's training records, the training matrix and overdue training",
      ActionKind::kRead, kTrainingReaders},
+    {Action::kViewMaterials, "material.view",
+     "Read suppliers, materials, lots, certificates and genealogy; ask the point-of-use check",
+     ActionKind::kRead, kEveryRole},
     {Action::kCreateUser, "user.create", "Create a user account with a temporary password",
      ActionKind::kAdministration, kAdministrator},
     {Action::kRenameUser, "user.rename", "Change a user's printed name",
@@ -120,6 +123,31 @@ constexpr std::array<ActionDefinition, 35> kTable{{
      "Ask to perform work governed by a document: refused unless trained on its effective "
      "version",
      ActionKind::kGmp, kGmpRoles},
+    {Action::kManageSuppliers, "supplier.manage",
+     "Create a supplier, record its audits, propose a change of its qualification",
+     ActionKind::kGmp, RoleSet{kQaReviewer, kQaApprover}},
+    {Action::kApproveSupplier, "supplier.approve",
+     "Sign a proposed change of a supplier's qualification as approved or rejected",
+     ActionKind::kGmp, RoleSet{kQaApprover}},
+    {Action::kDefineMaterial, "material.define", "Define a material and revise its specification",
+     ActionKind::kGmp, RoleSet{kQcAnalyst, kQaApprover}},
+    {Action::kReceiveLot, "lot.receive",
+     "Receive a supplier's lot or an apheresis collection into quarantine", ActionKind::kGmp,
+     RoleSet{kWarehouse}},
+    {Action::kProduceLot, "lot.produce",
+     "Record a lot made in house (an intermediate, a product unit)", ActionKind::kGmp,
+     RoleSet{kOperator, kWarehouse}},
+    {Action::kTestLot, "lot.test",
+     "Enter a certificate of analysis; record an identity test on receipt", ActionKind::kGmp,
+     RoleSet{kQcAnalyst}},
+    {Action::kDetermineEligibility, "donor.determine_eligibility",
+     "Determine a collection donor's eligibility from screening and testing", ActionKind::kGmp,
+     RoleSet{kQaApprover}},
+    {Action::kDisposeLot, "lot.release", "Sign a lot as released or rejected", ActionKind::kGmp,
+     RoleSet{kQaApprover}},
+    {Action::kConsumeLot, "lot.consume",
+     "Consume a lot into a batch or another lot; withdraw samples and waste", ActionKind::kGmp,
+     RoleSet{kOperator, kWarehouse}},
 }};
 
 constexpr bool TableIsInEnumOrder() {

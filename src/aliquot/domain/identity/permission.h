@@ -27,6 +27,7 @@ enum class Action : std::uint8_t {
   kViewSignatures,
   kViewDocuments,
   kViewTraining,
+  kViewMaterials,
   // Administration: accounts, devices and configuration.
   kCreateUser,
   kRenameUser,
@@ -52,6 +53,15 @@ enum class Action : std::uint8_t {
   kRecordTrainingSession,
   kCompleteTraining,
   kPerformGovernedWork,
+  kManageSuppliers,
+  kApproveSupplier,
+  kDefineMaterial,
+  kReceiveLot,
+  kProduceLot,
+  kTestLot,
+  kDetermineEligibility,
+  kDisposeLot,
+  kConsumeLot,
 };
 
 enum class ActionKind : std::uint8_t {

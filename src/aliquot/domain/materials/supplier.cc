@@ -1,0 +1,500 @@
+#include "aliquot/domain/materials/supplier.h"
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <utility>
+
+#include "aliquot/core/text.h"
+#include "aliquot/domain/materials/codec.h"
+#include "aliquot/domain/materials/material.h"
+#include "aliquot/ledger/payload.h"
+
+namespace aliquot::materials {
+namespace {
+
+constexpr std::string_view kCreated = "materials.supplier_created";
+constexpr std::string_view kAudited = "materials.supplier_audited";
+constexpr std::string_view kProposed = "materials.supplier_qualification_proposed";
+constexpr std::string_view kQualified = "materials.supplier_qualified";
+constexpr std::string_view kProposalRejected = "materials.supplier_qualification_rejected";
+
+constexpr std::array<std::string_view, 3> kAuditKinds{"on_site", "remote", "questionnaire"};
+
+std::string Day(Timestamp time) { return time.ToRfc3339().substr(0, 10); }
+
+ledger::NewEvent SupplierEvent(std::string_view supplier, std::string_view type,
+                               const ledger::Actor& actor, std::string_view terminal) {
+  ledger::NewEvent event;
+  event.stream = SupplierStream(supplier);
+  event.event_type = std::string(type);
+  event.actor = actor;
+  event.terminal = std::string(terminal);
+  return event;
+}
+
+bool Qualifies(SupplierStatus status) {
+  return status == SupplierStatus::kApproved || status == SupplierStatus::kConditional;
+}
+
+Json StringsToJson(const std::vector<std::string>& strings) {
+  Json array = Json::MakeArray();
+  for (const std::string& text : strings) array.Push(text);
+  return array;
+}
+
+// The change as events and signed content carry it (instants as RFC 3339).
+Json ChangeToJson(const QualificationChange& change) {
+  Json json = Json::MakeObject();
+  json.Set("status", SupplierStatusName(change.status));
+  json.Set("materials", StringsToJson(change.materials));
+  json.Set("qualified_until", OptionalRfc3339(change.qualified_until));
+  json.Set("requalify_by", OptionalRfc3339(change.requalify_by));
+  json.Set("conditions", change.conditions);
+  json.Set("reason", change.reason);
+  return json;
+}
+
+Result<QualificationChange> ChangeFromPayload(const ledger::PayloadReader& payload) {
+  QualificationChange change;
+  ALIQUOT_ASSIGN_OR_RETURN(const std::string status, payload.String("status"));
+  const auto parsed = SupplierStatusFromName(status);
+  if (!parsed) return Unexpected(payload.Corrupt("unknown status " + status));
+  change.status = *parsed;
+  ALIQUOT_ASSIGN_OR_RETURN(const Json* materials, payload.Array("materials"));
+  for (const Json& material : materials->AsArray()) {
+    if (!material.IsString()) return Unexpected(payload.Corrupt("a material is not a string"));
+    change.materials.push_back(material.AsString());
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(change.qualified_until, OptionalPayloadTime(payload, "qualified_until"));
+  ALIQUOT_ASSIGN_OR_RETURN(change.requalify_by, OptionalPayloadTime(payload, "requalify_by"));
+  ALIQUOT_ASSIGN_OR_RETURN(change.conditions, payload.String("conditions"));
+  ALIQUOT_ASSIGN_OR_RETURN(change.reason, payload.String("reason"));
+  return change;
+}
+
+}  // namespace
+
+std::string_view SupplierStatusName(SupplierStatus status) {
+  switch (status) {
+    case SupplierStatus::kPending:
+      return "pending";
+    case SupplierStatus::kApproved:
+      return "approved";
+    case SupplierStatus::kConditional:
+      return "conditional";
+    case SupplierStatus::kDisqualified:
+      return "disqualified";
+  }
+  return "pending";
+}
+
+std::optional<SupplierStatus> SupplierStatusFromName(std::string_view name) {
+  for (SupplierStatus status : {SupplierStatus::kPending, SupplierStatus::kApproved,
+                                SupplierStatus::kConditional, SupplierStatus::kDisqualified}) {
+    if (SupplierStatusName(status) == name) return status;
+  }
+  return std::nullopt;
+}
+
+std::string_view AuditOutcomeName(AuditOutcome outcome) {
+  switch (outcome) {
+    case AuditOutcome::kSatisfactory:
+      return "satisfactory";
+    case AuditOutcome::kMinorFindings:
+      return "minor_findings";
+    case AuditOutcome::kMajorFindings:
+      return "major_findings";
+    case AuditOutcome::kUnsatisfactory:
+      return "unsatisfactory";
+  }
+  return "unsatisfactory";
+}
+
+std::optional<AuditOutcome> AuditOutcomeFromName(std::string_view name) {
+  for (AuditOutcome outcome : {AuditOutcome::kSatisfactory, AuditOutcome::kMinorFindings,
+                               AuditOutcome::kMajorFindings, AuditOutcome::kUnsatisfactory}) {
+    if (AuditOutcomeName(outcome) == name) return outcome;
+  }
+  return std::nullopt;
+}
+
+ledger::StreamRef SupplierStream(std::string_view supplier_id) {
+  return {"supplier", std::string(supplier_id)};
+}
+
+const Qualification* SupplierState::QualificationAt(Timestamp at) const {
+  const Qualification* found = nullptr;
+  for (const Qualification& qualification : history) {
+    if (qualification.from > at) break;
+    found = &qualification;
+  }
+  return found;
+}
+
+SupplierCheck QualifiedFor(const SupplierState& supplier, std::string_view material, Timestamp at) {
+  const std::string who = "supplier " + supplier.id;
+  const Qualification* in_force = supplier.QualificationAt(at);
+  if (!supplier.exists || in_force == nullptr) {
+    return {false, who + " did not exist on " + Day(at)};
+  }
+  if (!Qualifies(in_force->status)) {
+    return {false, who + " is " + std::string(SupplierStatusName(in_force->status)) + " since " +
+                       Day(in_force->from) + ", not qualified for " + std::string(material)};
+  }
+  if (std::find(in_force->materials.begin(), in_force->materials.end(), material) ==
+      in_force->materials.end()) {
+    return {false, who + " is not qualified to supply " + std::string(material)};
+  }
+  if (in_force->qualified_until && at >= *in_force->qualified_until) {
+    return {false, who + "'s qualification for " + std::string(material) + " lapsed on " +
+                       Day(*in_force->qualified_until) + " (requalification was due " +
+                       (in_force->requalify_by ? Day(*in_force->requalify_by) : "earlier") + ")"};
+  }
+  return {true, who + " is " + std::string(SupplierStatusName(in_force->status)) + " for " +
+                    std::string(material)};
+}
+
+Result<ledger::NewEvent> CreateSupplier(const SupplierState& state, const SupplierCommand& command,
+                                        const ledger::Actor& actor, std::string_view terminal) {
+  ALIQUOT_RETURN_IF_ERROR(CheckIdentifier(command.id, "supplier_id"));
+  if (state.exists) {
+    return Unexpected(AlreadyExists("supplier " + command.id + " exists", "supplier_id"));
+  }
+  ALIQUOT_RETURN_IF_ERROR(CheckLine(command.name, "name", 2, 200));
+  ALIQUOT_RETURN_IF_ERROR(CheckParagraph(command.address, "address", 2, 500));
+  ledger::NewEvent event = SupplierEvent(command.id, kCreated, actor, terminal);
+  event.payload.Set("name", command.name);
+  event.payload.Set("address", command.address);
+  return event;
+}
+
+Result<ledger::NewEvent> RecordAudit(const SupplierState& state, const AuditCommand& command,
+                                     Timestamp now, const ledger::Actor& actor,
+                                     std::string_view terminal) {
+  if (!state.exists) return Unexpected(NotFound("no such supplier", "supplier_id"));
+  if (command.performed_on > now) {
+    return Unexpected(InvalidArgument("an audit is recorded once it has been performed; " +
+                                          Day(command.performed_on) + " is in the future",
+                                      "performed_on"));
+  }
+  if (std::find(kAuditKinds.begin(), kAuditKinds.end(), command.kind) == kAuditKinds.end()) {
+    return Unexpected(InvalidArgument(
+        "kind must be on_site, remote or questionnaire, not '" + command.kind.substr(0, 40) + "'",
+        "kind"));
+  }
+  ALIQUOT_RETURN_IF_ERROR(CheckLine(command.auditor, "auditor", 2, 200));
+  ALIQUOT_RETURN_IF_ERROR(CheckParagraph(command.summary, "summary", 2, 4000));
+  ledger::NewEvent event = SupplierEvent(state.id, kAudited, actor, terminal);
+  event.payload.Set("performed_on", command.performed_on.ToRfc3339());
+  event.payload.Set("kind", command.kind);
+  event.payload.Set("outcome", AuditOutcomeName(command.outcome));
+  event.payload.Set("auditor", command.auditor);
+  event.payload.Set("summary", command.summary);
+  event.payload.Set("report_sha256", OptionalStringToJson(command.report_sha256));
+  return event;
+}
+
+Result<ledger::NewEvent> ProposeQualification(const SupplierState& state,
+                                              const QualificationCommand& command,
+                                              std::span<const std::string> known_materials,
+                                              Timestamp now, const ledger::Actor& actor,
+                                              std::string_view terminal) {
+  if (!state.exists) return Unexpected(NotFound("no such supplier", "supplier_id"));
+  if (state.proposed) {
+    return Unexpected(FailedPrecondition("a change of " + state.id + "'s qualification (to " +
+                                         std::string(SupplierStatusName(state.proposed->status)) +
+                                         ") awaits QA's signature; approve or reject it first"));
+  }
+  ALIQUOT_RETURN_IF_ERROR(CheckParagraph(command.reason, "reason", 3, 2000));
+  const bool qualifies = Qualifies(command.status);
+  if (!qualifies) {
+    if (!command.materials.empty() || command.qualified_until || command.requalify_by) {
+      return Unexpected(InvalidArgument(
+          "a " + std::string(SupplierStatusName(command.status)) +
+              " supplier is qualified for no materials and carries no qualification dates",
+          "materials"));
+    }
+  } else {
+    if (command.materials.empty() || command.materials.size() > 500) {
+      return Unexpected(
+          InvalidArgument("name the 1-500 materials the supplier is qualified for", "materials"));
+    }
+    std::set<std::string_view> seen;
+    for (std::size_t i = 0; i < command.materials.size(); ++i) {
+      const std::string& material = command.materials[i];
+      const std::string field = "materials[" + std::to_string(i) + "]";
+      if (std::find(known_materials.begin(), known_materials.end(), material) ==
+          known_materials.end()) {
+        return Unexpected(
+            NotFound("no purchased material " + material.substr(0, 40) + " is defined", field));
+      }
+      if (!seen.insert(material).second) {
+        return Unexpected(InvalidArgument(material + " is listed twice", field));
+      }
+    }
+    if (!command.qualified_until || *command.qualified_until <= now) {
+      return Unexpected(InvalidArgument(
+          "a qualification needs an end (qualified_until) after today", "qualified_until"));
+    }
+    if (!command.requalify_by || *command.requalify_by > *command.qualified_until) {
+      return Unexpected(InvalidArgument(
+          "requalification must be due (requalify_by) no later than the qualification ends, " +
+              Day(*command.qualified_until),
+          "requalify_by"));
+    }
+    if (command.status == SupplierStatus::kConditional) {
+      ALIQUOT_RETURN_IF_ERROR(CheckParagraph(command.conditions, "conditions", 3, 2000));
+    }
+    if (command.status == SupplierStatus::kApproved) {
+      // G-09: a supplier's reliability is established (an audit with an acceptable outcome)
+      // before its certificates can stand in for testing.
+      const bool established =
+          std::any_of(state.audits.begin(), state.audits.end(), [](const SupplierAudit& audit) {
+            return audit.outcome == AuditOutcome::kSatisfactory ||
+                   audit.outcome == AuditOutcome::kMinorFindings;
+          });
+      if (!established) {
+        return Unexpected(FailedPrecondition(
+            "supplier " + state.id +
+            " has no audit on record with a satisfactory outcome or minor findings; approve it "
+            "conditionally or record the audit first (G-09)"));
+      }
+    }
+  }
+  if (command.status != SupplierStatus::kConditional && !command.conditions.empty()) {
+    return Unexpected(
+        InvalidArgument("only a conditional approval carries conditions", "conditions"));
+  }
+  ledger::NewEvent event = SupplierEvent(state.id, kProposed, actor, terminal);
+  QualificationChange change{command.status,
+                             command.materials,
+                             command.qualified_until,
+                             command.requalify_by,
+                             command.conditions,
+                             command.reason,
+                             {},
+                             {}};
+  event.payload = ChangeToJson(change);
+  return event;
+}
+
+Result<ledger::NewEvent> DecideQualification(const SupplierState& state, bool approve,
+                                             std::string_view signer, Timestamp now,
+                                             const ledger::Actor& actor,
+                                             std::string_view terminal) {
+  if (!state.exists) return Unexpected(NotFound("no such supplier", "supplier_id"));
+  if (!state.proposed) {
+    return Unexpected(
+        FailedPrecondition("no change of " + state.id + "'s qualification awaits signature"));
+  }
+  const QualificationChange& change = *state.proposed;
+  // A11-01: the change is checked by someone other than the person who proposed it.
+  if (change.proposed_by == signer) {
+    return Unexpected(PermissionDenied("you proposed this change of " + state.id +
+                                       "'s qualification; another QA approver signs it"));
+  }
+  if (!approve) {
+    return SupplierEvent(state.id, kProposalRejected, actor, terminal);
+  }
+  if (change.qualified_until && *change.qualified_until <= now) {
+    return Unexpected(FailedPrecondition("the proposed qualification would already have ended on " +
+                                         Day(*change.qualified_until) +
+                                         "; reject it and propose anew"));
+  }
+  ledger::NewEvent event = SupplierEvent(state.id, kQualified, actor, terminal);
+  event.payload = ChangeToJson(change);
+  return event;
+}
+
+Json ProposedChangeToJson(const SupplierState& state) {
+  Json json = Json::MakeObject();
+  json.Set("supplier", state.id);
+  json.Set("name", state.name);
+  const Qualification* current = state.history.empty() ? nullptr : &state.history.back();
+  json.Set("current_status",
+           current != nullptr ? SupplierStatusName(current->status) : std::string_view("pending"));
+  if (state.proposed) {
+    json.Set("proposed", ChangeToJson(*state.proposed));
+    json.Set("proposed_by", state.proposed->proposed_by);
+  }
+  return json;
+}
+
+Status ApplySupplierEvent(SupplierState& state, const ledger::Event& event) {
+  ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
+                           ledger::PayloadReader::Parse(event));
+  if (event.event_type == kCreated) {
+    if (state.exists) return Unexpected(payload.Corrupt("the supplier already exists"));
+    state.exists = true;
+    state.id = event.stream.id;
+    ALIQUOT_ASSIGN_OR_RETURN(state.name, payload.String("name"));
+    ALIQUOT_ASSIGN_OR_RETURN(state.address, payload.String("address"));
+    state.created_at = event.time;
+    Qualification pending;
+    pending.from = event.time;
+    pending.reason = "new supplier";
+    state.history.push_back(std::move(pending));
+    return {};
+  }
+  if (!state.exists) return Unexpected(payload.Corrupt("no such supplier"));
+  if (event.event_type == kAudited) {
+    SupplierAudit audit;
+    ALIQUOT_ASSIGN_OR_RETURN(audit.performed_on, PayloadTime(payload, "performed_on"));
+    ALIQUOT_ASSIGN_OR_RETURN(audit.kind, payload.String("kind"));
+    ALIQUOT_ASSIGN_OR_RETURN(const std::string outcome, payload.String("outcome"));
+    const auto parsed = AuditOutcomeFromName(outcome);
+    if (!parsed) return Unexpected(payload.Corrupt("unknown audit outcome " + outcome));
+    audit.outcome = *parsed;
+    ALIQUOT_ASSIGN_OR_RETURN(audit.auditor, payload.String("auditor"));
+    ALIQUOT_ASSIGN_OR_RETURN(audit.summary, payload.String("summary"));
+    if (const Json* report = payload.Find("report_sha256");
+        report != nullptr && report->IsString()) {
+      audit.report_sha256 = report->AsString();
+    }
+    audit.recorded_by = event.actor.id;
+    audit.recorded_at = event.time;
+    state.audits.push_back(std::move(audit));
+    return {};
+  }
+  if (event.event_type == kProposed) {
+    ALIQUOT_ASSIGN_OR_RETURN(QualificationChange change, ChangeFromPayload(payload));
+    change.proposed_by = event.actor.id;
+    change.proposed_at = event.time;
+    state.proposed = std::move(change);
+    return {};
+  }
+  if (event.event_type == kQualified) {
+    if (!state.proposed) return Unexpected(payload.Corrupt("no change awaited approval"));
+    ALIQUOT_ASSIGN_OR_RETURN(const QualificationChange change, ChangeFromPayload(payload));
+    Qualification qualification{
+        event.time,          change.status,     change.materials, change.qualified_until,
+        change.requalify_by, change.conditions, change.reason,    event.actor.id};
+    state.history.push_back(std::move(qualification));
+    state.proposed.reset();
+    return {};
+  }
+  if (event.event_type == kProposalRejected) {
+    state.proposed.reset();
+    return {};
+  }
+  return {};
+}
+
+Json SupplierToJson(const SupplierState& supplier) {
+  Json json = Json::MakeObject();
+  json.Set("id", supplier.id);
+  json.Set("name", supplier.name);
+  json.Set("address", supplier.address);
+  json.Set("created_at", TimeToJson(supplier.created_at));
+  Json history = Json::MakeArray();
+  for (const Qualification& qualification : supplier.history) {
+    Json item = Json::MakeObject();
+    item.Set("from", TimeToJson(qualification.from));
+    item.Set("status", SupplierStatusName(qualification.status));
+    item.Set("materials", StringsToJson(qualification.materials));
+    item.Set("qualified_until", OptionalTimeToJson(qualification.qualified_until));
+    item.Set("requalify_by", OptionalTimeToJson(qualification.requalify_by));
+    item.Set("conditions", qualification.conditions);
+    item.Set("reason", qualification.reason);
+    item.Set("approved_by", qualification.approved_by);
+    history.Push(std::move(item));
+  }
+  json.Set("history", std::move(history));
+  if (supplier.proposed) {
+    const QualificationChange& change = *supplier.proposed;
+    Json proposed = Json::MakeObject();
+    proposed.Set("status", SupplierStatusName(change.status));
+    proposed.Set("materials", StringsToJson(change.materials));
+    proposed.Set("qualified_until", OptionalTimeToJson(change.qualified_until));
+    proposed.Set("requalify_by", OptionalTimeToJson(change.requalify_by));
+    proposed.Set("conditions", change.conditions);
+    proposed.Set("reason", change.reason);
+    proposed.Set("proposed_by", change.proposed_by);
+    proposed.Set("proposed_at", TimeToJson(change.proposed_at));
+    json.Set("proposed", std::move(proposed));
+  }
+  Json audits = Json::MakeArray();
+  for (const SupplierAudit& audit : supplier.audits) {
+    Json item = Json::MakeObject();
+    item.Set("performed_on", TimeToJson(audit.performed_on));
+    item.Set("kind", audit.kind);
+    item.Set("outcome", AuditOutcomeName(audit.outcome));
+    item.Set("auditor", audit.auditor);
+    item.Set("summary", audit.summary);
+    item.Set("report_sha256", OptionalStringToJson(audit.report_sha256));
+    item.Set("recorded_by", audit.recorded_by);
+    item.Set("recorded_at", TimeToJson(audit.recorded_at));
+    audits.Push(std::move(item));
+  }
+  json.Set("audits", std::move(audits));
+  return json;
+}
+
+namespace {
+
+Result<SupplierStatus> StatusFrom(const JsonFields& fields) {
+  ALIQUOT_ASSIGN_OR_RETURN(const std::string name, fields.String("status"));
+  const auto status = SupplierStatusFromName(name);
+  if (!status) return Unexpected(fields.Corrupt("unknown status " + name));
+  return *status;
+}
+
+}  // namespace
+
+Result<SupplierState> SupplierFromJson(const Json& json) {
+  const JsonFields fields(json, "supplier");
+  SupplierState state;
+  state.exists = true;
+  ALIQUOT_ASSIGN_OR_RETURN(state.id, fields.String("id"));
+  ALIQUOT_ASSIGN_OR_RETURN(state.name, fields.String("name"));
+  ALIQUOT_ASSIGN_OR_RETURN(state.address, fields.String("address"));
+  ALIQUOT_ASSIGN_OR_RETURN(state.created_at, fields.Time("created_at"));
+  ALIQUOT_ASSIGN_OR_RETURN(const Json::Array* history, fields.Array("history"));
+  for (const Json& item : *history) {
+    const JsonFields entry(item, "supplier " + state.id + " qualification");
+    Qualification qualification;
+    ALIQUOT_ASSIGN_OR_RETURN(qualification.from, entry.Time("from"));
+    ALIQUOT_ASSIGN_OR_RETURN(qualification.status, StatusFrom(entry));
+    ALIQUOT_ASSIGN_OR_RETURN(qualification.materials, entry.Strings("materials"));
+    ALIQUOT_ASSIGN_OR_RETURN(qualification.qualified_until, entry.OptionalTime("qualified_until"));
+    ALIQUOT_ASSIGN_OR_RETURN(qualification.requalify_by, entry.OptionalTime("requalify_by"));
+    ALIQUOT_ASSIGN_OR_RETURN(qualification.conditions, entry.String("conditions"));
+    ALIQUOT_ASSIGN_OR_RETURN(qualification.reason, entry.String("reason"));
+    ALIQUOT_ASSIGN_OR_RETURN(qualification.approved_by, entry.String("approved_by"));
+    state.history.push_back(std::move(qualification));
+  }
+  if (const Json* proposed = json.Find("proposed"); proposed != nullptr) {
+    const JsonFields entry(*proposed, "supplier " + state.id + " proposed change");
+    QualificationChange change;
+    ALIQUOT_ASSIGN_OR_RETURN(change.status, StatusFrom(entry));
+    ALIQUOT_ASSIGN_OR_RETURN(change.materials, entry.Strings("materials"));
+    ALIQUOT_ASSIGN_OR_RETURN(change.qualified_until, entry.OptionalTime("qualified_until"));
+    ALIQUOT_ASSIGN_OR_RETURN(change.requalify_by, entry.OptionalTime("requalify_by"));
+    ALIQUOT_ASSIGN_OR_RETURN(change.conditions, entry.String("conditions"));
+    ALIQUOT_ASSIGN_OR_RETURN(change.reason, entry.String("reason"));
+    ALIQUOT_ASSIGN_OR_RETURN(change.proposed_by, entry.String("proposed_by"));
+    ALIQUOT_ASSIGN_OR_RETURN(change.proposed_at, entry.Time("proposed_at"));
+    state.proposed = std::move(change);
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(const Json::Array* audits, fields.Array("audits"));
+  for (const Json& item : *audits) {
+    const JsonFields entry(item, "supplier " + state.id + " audit");
+    SupplierAudit audit;
+    ALIQUOT_ASSIGN_OR_RETURN(audit.performed_on, entry.Time("performed_on"));
+    ALIQUOT_ASSIGN_OR_RETURN(audit.kind, entry.String("kind"));
+    ALIQUOT_ASSIGN_OR_RETURN(const std::string outcome, entry.String("outcome"));
+    const auto parsed = AuditOutcomeFromName(outcome);
+    if (!parsed) return Unexpected(entry.Corrupt("unknown outcome " + outcome));
+    audit.outcome = *parsed;
+    ALIQUOT_ASSIGN_OR_RETURN(audit.auditor, entry.String("auditor"));
+    ALIQUOT_ASSIGN_OR_RETURN(audit.summary, entry.String("summary"));
+    ALIQUOT_ASSIGN_OR_RETURN(audit.report_sha256, entry.OptionalString("report_sha256"));
+    ALIQUOT_ASSIGN_OR_RETURN(audit.recorded_by, entry.String("recorded_by"));
+    ALIQUOT_ASSIGN_OR_RETURN(audit.recorded_at, entry.Time("recorded_at"));
+    state.audits.push_back(std::move(audit));
+  }
+  return state;
+}
+
+}  // namespace aliquot::materials

@@ -1,0 +1,1 @@
+#include "aliquot/domain/materials/supplier.h"
