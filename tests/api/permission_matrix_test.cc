@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "aliquot/domain/identity/permission.h"
 #include "aliquot/domain/identity/role.h"
 #include "aliquot/domain/identity/totp.h"
+#include "aliquot/domain/materials/lot.h"
 #include "tests/api/site.h"
 
 namespace aliquot {
@@ -257,6 +259,169 @@ class Site {
     return training_document_;
   }
 
+  // The targets of the materials area, made by the fixture people. The materials the probes use,
+  // defined by a fixture QC analyst at first use: a medium bought in mL with one pass/fail test,
+  // an intermediate made in house, and apheresis starting material.
+  void DefineProbeMaterials() {
+    if (materials_defined_) return;
+    materials_defined_ = true;
+    const Json sterility(Json::Object{{"name", "Sterility"},
+                                      {"method", "USP <71> membrane filtration"},
+                                      {"criterion", Json::Object{{"kind", "pass_fail"}}}});
+    for (const auto& [id, category, tests] :
+         std::vector<std::tuple<std::string, std::string, Json::Array>>{
+             {kProbeMedia, "media", {sterility}},
+             {kProbeIntermediate, "intermediate", {}},
+             {kProbeApheresis, "starting_material", {}}}) {
+      const HttpResponse response = server_.Request(
+          "PUT", "/api/v1/materials/" + id, Fixture(Role::kQcAnalyst).session.Credentials(),
+          MaterialBody("Probe " + category, category, tests));
+      EXPECT_EQ(response.status, 200) << response.body;
+    }
+  }
+
+  static std::string MaterialBody(const std::string& name, const std::string& category,
+                                  const Json::Array& tests) {
+    return Body({{"name", name},
+                 {"category", category},
+                 {"unit", "mL"},
+                 {"storage_condition", "2-8 C"},
+                 {"shelf_life", Json::Object{{"amount", 72}, {"unit", "h"}}},
+                 {"criticality", "major"},
+                 {"identity_test_required", false},
+                 {"tests", tests}});
+  }
+
+  // A new supplier, pending, created by a fixture QA reviewer once the probe materials exist.
+  std::string NewSupplier() {
+    DefineProbeMaterials();
+    std::string id = FreshName("SUP-");
+    const HttpResponse response = server_.Request(
+        "POST", "/api/v1/suppliers", Fixture(Role::kQaReviewer).session.Credentials(),
+        Body({{"supplier_id", id},
+              {"name", "Probe supplier " + id},
+              {"address", "Bio Science Park 12, Leiden"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    return id;
+  }
+
+  // A new supplier with a conditional approval for the probe medium awaiting QA's signature,
+  // proposed by the fixture QA reviewer: the proposal's record id.
+  std::string NewProposedSupplier() {
+    std::string id = NewSupplier();
+    const Timestamp now = ServerNow();
+    const HttpResponse response = server_.Request(
+        "POST", "/api/v1/suppliers/" + id + "/qualification",
+        Fixture(Role::kQaReviewer).session.Credentials(),
+        Body({{"status", "conditional"},
+              {"materials", Json::Array{Json(kProbeMedia)}},
+              {"qualified_until",
+               Timestamp::FromMicros(now.Micros() + 365 * kMicrosPerDay).ToRfc3339()},
+              {"requalify_by",
+               Timestamp::FromMicros(now.Micros() + 300 * kMicrosPerDay).ToRfc3339()},
+              {"conditions", "Every lot fully tested until the audit"},
+              {"reason", "Permission matrix probe"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    return id + ":1";
+  }
+
+  // The supplier every probe lot is received from.
+  std::string ProbeSupplier() {
+    if (probe_supplier_.empty()) probe_supplier_ = NewSupplier();
+    return probe_supplier_;
+  }
+
+  // The body of a receipt of a new lot of the probe medium from the probe supplier.
+  std::string ReceiptBody() {
+    const std::string lot = FreshName("L-");
+    return Body(
+        {{"lot_id", lot},
+         {"material", kProbeMedia},
+         {"supplier", ProbeSupplier()},
+         {"supplier_lot", "SL-" + lot},
+         {"receiving_code", "RC-" + lot},
+         {"storage_location", "Cold room CR-1"},
+         {"quantity", 100},
+         {"unit", "mL"},
+         {"expiry", Timestamp::FromMicros(ServerNow().Micros() + 30 * kMicrosPerDay).ToRfc3339()}});
+  }
+
+  // A lot of the probe medium in quarantine, received by a fixture warehouse person.
+  std::string NewReceivedLot() {
+    const std::string body = ReceiptBody();
+    const HttpResponse response = server_.Request(
+        "POST", "/api/v1/lots", Fixture(Role::kWarehouse).session.Credentials(), body);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return StringMember(ParseOrFail(response.body), "lot_id");
+  }
+
+  // The body of a new lot of the probe intermediate.
+  std::string ProducedBody() {
+    DefineProbeMaterials();
+    return Body(
+        {{"lot_id", FreshName("INT-")},
+         {"material", kProbeIntermediate},
+         {"quantity", 10},
+         {"unit", "mL"},
+         {"expiry", Timestamp::FromMicros(ServerNow().Micros() + 2 * kMicrosPerDay).ToRfc3339()},
+         {"storage_location", "Incubator INC-2"}});
+  }
+
+  // A lot of the probe intermediate in quarantine, made by a fixture operator.
+  std::string NewProducedLot() {
+    const HttpResponse response =
+        server_.Request("POST", "/api/v1/lots/produced",
+                        Fixture(Role::kOperator).session.Credentials(), ProducedBody());
+    EXPECT_EQ(response.status, 201) << response.body;
+    return StringMember(ParseOrFail(response.body), "lot_id");
+  }
+
+  // The same, released by a fixture QA approver.
+  std::string NewReleasedLot() {
+    std::string lot = NewProducedLot();
+    const HttpResponse response =
+        SignAs(Fixture(Role::kQaApprover), "material_lot", lot, "released");
+    EXPECT_EQ(response.status, 201) << response.body;
+    return lot;
+  }
+
+  // An apheresis collection awaiting its donor's eligibility, received by a fixture warehouse
+  // person an hour after it was collected.
+  std::string NewCollection() {
+    DefineProbeMaterials();
+    std::string lot = FreshName("APH-");
+    const std::string donor = "PROBE" + std::to_string(FreshNumber());
+    const HttpResponse response = server_.Request(
+        "POST", "/api/v1/lots/collections", Fixture(Role::kWarehouse).session.Credentials(),
+        Body({{"lot_id", lot},
+              {"material", kProbeApheresis},
+              {"donor_code",
+               "DIN-" + donor + "-" + std::string(1, materials::DonorCodeCheckCharacter(donor))},
+              {"collection_facility", "Apheresis unit"},
+              {"collected_at",
+               Timestamp::FromMicros(ServerNow().Micros() - 3600 * kMicrosPerSecond).ToRfc3339()},
+              {"quantity", 180},
+              {"unit", "mL"},
+              {"shipping_min_c", 4},
+              {"shipping_max_c", 6},
+              {"receiving_code", "RC-" + lot},
+              {"storage_location", "Cold room CR-1"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    return lot;
+  }
+
+  // The server's clock: the time of its latest event.
+  Timestamp ServerNow() const {
+    const Json head = ParseOrFail(AsAdministrator("GET", "/api/v1/ledger/head").body);
+    const auto now = Timestamp::ParseRfc3339(StringMember(head, "last_time"));
+    EXPECT_TRUE(now) << CanonicalJson(head);
+    return now ? *now : Timestamp();
+  }
+
+  static constexpr const char* kProbeMedia = "MAT-PROBE-MEDIA";
+  static constexpr const char* kProbeIntermediate = "MAT-PROBE-INT";
+  static constexpr const char* kProbeApheresis = "MAT-PROBE-APH";
+
  private:
   Person MakePerson(Role role, const std::string& prefix) {
     Person person;
@@ -278,6 +443,8 @@ class Site {
   int names_ = 0;
   std::map<Role, Person> fixtures_;
   std::string training_document_;
+  bool materials_defined_ = false;
+  std::string probe_supplier_;
 };
 
 Json::Array RolesAt(const std::string& site, const std::string& role) {
@@ -507,6 +674,60 @@ const std::vector<Probe>& Probes() {
            EXPECT_TRUE(trained.status == 201 || trained.status == 409) << trained.body;
          }
          return Send("POST", "/api/v1/training/gate", Body({{"document_id", document}}));
+       }},
+      {"material.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/lots"); }},
+      {"supplier.manage", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("POST", "/api/v1/suppliers",
+                     Body({{"supplier_id", site.FreshName("NEW-SUP-")},
+                           {"name", "New supplier"},
+                           {"address", "Bio Science Park 12, Leiden"}}));
+       }},
+      // A fixture QA reviewer's proposal, signed by another person.
+      {"supplier.approve", &Site::NewProposedSupplier,
+       [](Site& site, Person& person, const std::string& supplier) {
+         return site.SignatureRequest(person, "supplier", supplier, "approved");
+       }},
+      {"material.define", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("PUT", "/api/v1/materials/" + site.FreshName("MAT-NEW-"),
+                     Site::MaterialBody("New reagent", "reagent", {}));
+       }},
+      {"lot.receive", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("POST", "/api/v1/lots", site.ReceiptBody());
+       }},
+      {"lot.produce", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("POST", "/api/v1/lots/produced", site.ProducedBody());
+       }},
+      // A fixture warehouse person's receipt, its certificate entered.
+      {"lot.test", &Site::NewReceivedLot,
+       [](Site&, Person&, const std::string& lot) {
+         return Send("POST", "/api/v1/lots/" + lot + "/certificates",
+                     Body({{"certificate_number", "COA-" + lot},
+                           {"results", Json::Array{Json(Json::Object{{"test", "Sterility"},
+                                                                     {"passed", true}})}}}));
+       }},
+      {"donor.determine_eligibility", &Site::NewCollection,
+       [](Site&, Person&, const std::string& lot) {
+         return Send("POST", "/api/v1/lots/" + lot + "/eligibility",
+                     Body({{"eligible", true}, {"basis", "Screening and markers negative"}}));
+       }},
+      // A fixture operator's intermediate, released by another person.
+      {"lot.release", &Site::NewProducedLot,
+       [](Site& site, Person& person, const std::string& lot) {
+         return site.SignatureRequest(person, "material_lot", lot, "released");
+       }},
+      {"lot.consume", &Site::NewReleasedLot,
+       [](Site&, Person&, const std::string& lot) {
+         return Send("POST", "/api/v1/lots/consume",
+                     Body({{"lot", lot},
+                           {"material", Site::kProbeIntermediate},
+                           {"quantity", 1},
+                           {"unit", "mL"},
+                           {"into", Json::Object{{"kind", "batch"}, {"id", "B-PROBE"}}}}));
        }},
   };
   return kProbes;

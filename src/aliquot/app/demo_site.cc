@@ -1,6 +1,8 @@
 #include "aliquot/app/demo_site.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -10,8 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "aliquot/app/material_service.h"
+#include "aliquot/core/json.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/domain/documents/document.h"
+#include "aliquot/domain/materials/lot.h"
+#include "aliquot/domain/materials/material.h"
+#include "aliquot/domain/materials/supplier.h"
 #include "aliquot/domain/training/training.h"
 
 namespace aliquot::app {
@@ -33,13 +40,15 @@ struct DemoUser {
   Role role;
 };
 
-// One person per role at the Leiden unit, and a second operator.
-constexpr std::array<DemoUser, 11> kUsers{{
+// One person per role at the Leiden unit, a second operator, and a second QA approver (bram), who
+// determines donors' eligibility so that anna may release the collections (A11-01).
+constexpr std::array<DemoUser, 12> kUsers{{
     {"oliver", "Oliver Okafor", Role::kOperator},
     {"priya", "Priya Raman", Role::kOperator},
     {"vera", "Vera Visser", Role::kVerifier},
     {"quinn", "Quinn de Vries", Role::kQaReviewer},
     {"anna", "Anna Bakker", Role::kQaApprover},
+    {"bram", "Bram Hendriks", Role::kQaApprover},
     {"carlos", "Carlos Mendes", Role::kQcAnalyst},
     {"dora", "Dora Jansen", Role::kDocumentOwner},
     {"tomas", "Tomas Novak", Role::kTrainingCoordinator},
@@ -643,6 +652,865 @@ Status InstructorLed(Staff& staff, const std::string& trainee, const std::string
   return staff.Sign("vera", TrainingOf(trainee, document, version), Meaning::kPerformed);
 }
 
+// ---- Materials: suppliers, specifications, lots, collections, genealogy ------------------------
+
+using materials::Category;
+using materials::Criterion;
+using materials::Criticality;
+using materials::Destination;
+using materials::ShelfLife;
+using materials::SpecTest;
+using materials::TestResult;
+
+Timestamp HoursAfter(Timestamp t, int hours) {
+  return Timestamp::FromMicros(t.Micros() + std::int64_t{hours} * 3600 * kMicrosPerSecond);
+}
+
+SpecTest PassFail(std::string name, std::string method) {
+  SpecTest test;
+  test.name = std::move(name);
+  test.method = std::move(method);
+  test.criterion.kind = Criterion::Kind::kPassFail;
+  return test;
+}
+
+// Between `min` and `max`, each inclusive; either may be open.
+SpecTest Range(std::string name, std::string method, std::optional<double> min,
+               std::optional<double> max, std::string unit) {
+  SpecTest test;
+  test.name = std::move(name);
+  test.method = std::move(method);
+  test.criterion.kind = Criterion::Kind::kRange;
+  test.criterion.min = min;
+  test.criterion.max = max;
+  test.criterion.unit = std::move(unit);
+  return test;
+}
+
+// Below `max`, as endotoxin limits are written: "< 0.5 EU/mL".
+SpecTest Below(std::string name, std::string method, double max, std::string unit) {
+  SpecTest test = Range(std::move(name), std::move(method), std::nullopt, max, std::move(unit));
+  test.criterion.max_exclusive = true;
+  return test;
+}
+
+SpecTest Reads(std::string name, std::string method, std::string expected) {
+  SpecTest test;
+  test.name = std::move(name);
+  test.method = std::move(method);
+  test.criterion.kind = Criterion::Kind::kText;
+  test.criterion.expected = std::move(expected);
+  return test;
+}
+
+ShelfLife Months(int months) { return {months, ShelfLife::Unit::kMonths}; }
+ShelfLife Days(int days) { return {days, ShelfLife::Unit::kDays}; }
+ShelfLife Hours(int hours) { return {hours, ShelfLife::Unit::kHours}; }
+
+// Whether a lot's certificate stands in for testing only with an identity test on receipt (G-09).
+enum class OnReceipt { kCertificate, kCertificateAndIdentityTest };
+
+materials::MaterialCommand Material(std::string id, std::string name, Category category,
+                                    std::string unit, std::string storage, ShelfLife shelf_life,
+                                    Criticality criticality, OnReceipt on_receipt,
+                                    std::vector<SpecTest> tests) {
+  materials::MaterialCommand command;
+  command.id = std::move(id);
+  command.name = std::move(name);
+  command.category = category;
+  command.unit = std::move(unit);
+  command.storage_condition = std::move(storage);
+  command.shelf_life = shelf_life;
+  command.criticality = criticality;
+  command.identity_test_required = on_receipt == OnReceipt::kCertificateAndIdentityTest;
+  command.tests = std::move(tests);
+  return command;
+}
+
+// The materials of the autologous CAR-T process, with the specifications of the team's CGT primer:
+// what the unit buys, the apheresis collection it receives, the complete medium it prepares and
+// the product it makes (SPEC-CT-014). carlos (QC) defines them.
+std::vector<materials::MaterialCommand> CarTMaterials() {
+  const SpecTest sterility = PassFail("Sterility", "USP <71> membrane filtration, 14 days");
+  const auto endotoxin = [](double max, const char* unit) {
+    return Below("Endotoxin", "USP <85> kinetic chromogenic LAL", max, unit);
+  };
+  const auto cytokine = [&](double content_min, double content_max, SpecTest activity) {
+    return std::vector<SpecTest>{
+        Reads("Identity", "SDS-PAGE (reducing) and Western blot against the reference standard",
+              "Conforms"),
+        Range("Purity", "SDS-PAGE densitometry and RP-HPLC", 95, std::nullopt, "%"),
+        Range("Protein content", "RP-HPLC against the reference standard", content_min, content_max,
+              "ug/vial"),
+        std::move(activity),
+        endotoxin(0.1, "EU/ug"),
+        sterility};
+  };
+  const auto device = [](const char* endotoxin_unit) {
+    return std::vector<SpecTest>{
+        PassFail("Sterility assurance",
+                 "ISO 11137-2 gamma irradiation, certificate of irradiation (SAL 10^-6)"),
+        Below("Bacterial endotoxin", "USP <161> LAL on the rinse extract", 20, endotoxin_unit),
+        PassFail("Integrity", "Pressure decay test, every unit"),
+        Reads("Visual inspection", "ISO 2859-1 sampling, AQL 0.65", "Conforms")};
+  };
+  std::vector<materials::MaterialCommand> set;
+  set.push_back(Material(
+      "MAT-MEDIUM", "HelixCult T-cell expansion medium, serum-free", Category::kMedia, "mL",
+      "2-8 C, protected from light", Months(12), Criticality::kCritical, OnReceipt::kCertificate,
+      {sterility, endotoxin(0.5, "EU/mL"),
+       Range("pH", "USP <791> potentiometric, 20-25 C", 7.0, 7.6, "pH"),
+       Range("Osmolality", "USP <785> freezing-point depression", 270, 330, "mOsm/kg"),
+       Reads("Appearance", "Visual inspection against black and white backgrounds",
+             "Clear red solution, free of visible particles"),
+       Range("Growth promotion", "7-day expansion of qualified donor T cells against the reference",
+             10, std::nullopt, "fold")}));
+  set.push_back(
+      Material("MAT-IL2", "Recombinant human IL-2, GMP grade, lyophilised 50 ug vial",
+               Category::kCytokine, "ug", "-25 to -15 C", Months(24), Criticality::kCritical,
+               OnReceipt::kCertificateAndIdentityTest,
+               cytokine(45, 55,
+                        Range("Specific activity", "CTLL-2 proliferation against WHO IS 86/500",
+                              1.5e7, std::nullopt, "IU/mg"))));
+  set.push_back(Material("MAT-IL7", "Recombinant human IL-7, GMP grade, lyophilised 25 ug vial",
+                         Category::kCytokine, "ug", "-25 to -15 C", Months(24),
+                         Criticality::kCritical, OnReceipt::kCertificateAndIdentityTest,
+                         cytokine(22.5, 27.5,
+                                  Range("Biological activity (ED50)", "PHA-blast proliferation",
+                                        std::nullopt, 1.0, "ng/mL"))));
+  set.push_back(Material("MAT-IL15", "Recombinant human IL-15, GMP grade, lyophilised 25 ug vial",
+                         Category::kCytokine, "ug", "-25 to -15 C", Months(24),
+                         Criticality::kCritical, OnReceipt::kCertificateAndIdentityTest,
+                         cytokine(22.5, 27.5,
+                                  Range("Biological activity (ED50)", "CTLL-2 proliferation",
+                                        std::nullopt, 0.5, "ng/mL"))));
+  set.push_back(Material(
+      "MAT-CD3CD28", "Anti-CD3/CD28 colloidal nanomatrix activation reagent",
+      Category::kActivationReagent, "mL", "2-8 C, do not freeze", Months(12),
+      Criticality::kCritical, OnReceipt::kCertificate,
+      {sterility, endotoxin(1, "EU/mL"),
+       Range("Activation potency (CD25+ at 48 h)",
+             "Flow cytometry of reference PBMC stimulated for 48 h", 70, std::nullopt, "%"),
+       Reads("Appearance", "Visual inspection", "Clear to slightly opalescent, colourless")}));
+  set.push_back(Material(
+      "MAT-LV-CD19", "Lentiviral vector, anti-CD19 CAR (4-1BB/CD3-zeta), VSV-G pseudotyped",
+      Category::kViralVector, "mL", "<= -65 C", Months(24), Criticality::kCritical,
+      OnReceipt::kCertificateAndIdentityTest,
+      {Range("Infectious titer", "Transduction of HEK293T, CAR+ cells by flow cytometry", 1e8,
+             std::nullopt, "TU/mL"),
+       Range("p24 capsid", "p24 ELISA", 1, 50, "ug/mL"), sterility,
+       PassFail("Mycoplasma", "Ph. Eur. 2.6.7, qPCR"),
+       PassFail("Replication-competent lentivirus",
+                "C8166-45 co-culture amplification over 5 passages, p24 ELISA"),
+       endotoxin(5, "EU/mL"),
+       Reads("Vector identity", "Sanger sequencing of the CAR transgene and its flanks",
+             "Conforms to the reference sequence")}));
+  set.push_back(Material(
+      "MAT-CRYO", "Cryopreservation medium, 10% DMSO, serum-free", Category::kCryoprotectant, "mL",
+      "2-8 C", Months(24), Criticality::kCritical, OnReceipt::kCertificateAndIdentityTest,
+      {sterility, endotoxin(0.5, "EU/mL"), Range("DMSO content", "GC-FID", 9.5, 10.5, "%"),
+       Reads("Appearance", "Visual inspection", "Clear, colourless solution")}));
+  set.push_back(Material("MAT-BAG-1L", "Gas-permeable cell culture bag, 1 L, closed system",
+                         Category::kBag, "bag", "15-30 C, dry, in the sealed case", Months(36),
+                         Criticality::kMajor, OnReceipt::kCertificate, device("EU/bag")));
+  set.push_back(
+      Material("MAT-KIT-TUBING", "Single-use tubing set for closed processing, weldable PVC",
+               Category::kSingleUseKit, "kit", "15-30 C, dry, in the sealed case", Months(36),
+               Criticality::kMajor, OnReceipt::kCertificate, device("EU/kit")));
+  set.push_back(Material("MAT-APHERESIS", "Autologous leukapheresis product",
+                         Category::kStartingMaterial, "mL", "2-8 C, do not freeze", Hours(72),
+                         Criticality::kCritical, OnReceipt::kCertificate, {}));
+  set.push_back(Material("MAT-CM-IL2", "Complete medium: HelixCult with IL-2 100 IU/mL",
+                         Category::kIntermediate, "mL", "2-8 C, protected from light", Days(14),
+                         Criticality::kCritical, OnReceipt::kCertificate, {}));
+  set.push_back(Material(
+      "MAT-DP-CAR19", "Autologous anti-CD19 CAR-T cells, cryopreserved infusion bag",
+      Category::kDrugProduct, "mL", "<= -150 C, LN2 vapour", Months(12), Criticality::kCritical,
+      OnReceipt::kCertificate,
+      {Range("Viability", "AO/DAPI image cytometry (SOP-CT-004)", 70, std::nullopt, "%"),
+       Range("Identity (CD3+)", "Flow cytometry", 80, std::nullopt, "%"),
+       Range("CAR expression", "Flow cytometry, anti-idiotype antibody", 15, std::nullopt, "%"),
+       Range("Vector copy number", "ddPCR", std::nullopt, 5, "copies/cell"),
+       Range("Potency (IFN-gamma release)", "ELISA after 24 h co-culture with CD19+ targets", 500,
+             std::nullopt, "pg/mL"),
+       PassFail("Sterility", "Ph. Eur. 2.6.27, culture 14 days"),
+       PassFail("Mycoplasma", "Ph. Eur. 2.6.7, qPCR"), endotoxin(5, "EU/kg"),
+       PassFail("Replication-competent lentivirus", "qPCR for VSV-G")}));
+  return set;
+}
+
+// A supplier as QA sets it up: created, audited, and a qualification proposed for anna to sign.
+struct DemoSupplier {
+  materials::SupplierCommand supplier;
+  materials::AuditCommand audit;
+  materials::QualificationCommand qualification;
+};
+
+DemoSupplier Supplier(std::string id, std::string name, std::string address) {
+  DemoSupplier demo;
+  demo.supplier = {std::move(id), std::move(name), std::move(address)};
+  return demo;
+}
+
+materials::AuditCommand Audit(Timestamp performed_on, std::string kind,
+                              materials::AuditOutcome outcome, std::string summary) {
+  materials::AuditCommand audit;
+  audit.performed_on = performed_on;
+  audit.kind = std::move(kind);
+  audit.outcome = outcome;
+  audit.auditor = "Quinn de Vries";
+  audit.summary = std::move(summary);
+  return audit;
+}
+
+materials::QualificationCommand Qualified(materials::SupplierStatus status,
+                                          std::vector<std::string> materials, Timestamp until,
+                                          Timestamp requalify_by, std::string reason) {
+  materials::QualificationCommand qualification;
+  qualification.status = status;
+  qualification.materials = std::move(materials);
+  qualification.qualified_until = until;
+  qualification.requalify_by = requalify_by;
+  qualification.reason = std::move(reason);
+  return qualification;
+}
+
+// Fictitious suppliers for each kind of material. Helix and Meridian approved after satisfactory
+// audits; Polaris after a remote audit; Nordvec, the vector CDMO, conditionally after an audit with
+// a major finding; Alder, the cytokine supplier, carried over from the paper supplier file with
+// its requalification audit overdue, so that its qualification lapses five days after the demo.
+std::vector<DemoSupplier> CarTSuppliers(Timestamp now) {
+  using materials::AuditOutcome;
+  using materials::SupplierStatus;
+  std::vector<DemoSupplier> set;
+
+  DemoSupplier helix = Supplier("SUP-HELIX", "Helix Bioreagents GmbH",
+                                "Technologiepark 7, 69120 Heidelberg, Germany");
+  helix.audit = Audit(DaysAfter(now, -120), "on_site", AuditOutcome::kSatisfactory,
+                      "GMP audit of media and reagent manufacture, QC release and the quality "
+                      "system: no findings. Aseptic filling in a grade A isolator; media fill "
+                      "results and EM trending reviewed.");
+  helix.qualification = Qualified(SupplierStatus::kApproved, {"MAT-MEDIUM", "MAT-CD3CD28"},
+                                  DaysAfter(now, 730), DaysAfter(now, 640),
+                                  "Satisfactory on-site audit; quality agreement QAG-014 signed");
+  set.push_back(std::move(helix));
+
+  DemoSupplier alder = Supplier("SUP-ALDER", "Alder Cytokine Sciences Ltd",
+                                "4 Fenbridge Court, Cambridge CB4 1WX, United Kingdom");
+  alder.audit = Audit(DaysAfter(now, -1090), "on_site", AuditOutcome::kMinorFindings,
+                      "GMP audit of recombinant cytokine manufacture: two minor findings "
+                      "(deviation trending, cold-chain shipping validation), closed by CAPA.");
+  alder.qualification = Qualified(
+      SupplierStatus::kApproved, {"MAT-IL2", "MAT-IL7", "MAT-IL15"}, DaysAfter(now, 5),
+      DaysAfter(now, -25),
+      "Carried over from the paper supplier file SQF-2023-004: approved for three years after the "
+      "on-site audit, ending " +
+          Day(DaysAfter(now, 5)) + ". The requalification audit due " + Day(DaysAfter(now, -25)) +
+          " was postponed by the supplier and has not taken place.");
+  set.push_back(std::move(alder));
+
+  DemoSupplier nordvec =
+      Supplier("SUP-NORDVEC", "Nordvec Viral Vectors AB", "Forskargatan 8, 752 37 Uppsala, Sweden");
+  nordvec.audit = Audit(DaysAfter(now, -40), "on_site", AuditOutcome::kMajorFindings,
+                        "Audit of the lentiviral vector CDMO: one major finding (environmental "
+                        "monitoring excursions in the grade A fill isolator were not trended or "
+                        "investigated) and three minor findings. CAPA plan accepted.");
+  nordvec.qualification = Qualified(
+      SupplierStatus::kConditional, {"MAT-LV-CD19"}, DaysAfter(now, 180), DaysAfter(now, 120),
+      "Sole source of the CAR vector; approved conditionally until the CAPA for the major finding "
+      "is verified");
+  nordvec.qualification.conditions =
+      "Until the CAPA for the major audit finding (EM trending of the fill isolator) is verified "
+      "closed at the follow-up audit: each vector lot is released only with Leiden's own identity "
+      "test (qPCR of the CAR transgene) and QA's review of the CDMO's fill-day EM data.";
+  set.push_back(std::move(nordvec));
+
+  DemoSupplier polaris = Supplier("SUP-POLARIS", "Polaris Cryo Solutions Inc.",
+                                  "2150 Harbor Loop Drive, Bothell, WA 98021, USA");
+  polaris.audit = Audit(DaysAfter(now, -200), "remote", AuditOutcome::kSatisfactory,
+                        "Remote audit of cryopreservation media manufacture and release "
+                        "testing: no findings.");
+  polaris.qualification =
+      Qualified(SupplierStatus::kApproved, {"MAT-CRYO"}, DaysAfter(now, 700), DaysAfter(now, 600),
+                "Satisfactory remote audit; quality agreement QAG-017 signed");
+  set.push_back(std::move(polaris));
+
+  DemoSupplier meridian = Supplier("SUP-MERIDIAN", "Meridian Single-Use Systems B.V.",
+                                   "Industrieweg 45, 5349 AB Oss, the Netherlands");
+  meridian.audit = Audit(DaysAfter(now, -90), "questionnaire", AuditOutcome::kSatisfactory,
+                         "Supplier questionnaire with ISO 13485 and ISO 11137 certificates, "
+                         "extractables data and the change notification agreement: acceptable.");
+  meridian.qualification =
+      Qualified(SupplierStatus::kApproved, {"MAT-BAG-1L", "MAT-KIT-TUBING"}, DaysAfter(now, 1095),
+                DaysAfter(now, 1000), "Satisfactory questionnaire; ISO 13485 certified");
+  set.push_back(std::move(meridian));
+  return set;
+}
+
+TestResult Measured(std::string test, double value, std::string unit) {
+  TestResult result;
+  result.test = std::move(test);
+  result.value = value;
+  result.unit = std::move(unit);
+  return result;
+}
+
+TestResult Passed(std::string test) {
+  TestResult result;
+  result.test = std::move(test);
+  result.passed = true;
+  return result;
+}
+
+TestResult Observed(std::string test, std::string text) {
+  TestResult result;
+  result.test = std::move(test);
+  result.text = std::move(text);
+  return result;
+}
+
+// A purchased lot as the unit handles it: wendy receives it into quarantine, carlos enters its
+// certificate (with the supplier's PDF, for some) and its identity test, and anna releases it.
+struct DemoLot {
+  materials::LotReceipt receipt;
+  materials::CertificateInput certificate;
+  bool certificate_file = false;        // The supplier's PDF uploaded and cited.
+  std::optional<std::string> identity;  // The identity test on receipt (passed), if any.
+  std::optional<std::string> release;   // anna's comment releasing it; none: kept in quarantine.
+  // Where the supplier's own limit, printed on its certificate, differs from the unit's.
+  std::map<std::string, std::string> supplier_limits;
+};
+
+DemoLot Lot(std::string id, std::string material, std::string supplier, std::string supplier_lot,
+            std::string storage, double quantity, std::vector<double> containers,
+            Timestamp expiry) {
+  DemoLot lot;
+  lot.receipt.id = std::move(id);
+  lot.receipt.material = std::move(material);
+  lot.receipt.supplier = std::move(supplier);
+  lot.receipt.supplier_lot = std::move(supplier_lot);
+  lot.receipt.storage_location = std::move(storage);
+  lot.receipt.quantity = quantity;
+  lot.receipt.containers = std::move(containers);
+  lot.receipt.expiry = expiry;
+  lot.certificate.certificate_number = "CoA-" + lot.receipt.supplier_lot;
+  return lot;
+}
+
+std::vector<TestResult> CytokineResults(double purity, double content, TestResult activity,
+                                        TestResult endotoxin) {
+  return {Observed("Identity", "Conforms"),
+          Measured("Purity", purity, "%"),
+          Measured("Protein content", content, "ug/vial"),
+          std::move(activity),
+          std::move(endotoxin),
+          Passed("Sterility")};
+}
+
+std::vector<TestResult> DeviceResults(double endotoxin, const char* unit) {
+  return {Passed("Sterility assurance"), Measured("Bacterial endotoxin", endotoxin, unit),
+          Passed("Integrity"), Observed("Visual inspection", "Conforms")};
+}
+
+// The lots in stock: each material's current lot, a second, short-dated medium lot, and a second
+// IL-2 lot whose certificate reports a purity out of specification.
+std::vector<DemoLot> CarTLots(Timestamp now) {
+  const std::string fridge = "Goods-in quarantine fridge QF-01 (2-8 C)";
+  const std::string freezer = "Goods-in quarantine freezer QZ-01 (-20 C)";
+  const std::string cage = "Goods-in quarantine cage, bay 2";
+  const std::string conforms =
+      "Certificate reviewed against the specification: all results conform";
+  std::vector<DemoLot> set;
+
+  DemoLot medium = Lot("RM-2026-0001", "MAT-MEDIUM", "SUP-HELIX", "HX24-0917", fridge, 6000,
+                       {1000, 1000, 1000, 1000, 1000, 1000}, DaysAfter(now, 300));
+  medium.certificate.results = {
+      Passed("Sterility"),
+      Measured("Endotoxin", 0.12, "EU/mL"),
+      Measured("pH", 7.31, "pH"),
+      Measured("Osmolality", 296, "mOsm/kg"),
+      Observed("Appearance", "Clear red solution, free of visible particles"),
+      Measured("Growth promotion", 24, "fold")};
+  medium.certificate_file = true;
+  medium.release = conforms;
+  set.push_back(std::move(medium));
+
+  // Short-dated stock, released for the washes of this week's batches.
+  DemoLot short_dated = Lot("RM-2026-0002", "MAT-MEDIUM", "SUP-HELIX", "HX24-0702", fridge, 2000,
+                            {1000, 1000}, DaysAfter(now, 3));
+  short_dated.certificate.results = {
+      Passed("Sterility"),
+      Measured("Endotoxin", 0.09, "EU/mL"),
+      Measured("pH", 7.28, "pH"),
+      Measured("Osmolality", 301, "mOsm/kg"),
+      Observed("Appearance", "Clear red solution, free of visible particles"),
+      Measured("Growth promotion", 19, "fold")};
+  short_dated.release =
+      "All results conform. Expires in 3 days: for the washes of this week's batches only";
+  set.push_back(std::move(short_dated));
+
+  const std::string sds_page =
+      "SDS-PAGE (reducing): one band co-migrating with the reference standard";
+  DemoLot il2 = Lot("RM-2026-0003", "MAT-IL2", "SUP-ALDER", "AC-IL2-2419", freezer, 500,
+                    std::vector<double>(10, 50), DaysAfter(now, 540));
+  il2.certificate.results =
+      CytokineResults(98.2, 51.3, Measured("Specific activity", 1.8e7, "IU/mg"),
+                      Measured("Endotoxin", 0.02, "EU/ug"));
+  il2.identity = sds_page;
+  il2.release = conforms;
+  set.push_back(std::move(il2));
+
+  DemoLot il2_oos = Lot("RM-2026-0004", "MAT-IL2", "SUP-ALDER", "AC-IL2-2431", freezer, 500,
+                        std::vector<double>(10, 50), DaysAfter(now, 600));
+  il2_oos.certificate.results =
+      CytokineResults(92.4, 49.8, Measured("Specific activity", 1.6e7, "IU/mg"),
+                      Measured("Endotoxin", 0.03, "EU/ug"));
+  // The supplier releases to its own, looser limit: its certificate says the lot conforms; the
+  // unit's specification says it does not.
+  il2_oos.supplier_limits = {{"Purity", ">= 90 %"}};
+  il2_oos.certificate_file = true;
+  il2_oos.identity = sds_page;
+  set.push_back(std::move(il2_oos));
+
+  DemoLot il7 = Lot("RM-2026-0005", "MAT-IL7", "SUP-ALDER", "AC-IL7-2388", freezer, 250,
+                    std::vector<double>(10, 25), DaysAfter(now, 480));
+  il7.certificate.results =
+      CytokineResults(97.1, 25.4, Measured("Biological activity (ED50)", 0.42, "ng/mL"),
+                      Measured("Endotoxin", 0.04, "EU/ug"));
+  il7.identity = sds_page;
+  il7.release = conforms;
+  set.push_back(std::move(il7));
+
+  // The supplier reports endotoxin per mg, the specification per ug: converted on entry.
+  DemoLot il15 = Lot("RM-2026-0006", "MAT-IL15", "SUP-ALDER", "AC-IL15-2402", freezer, 250,
+                     std::vector<double>(10, 25), DaysAfter(now, 500));
+  il15.certificate.results =
+      CytokineResults(96.5, 24.9, Measured("Biological activity (ED50)", 0.21, "ng/mL"),
+                      Measured("Endotoxin", 6, "EU/mg"));
+  il15.identity = sds_page;
+  il15.release = conforms;
+  set.push_back(std::move(il15));
+
+  DemoLot activation = Lot("RM-2026-0007", "MAT-CD3CD28", "SUP-HELIX", "HX-TA-1183", fridge, 10,
+                           {2, 2, 2, 2, 2}, DaysAfter(now, 270));
+  activation.certificate.results = {
+      Passed("Sterility"), Measured("Endotoxin", 0.3, "EU/mL"),
+      Measured("Activation potency (CD25+ at 48 h)", 88, "%"),
+      Observed("Appearance", "Clear to slightly opalescent, colourless")};
+  activation.release = conforms;
+  set.push_back(std::move(activation));
+
+  // The CDMO reports p24 in ng/mL, the specification is in ug/mL: converted on entry.
+  DemoLot vector = Lot("RM-2026-0008", "MAT-LV-CD19", "SUP-NORDVEC", "NV-LV19-0042",
+                       "Goods-in quarantine ULT freezer QU-01 (-80 C)", 10,
+                       std::vector<double>(10, 1), DaysAfter(now, 700));
+  vector.certificate.results = {Measured("Infectious titer", 4.2e8, "TU/mL"),
+                                Measured("p24 capsid", 8700, "ng/mL"),
+                                Passed("Sterility"),
+                                Passed("Mycoplasma"),
+                                Passed("Replication-competent lentivirus"),
+                                Measured("Endotoxin", 1.2, "EU/mL"),
+                                Observed("Vector identity", "Conforms to the reference sequence")};
+  vector.certificate_file = true;
+  vector.identity = "qPCR of the CAR transgene (vector-specific primers)";
+  vector.release =
+      "All results conform. Conditional supplier: Leiden identity test passed and the CDMO's "
+      "fill-day EM data reviewed, as the conditions require";
+  set.push_back(std::move(vector));
+
+  DemoLot cryo = Lot("RM-2026-0009", "MAT-CRYO", "SUP-POLARIS", "PC10-25-1147", fridge, 1000,
+                     std::vector<double>(10, 100), DaysAfter(now, 610));
+  cryo.certificate.results = {Passed("Sterility"), Measured("Endotoxin", 0.05, "EU/mL"),
+                              Measured("DMSO content", 10.1, "%"),
+                              Observed("Appearance", "Clear, colourless solution")};
+  cryo.identity = "FTIR (ATR): spectrum matches the DMSO reference";
+  cryo.release = conforms;
+  set.push_back(std::move(cryo));
+
+  DemoLot bags = Lot("RM-2026-0010", "MAT-BAG-1L", "SUP-MERIDIAN", "MSU-B1L-5521", cage, 40,
+                     {10, 10, 10, 10}, DaysAfter(now, 900));
+  bags.certificate.results = DeviceResults(2.5, "EU/bag");
+  bags.release = conforms;
+  set.push_back(std::move(bags));
+
+  DemoLot kits = Lot("RM-2026-0011", "MAT-KIT-TUBING", "SUP-MERIDIAN", "MSU-TK-3307", cage, 20,
+                     {10, 10}, DaysAfter(now, 820));
+  kits.certificate.results = DeviceResults(1.8, "EU/kit");
+  kits.release = conforms;
+  set.push_back(std::move(kits));
+
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    set[i].receipt.receiving_code = "GR-2026-0" + std::to_string(101 + i);
+  }
+  return set;
+}
+
+// How a result reads on paper: "0.12 EU/mL", "Pass", "Conforms".
+std::string ResultText(const TestResult& result) {
+  if (result.value) return CanonicalNumber(*result.value) + " " + result.unit;
+  if (result.passed) return *result.passed ? "Pass" : "Fail";
+  return result.text;
+}
+
+std::string PdfText(std::string_view text) {
+  std::string escaped;
+  for (char c : text) {
+    if (c == '(' || c == ')' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return escaped;
+}
+
+// A one-page PDF of `lines` in Helvetica: the supplier's certificate as the unit files it.
+std::string Pdf(const std::vector<std::string>& lines) {
+  std::string content = "BT /F1 9 Tf 50 800 Td 13 TL\n";
+  for (const std::string& line : lines) content += "(" + PdfText(line) + ") Tj T*\n";
+  content += "ET\n";
+  const std::string page =
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> "
+      ">> /Contents 5 0 R >>";
+  const std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page,
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+      "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "endstream"};
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const std::size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (const std::size_t offset : offsets) {
+    const std::string number = std::to_string(offset);
+    pdf += std::string(10 - number.size(), '0') + number + " 00000 n \n";
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
+         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
+// The supplier's certificate of analysis for `lot`, as a PDF.
+std::string CertificatePdf(const DemoSupplier& supplier, const materials::MaterialCommand& material,
+                           const DemoLot& lot) {
+  std::vector<std::string> lines = {
+      supplier.supplier.name,
+      supplier.supplier.address,
+      "",
+      "Certificate of analysis " + lot.certificate.certificate_number,
+      "Product: " + material.name,
+      "Lot: " + lot.receipt.supplier_lot + "    Expiry: " + Day(lot.receipt.expiry),
+      "Storage: " + material.storage_condition,
+      ""};
+  for (const TestResult& result : lot.certificate.results) {
+    const auto test = std::find_if(material.tests.begin(), material.tests.end(),
+                                   [&](const SpecTest& spec) { return spec.name == result.test; });
+    if (test == material.tests.end()) continue;
+    lines.push_back(result.test + " (" + test->method + ")");
+    const auto limit = lot.supplier_limits.find(result.test);
+    lines.push_back(
+        "      Specification: " +
+        (limit == lot.supplier_limits.end() ? test->criterion.Describe() : limit->second) +
+        "      Result: " + ResultText(result));
+  }
+  lines.insert(lines.end(), {"", "The lot conforms to the specification above.",
+                             "Released by " + supplier.supplier.name +
+                                 " Quality Assurance; "
+                                 "issued electronically, valid without signature."});
+  return Pdf(lines);
+}
+
+// An apheresis collection as received: its donor's code, the shipping logger's extremes and what
+// QA decided on the donor's eligibility.
+struct DemoCollection {
+  const char* id;
+  const char* donor;  // The code's body; the label printer adds the check character.
+  const char* facility;
+  int collected_hours_ago;
+  double quantity_ml;
+  double min_c;
+  double max_c;
+  materials::Eligibility eligibility;
+  bool released;
+};
+
+constexpr std::array<DemoCollection, 4> kCollections{{
+    {"AP-2026-0001", "W041326000417", "Apheresis unit, Rijnland Academic Hospital, Leiden", 26, 210,
+     3.1, 6.8, materials::Eligibility::kEligible, true},
+    {"AP-2026-0002", "W041326000423", "Apheresis unit, Rijnland Academic Hospital, Leiden", 20, 185,
+     2.9, 7.4, materials::Eligibility::kEligible, true},
+    {"AP-2026-0003", "W052126000431", "Cell collection centre, Noordwest Clinical Centre, Alkmaar",
+     30, 195, 3.4, 9.1, materials::Eligibility::kEligible, false},
+    {"AP-2026-0004", "W041326000446", "Apheresis unit, Rijnland Academic Hospital, Leiden", 6, 220,
+     2.6, 5.9, materials::Eligibility::kPending, false},
+}};
+
+std::string DonorCode(std::string_view body) {
+  return "DIN-" + std::string(body) + "-" +
+         std::string(1, materials::DonorCodeCheckCharacter(body));
+}
+
+// The shipping logger's download: a reading every 30 minutes from packing to receipt, rising from
+// the minimum to the maximum two thirds of the way and settling back.
+std::string LoggerCsv(const DemoCollection& collection, Timestamp collected, Timestamp received) {
+  std::string csv = "logger,LG-" + std::string(collection.id).substr(3) + "\n" + "shipment," +
+                    collection.id + "\ntime_utc,temperature_c\n";
+  const Timestamp packed = HoursAfter(collected, 1);
+  const std::int64_t step = std::int64_t{30} * 60 * kMicrosPerSecond;
+  const std::int64_t count =
+      std::max<std::int64_t>(3, (received.Micros() - packed.Micros()) / step);
+  const std::int64_t peak = count * 2 / 3;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const double rise =
+        i <= peak ? static_cast<double>(i) / static_cast<double>(peak)
+                  : 1.0 - 0.6 * static_cast<double>(i - peak) / static_cast<double>(count - peak);
+    const double celsius = collection.min_c + (collection.max_c - collection.min_c) * rise;
+    const long tenths = std::lround(celsius * 10);
+    csv += Timestamp::FromMicros(packed.Micros() + i * step).ToRfc3339().substr(0, 19) + "Z," +
+           std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "\n";
+  }
+  return csv;
+}
+
+// `user` consumes `quantity` `unit` of the scanned lot or container into `into`, as at the bench:
+// through the point-of-use check, whose refusal is returned (kFailedPrecondition) and recorded.
+Status ConsumeInto(Staff& staff, const std::string& user, const std::string& scanned,
+                   const std::string& material, double quantity, const std::string& unit,
+                   const Destination& into) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(user));
+  ConsumeInput input;
+  input.use.scanned = scanned;
+  input.use.material = material;
+  input.use.quantity = quantity;
+  input.use.unit = unit;
+  input.into = into;
+  return staff.Areas()
+      .Materials()
+      .Consume(context, input)
+      .transform([](const materials::UseCheck&) {});
+}
+
+// `user` uploads `bytes` to the file store, declaring their SHA-256 as a client does.
+Result<BlobInfo> Upload(Staff& staff, const std::string& user, const std::string& bytes,
+                        const std::string& media_type) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(user));
+  return staff.Areas().Documents().UploadFile(context, Sha256::Of(bytes).Hex(), bytes, media_type);
+}
+
+// The materials area, as the unit's people run it (see docs/demo.md): carlos defines the
+// materials; quinn creates, audits and proposes the suppliers' qualifications, which anna signs;
+// wendy receives lots and apheresis collections; carlos enters certificates and identity tests;
+// bram determines donors' eligibility and anna releases what may be used; oliver prepares the
+// complete medium; priya and oliver run batch B-2026-0001 to its product unit and start
+// B-2026-0002.
+Status CreateMaterials(Staff& staff, const std::function<void(std::string_view)>& say) {
+  MaterialService& area = staff.Areas().Materials();
+  const Timestamp now = area.Now();
+
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext carlos, staff.At("carlos"));
+  const std::vector<materials::MaterialCommand> defined = CarTMaterials();
+  std::map<std::string, const materials::MaterialCommand*> material_by_id;
+  for (const materials::MaterialCommand& material : defined) {
+    ALIQUOT_RETURN_IF_ERROR(area.DefineMaterial(carlos, material, ""));
+    material_by_id[material.id] = &material;
+  }
+  say(std::to_string(defined.size()) +
+      " materials defined by carlos (QC analyst) with their specifications: medium, IL-2, IL-7, "
+      "IL-15, activation reagent, lentiviral vector, cryoprotectant, bags, tubing kits; "
+      "apheresis (72 h), complete medium, CAR-T product");
+
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext quinn, staff.At("quinn"));
+  const std::vector<DemoSupplier> suppliers = CarTSuppliers(now);
+  std::map<std::string, const DemoSupplier*> supplier_by_id;
+  for (const DemoSupplier& supplier : suppliers) {
+    ALIQUOT_RETURN_IF_ERROR(area.CreateSupplier(quinn, supplier.supplier));
+    ALIQUOT_RETURN_IF_ERROR(area.RecordAudit(quinn, supplier.supplier.id, supplier.audit));
+    ALIQUOT_RETURN_IF_ERROR(
+        area.ProposeQualification(quinn, supplier.supplier.id, supplier.qualification));
+    ALIQUOT_RETURN_IF_ERROR(
+        staff.Sign("anna", {"supplier", materials::ProposalRecordId(supplier.supplier.id, 1)},
+                   Meaning::kApproved,
+                   "Audit and quality agreement reviewed: qualification "
+                   "approved as proposed"));
+    supplier_by_id[supplier.supplier.id] = &supplier;
+  }
+  say(std::to_string(suppliers.size()) +
+      " suppliers audited by quinn (QA reviewer), qualifications approved by anna: SUP-NORDVEC "
+      "(vector CDMO) conditional after a major audit finding; SUP-ALDER (cytokines) "
+      "requalification overdue since " +
+      Day(DaysAfter(now, -25)) + ", qualified until " + Day(DaysAfter(now, 5)));
+
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext wendy, staff.At("wendy"));
+  const std::vector<DemoLot> lots = CarTLots(now);
+  int released = 0;
+  int files = 0;
+  for (const DemoLot& lot : lots) {
+    materials::LotReceipt receipt = lot.receipt;
+    receipt.unit = material_by_id.at(receipt.material)->unit;
+    ALIQUOT_RETURN_IF_ERROR(area.ReceiveLot(wendy, receipt));
+    materials::CertificateInput certificate = lot.certificate;
+    if (lot.certificate_file) {
+      ALIQUOT_ASSIGN_OR_RETURN(const BlobInfo file,
+                               Upload(staff, "carlos",
+                                      CertificatePdf(*supplier_by_id.at(receipt.supplier),
+                                                     *material_by_id.at(receipt.material), lot),
+                                      "application/pdf"));
+      certificate.file_sha256 = file.sha256;
+      ++files;
+    }
+    ALIQUOT_RETURN_IF_ERROR(area.EnterCertificate(carlos, receipt.id, certificate, ""));
+    if (lot.identity) {
+      ALIQUOT_RETURN_IF_ERROR(area.RecordIdentityTest(carlos, receipt.id, true, *lot.identity,
+                                                      "Identity confirmed on receipt"));
+    }
+    if (lot.release) {
+      ALIQUOT_RETURN_IF_ERROR(
+          staff.Sign("anna", {"material_lot", receipt.id}, Meaning::kReleased, *lot.release));
+      ++released;
+    }
+  }
+  say(std::to_string(lots.size()) +
+      " lots received by wendy (warehouse), certificates and identity tests entered by carlos (" +
+      std::to_string(files) + " with the supplier's PDF), " + std::to_string(released) +
+      " released by anna; RM-2026-0004 (IL-2) out of specification, purity 92.4 %, held in "
+      "quarantine; RM-2026-0002 (medium) expires " +
+      Day(DaysAfter(now, 3)));
+
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext bram, staff.At("bram"));
+  std::map<std::string, std::string> donor_of;
+  for (const DemoCollection& collection : kCollections) {
+    const Timestamp collected = HoursAfter(now, -collection.collected_hours_ago);
+    ALIQUOT_ASSIGN_OR_RETURN(
+        const BlobInfo logger,
+        Upload(staff, "wendy", LoggerCsv(collection, collected, now), "text/csv"));
+    materials::CollectionReceipt receipt;
+    receipt.id = collection.id;
+    receipt.material = "MAT-APHERESIS";
+    receipt.donor_code = DonorCode(collection.donor);
+    receipt.collection_facility = collection.facility;
+    receipt.collected_at = collected;
+    receipt.quantity = collection.quantity_ml;
+    receipt.unit = "mL";
+    receipt.shipping_min_c = collection.min_c;
+    receipt.shipping_max_c = collection.max_c;
+    receipt.logger_file_sha256 = logger.sha256;
+    receipt.receiving_code = "GR-2026-02" + std::string(collection.id).substr(10);
+    receipt.storage_location = "Apheresis quarantine fridge QF-02 (2-8 C), one patient per shelf";
+    ALIQUOT_RETURN_IF_ERROR(area.ReceiveCollection(wendy, receipt));
+    donor_of[collection.id] = receipt.donor_code;
+    if (collection.eligibility != materials::Eligibility::kPending) {
+      ALIQUOT_RETURN_IF_ERROR(area.DetermineEligibility(
+          bram, collection.id, collection.eligibility == materials::Eligibility::kEligible,
+          "Autologous donor: screening questionnaire and medical history reviewed; HIV-1/2, HBV, "
+          "HCV, HTLV-I/II and syphilis markers non-reactive on the collection-day sample"));
+    }
+    if (collection.released) {
+      ALIQUOT_RETURN_IF_ERROR(staff.Sign("anna", {"material_lot", collection.id},
+                                         Meaning::kReleased,
+                                         "Chain of identity checked against the order; logger "
+                                         "2-8 C throughout; donor eligible"));
+    }
+  }
+  say("4 apheresis collections received by wendy with their logger files: AP-2026-0001 and "
+      "AP-2026-0002 eligible (bram, QA approver) and released by anna; AP-2026-0003 eligible "
+      "but held in quarantine after a shipping excursion to 9.1 C; AP-2026-0004 awaiting its "
+      "donor's eligibility");
+
+  // oliver prepares the complete medium; a vial of the out-of-specification IL-2 lot, picked by
+  // mistake, is refused at the bench, and the attempt is recorded.
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext oliver, staff.At("oliver"));
+  const Destination medium_lot{Destination::Kind::kLot, "IM-2026-0001"};
+  materials::ProducedLot complete;
+  complete.id = medium_lot.id;
+  complete.material = "MAT-CM-IL2";
+  complete.quantity = 1000;
+  complete.unit = "mL";
+  complete.containers = {500, 500};
+  complete.expiry = DaysAfter(now, 14);
+  complete.storage_location = "Suite 2 fridge F-02 (2-8 C)";
+  ALIQUOT_RETURN_IF_ERROR(area.ProduceLot(oliver, complete));
+  const Status refused =
+      ConsumeInto(staff, "oliver", "RM-2026-0004/1", "MAT-IL2", 5.5, "ug", medium_lot);
+  if (refused) {
+    return Unexpected(Internal("the demo expected the quarantined IL-2 lot to be refused"));
+  }
+  if (refused.error().Code() != ErrorCode::kFailedPrecondition) return Unexpected(refused.error());
+  ALIQUOT_RETURN_IF_ERROR(
+      ConsumeInto(staff, "oliver", "RM-2026-0001/1", "MAT-MEDIUM", 1000, "mL", medium_lot));
+  ALIQUOT_RETURN_IF_ERROR(
+      ConsumeInto(staff, "oliver", "RM-2026-0003/1", "MAT-IL2", 5.5, "ug", medium_lot));
+  ALIQUOT_RETURN_IF_ERROR(staff.Sign("anna", {"material_lot", medium_lot.id}, Meaning::kReleased,
+                                     "Preparation record reviewed: lots released and in date"));
+  say("complete medium IM-2026-0001 (1000 mL) made by oliver from RM-2026-0001 and RM-2026-0003, "
+      "released by anna; his scan of RM-2026-0004 (in quarantine) was refused at the bench, as "
+      "the demo intends");
+
+  // Batch B-2026-0001 for the first patient, from day 0 to the filled product unit; priya (trained
+  // on SOP-CT-005 version 2) activates and transduces, oliver formulates and fills.
+  const Destination first{Destination::Kind::kBatch, "B-2026-0001"};
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext priya, staff.At("priya"));
+  WithdrawInput sample;
+  sample.scanned = "AP-2026-0001";
+  sample.quantity = 2;
+  sample.unit = "mL";
+  sample.purpose = materials::WithdrawalPurpose::kSample;
+  sample.reason = "Incoming sampling: total nucleated cells, viability, CD3+ % (SOP-CT-004)";
+  ALIQUOT_RETURN_IF_ERROR(area.Withdraw(priya, sample));
+  struct Use {
+    const char* user;
+    const char* scanned;
+    const char* material;
+    double quantity;
+    const char* unit;
+  };
+  constexpr std::array<Use, 10> kFirstBatch{{
+      {"priya", "AP-2026-0001", "MAT-APHERESIS", 208, "mL"},
+      {"priya", "RM-2026-0010", "MAT-BAG-1L", 1, "bag"},
+      {"priya", "RM-2026-0011", "MAT-KIT-TUBING", 1, "kit"},
+      {"priya", "IM-2026-0001/1", "MAT-CM-IL2", 300, "mL"},
+      {"priya", "RM-2026-0005/1", "MAT-IL7", 3000, "ng"},
+      {"priya", "RM-2026-0006/1", "MAT-IL15", 1.5, "ug"},
+      {"priya", "RM-2026-0007/1", "MAT-CD3CD28", 1, "mL"},
+      // MOI 3 for 1.0 x 10^8 viable cells at 4.2 x 10^8 TU/mL.
+      {"priya", "RM-2026-0008/1", "MAT-LV-CD19", 0.71, "mL"},
+      {"oliver", "RM-2026-0002/1", "MAT-MEDIUM", 1000, "mL"},
+      {"oliver", "RM-2026-0009/1", "MAT-CRYO", 35, "mL"},
+  }};
+  for (const Use& use : kFirstBatch) {
+    ALIQUOT_RETURN_IF_ERROR(
+        ConsumeInto(staff, use.user, use.scanned, use.material, use.quantity, use.unit, first));
+  }
+  materials::ProducedLot product;
+  product.id = "DP-2026-0001";
+  product.material = "MAT-DP-CAR19";
+  product.batch = first.id;
+  product.patient_code = donor_of.at("AP-2026-0001");
+  product.quantity = 70;
+  product.unit = "mL";
+  product.expiry = DaysAfter(now, 365);
+  product.storage_location = "LN2 vapour storage LN2-02, rack 3, box 1";
+  ALIQUOT_RETURN_IF_ERROR(area.ProduceLot(oliver, product));
+  say("batch B-2026-0001: apheresis AP-2026-0001, complete medium, IL-7, IL-15, activation "
+      "reagent, vector RM-2026-0008 (0.71 mL, MOI 3), cryoprotectant, bags and kit consumed; "
+      "product unit DP-2026-0001 (70 mL) for patient " +
+      *product.patient_code + " in quarantine until its release testing");
+
+  const Destination second{Destination::Kind::kBatch, "B-2026-0002"};
+  constexpr std::array<Use, 4> kSecondBatch{{
+      {"priya", "AP-2026-0002", "MAT-APHERESIS", 185, "mL"},
+      {"priya", "RM-2026-0011", "MAT-KIT-TUBING", 1, "kit"},
+      {"priya", "IM-2026-0001/2", "MAT-CM-IL2", 250, "mL"},
+      {"priya", "RM-2026-0007/1", "MAT-CD3CD28", 0.9, "mL"},
+  }};
+  for (const Use& use : kSecondBatch) {
+    ALIQUOT_RETURN_IF_ERROR(
+        ConsumeInto(staff, use.user, use.scanned, use.material, use.quantity, use.unit, second));
+  }
+  say("batch B-2026-0002 at day 0: apheresis AP-2026-0002, complete medium and activation "
+      "reagent consumed; transduction tomorrow");
+  return {};
+}
+
 }  // namespace
 
 Status CreateDemoSite(Services& areas, const std::string& terminal,
@@ -700,18 +1568,21 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
         std::string(identity::RoleName(user.role)));
   }
 
-  // QA approves everyone's access but the auditor's (pending) and her own (she cannot approve
-  // her own access; a second QA approver would).
+  // QA approves everyone's access but the auditor's (pending) and her own: she cannot approve her
+  // own access, so the second QA approver does.
+  constexpr std::string_view kAccessApproved =
+      "Access request approved: role matches the job description";
   int approved = 0;
-  for (const char* id :
-       {"sam", "oliver", "priya", "vera", "quinn", "carlos", "dora", "tomas", "erik", "wendy"}) {
-    ALIQUOT_RETURN_IF_ERROR(staff.Sign("anna", {"user", id}, Meaning::kApproved,
-                                       "Access request approved: role matches the job "
-                                       "description"));
+  for (const char* id : {"sam", "oliver", "priya", "vera", "quinn", "bram", "carlos", "dora",
+                         "tomas", "erik", "wendy"}) {
+    ALIQUOT_RETURN_IF_ERROR(
+        staff.Sign("anna", {"user", id}, Meaning::kApproved, std::string(kAccessApproved)));
     ++approved;
   }
+  ALIQUOT_RETURN_IF_ERROR(
+      staff.Sign("bram", {"user", "anna"}, Meaning::kApproved, std::string(kAccessApproved)));
   say("access of " + std::to_string(approved) +
-      " accounts approved by anna (QA approver); audrey's and anna's pending");
+      " accounts approved by anna (QA approver), anna's by bram; audrey's pending");
 
   // Document control: version 1 of the whole set, effective on approval (now: an effective date
   // is never in the past).
@@ -907,6 +1778,8 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
   if (gate.error().Code() != ErrorCode::kPermissionDenied) return Unexpected(gate.error());
   say("gate: oliver refused on SOP-CT-005 at LEI-SUITE2-TAB1 (trained on an earlier version), "
       "as the demo intends; the attempt is in the ledger");
+
+  ALIQUOT_RETURN_IF_ERROR(CreateMaterials(staff, say));
 
   ALIQUOT_RETURN_IF_ERROR(staff.SignOutEveryone());
   say(std::to_string(staff.SignatureCount()) + " electronic signatures in all");

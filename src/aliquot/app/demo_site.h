@@ -21,9 +21,13 @@ inline constexpr std::string_view kDemoQaTerminalToken =
 inline constexpr std::string_view kDemoSuiteTabletToken =
     "de30000000000000000000000000000000000000000000000000000000000001";
 
-// Creates the demo site: site LEI, one user per role (two operators), terminals, access approvals,
-// the CAR-T document set (version 1 of each effective now, revisions effective now and in 14 days,
-// a draft in review), curricula and training with deliberate gaps, and one refused gate attempt.
+// Creates the demo site: site LEI, one user per role (two operators, two QA approvers), terminals,
+// access approvals, the CAR-T document set (version 1 of each effective now, revisions effective
+// now and in 14 days, a draft in review), curricula and training with deliberate gaps, one refused
+// gate attempt; and the materials of the CAR-T process: qualified suppliers (one conditional, one
+// lapsing five days later), specifications, lots with their certificates (one out of
+// specification, one expiring in three days), apheresis collections, a complete medium and two
+// batches' consumption, with a product unit traced back to its lots and forward to its patient.
 // Everything is dated now, since effective dates cannot lie in the past. `terminal` names where
 // the command runs ("cli:<host>"); `say` receives one line per group of steps. Returns
 // kFailedPrecondition when the site already has users.

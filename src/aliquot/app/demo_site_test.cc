@@ -1,6 +1,6 @@
 // The demo site, built once on a real SQLite store in a temporary folder with a FakeClock, as
 // `aliquot demo` builds it: each test signs in as a demo user would and asserts what they see on
-// the training and document screens (docs/demo.md).
+// the training, document and materials screens (docs/demo.md).
 #include "aliquot/app/demo_site.h"
 
 #include <algorithm>
@@ -23,6 +23,10 @@
 #include "aliquot/core/json.h"
 #include "aliquot/core/password_hash.h"
 #include "aliquot/core/secret_box.h"
+#include "aliquot/domain/materials/genealogy.h"
+#include "aliquot/domain/materials/lot.h"
+#include "aliquot/domain/materials/material.h"
+#include "aliquot/domain/materials/supplier.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 #include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
@@ -34,8 +38,10 @@ namespace {
 using ::aliquot::testing::Describe;
 using ::aliquot::testing::FakeClock;
 using ::aliquot::testing::TempDir;
+using identity::Meaning;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 constexpr std::int64_t kDay = kMicrosPerDay;
 
@@ -106,6 +112,13 @@ class DemoSiteTest : public ::testing::Test {
     return answer ? *answer : training::Qualification{};
   }
 
+  // A lot as wendy sees it on the lots screen.
+  LotView LotOf(const std::string& id) {
+    auto lot = Areas().Materials().Lot(SignIn("wendy"), id);
+    EXPECT_EQ(Describe(lot), "ok") << id;
+    return lot ? *lot : LotView{};
+  }
+
   // Every event of `type` in the ledger, oldest first, with its payload parsed.
   std::vector<std::pair<ledger::Event, Json>> Events(std::string_view type) {
     std::vector<std::pair<ledger::Event, Json>> found;
@@ -127,14 +140,23 @@ std::string StringMember(const Json& json, std::string_view name) {
   return value != nullptr && value->IsString() ? value->AsString() : std::string();
 }
 
+// `items` in order, to compare a set whose order the screen does not promise.
+std::vector<std::string> Sorted(std::vector<std::string> items) {
+  std::sort(items.begin(), items.end());
+  return items;
+}
+
 std::int64_t IntegerMember(const Json& json, std::string_view name) {
   const Json* member = json.Find(name);
   return member != nullptr && member->AsInteger() ? *member->AsInteger() : -1;
 }
 
 TEST_F(DemoSiteTest, SaysOneLinePerGroupOfStepsNotPerSignature) {
-  EXPECT_LT(world->said.size(), 30U);
+  EXPECT_LT(world->said.size(), 40U);
   EXPECT_THAT(world->said, ::testing::Contains(HasSubstr("oliver refused on SOP-CT-005")));
+  EXPECT_THAT(world->said,
+              ::testing::Contains(HasSubstr("RM-2026-0004 (IL-2) out of specification")));
+  EXPECT_THAT(world->said, ::testing::Contains("118 electronic signatures in all"));
   EXPECT_THAT(world->said, ::testing::Contains("user priya (Priya Raman), operator"));
 }
 
@@ -251,10 +273,11 @@ TEST_F(DemoSiteTest, TheMatrixHasARowPerUserWhoseRoleHasACurriculum_G_11) {
   ASSERT_EQ(Describe(matrix), "ok");
   std::set<std::string> rows;
   for (const MatrixRow& row : matrix->users) rows.insert(row.user);
-  // The GMP users whose roles a curriculum names; dora (document owner) and tomas (training
-  // coordinator) have none in the demo, and sam and audrey do no GMP work.
-  EXPECT_EQ(rows, (std::set<std::string>{"anna", "carlos", "erik", "oliver", "priya", "quinn",
-                                         "vera", "wendy"}));
+  // The GMP users whose roles a curriculum names (bram, the second QA approver, on CUR-QA); dora
+  // (document owner) and tomas (training coordinator) have none in the demo, and sam and audrey do
+  // no GMP work.
+  EXPECT_EQ(rows, (std::set<std::string>{"anna", "bram", "carlos", "erik", "oliver", "priya",
+                                         "quinn", "vera", "wendy"}));
   EXPECT_EQ(matrix->documents.size(), 13U);
 
   // priya's deliberate gaps: a new starter, never trained on three documents, each assigned by
@@ -304,6 +327,257 @@ TEST_F(DemoSiteTest, EachVersionIsAMarkdownProcedureWithItsParameters_P11_10) {
   EXPECT_THAT(second->bytes, HasSubstr("MOI of 2-4"));
   EXPECT_THAT(second->bytes, HasSubstr("18-30 h after activation"));
   EXPECT_THAT(second->bytes, HasSubstr("## 3 Responsibilities"));
+}
+
+// ---- Materials
+// -----------------------------------------------------------------------------------
+
+TEST_F(DemoSiteTest, FiveSuppliersAreQualifiedByAnnaOnQuinnsProposalAfterAnAudit_G_09) {
+  auto suppliers = Areas().Materials().Suppliers(SignIn("wendy"));
+  ASSERT_EQ(Describe(suppliers), "ok");
+  std::vector<std::string> listed;
+  for (const materials::SupplierState& supplier : *suppliers) {
+    const materials::Qualification* current = supplier.QualificationAt(Now());
+    ASSERT_NE(current, nullptr) << supplier.id;
+    listed.push_back(supplier.id + " " +
+                     std::string(materials::SupplierStatusName(current->status)));
+    EXPECT_EQ(current->approved_by, "anna") << supplier.id;
+    ASSERT_EQ(supplier.audits.size(), 1U) << supplier.id;
+    EXPECT_EQ(supplier.audits[0].recorded_by, "quinn");
+    EXPECT_LT(supplier.audits[0].performed_on, Now());
+  }
+  EXPECT_THAT(Sorted(listed),
+              ElementsAre("SUP-ALDER approved", "SUP-HELIX approved", "SUP-MERIDIAN approved",
+                          "SUP-NORDVEC conditional", "SUP-POLARIS approved"));
+  // Proposed by quinn, approved by anna's signature: never one person (A11-01).
+  const auto proposals = Events("materials.supplier_qualification_proposed");
+  ASSERT_EQ(proposals.size(), 5U);
+  for (const auto& [event, payload] : proposals) EXPECT_EQ(event.actor.id, "quinn");
+  auto signed_by = Areas().Signatures().Signatures(SignIn("quinn"), {"supplier", "SUP-HELIX:1"});
+  ASSERT_EQ(Describe(signed_by), "ok");
+  ASSERT_EQ(signed_by->signatures.size(), 1U);
+  // The approval stays valid once in force: it binds to the proposal, not to its outcome.
+  EXPECT_EQ(signed_by->signatures[0].content_hash, signed_by->content_hash);
+  EXPECT_EQ(signed_by->signatures[0].signer_id, "anna");
+  EXPECT_EQ(signed_by->signatures[0].meaning, Meaning::kApproved);
+}
+
+TEST_F(DemoSiteTest, TheVectorCdmoIsConditionalAfterAMajorAuditFinding_G_09) {
+  auto nordvec = Areas().Materials().Supplier(SignIn("quinn"), "SUP-NORDVEC");
+  ASSERT_EQ(Describe(nordvec), "ok");
+  const materials::Qualification* current = nordvec->QualificationAt(Now());
+  ASSERT_NE(current, nullptr);
+  EXPECT_EQ(current->status, materials::SupplierStatus::kConditional);
+  EXPECT_THAT(current->materials, ElementsAre("MAT-LV-CD19"));
+  EXPECT_THAT(current->conditions, HasSubstr("Leiden's own identity test"));
+  EXPECT_EQ(nordvec->audits[0].outcome, materials::AuditOutcome::kMajorFindings);
+
+  // Its vector lot is released all the same: a conditional supplier is qualified, and the lot
+  // carries the identity test the conditions ask for.
+  const LotView vector = LotOf("RM-2026-0008");
+  EXPECT_EQ(vector.lot.Status(), materials::LotStatus::kReleased);
+  ASSERT_NE(vector.lot.LatestIdentityTest(), nullptr);
+  EXPECT_TRUE(vector.lot.LatestIdentityTest()->passed);
+  EXPECT_EQ(vector.lot.LatestIdentityTest()->performed_by, "carlos");
+}
+
+TEST_F(DemoSiteTest, TheCytokineSuppliersQualificationLapsesFiveDaysOn_G_09) {
+  auto alder = Areas().Materials().Supplier(SignIn("quinn"), "SUP-ALDER");
+  ASSERT_EQ(Describe(alder), "ok");
+  const materials::Qualification* current = alder->QualificationAt(Now());
+  ASSERT_NE(current, nullptr);
+  ASSERT_TRUE(current->requalify_by && current->qualified_until);
+  // Requalification overdue now (the suppliers screen flags it), the qualification still in force.
+  EXPECT_LT(*current->requalify_by, Now());
+  EXPECT_EQ(*current->qualified_until, Timestamp::FromMicros(Now().Micros() + 5 * kDay));
+
+  // The IL-7 lot may be used today; six days on, the point-of-use check refuses it.
+  UseInput use;
+  use.scanned = "RM-2026-0005/2";
+  use.material = "MAT-IL7";
+  use.quantity = 3;
+  use.unit = "ug";
+  auto today = Areas().Materials().CheckUse(SignIn("oliver", kDemoSuiteTabletToken), use);
+  ASSERT_EQ(Describe(today), "ok");
+  EXPECT_TRUE(today->Allowed()) << today->message;
+  use.at = Timestamp::FromMicros(Now().Micros() + 6 * kDay);
+  auto later = Areas().Materials().CheckUse(SignIn("oliver", kDemoSuiteTabletToken), use);
+  ASSERT_EQ(Describe(later), "ok");
+  EXPECT_EQ(later->refusal, materials::UseRefusal::kSupplierNotQualified);
+  EXPECT_THAT(later->message, HasSubstr("SUP-ALDER's qualification for MAT-IL7 lapsed on"));
+}
+
+TEST_F(DemoSiteTest, TheOutOfSpecificationIl2LotStaysInQuarantineWithItsFinding_G_08) {
+  const LotView il2 = LotOf("RM-2026-0004");
+  EXPECT_EQ(il2.lot.Status(), materials::LotStatus::kQuarantine);
+  EXPECT_THAT(il2.release_blockers,
+              ElementsAre("out of specification: Purity 92.4 % is below the minimum: >= 95 %"));
+  const materials::Certificate* certificate = il2.lot.CurrentCertificate();
+  ASSERT_NE(certificate, nullptr);
+  EXPECT_EQ(certificate->entered_by, "carlos");
+  EXPECT_EQ(certificate->OutOfSpecification().size(), 1U);
+
+  // The supplier's PDF is in the file store under the hash the certificate cites.
+  ASSERT_TRUE(certificate->file_sha256.has_value());
+  auto file = Areas().Documents().DownloadFile(SignIn("carlos"), *certificate->file_sha256);
+  ASSERT_EQ(Describe(file), "ok");
+  EXPECT_EQ(file->info.media_type, "application/pdf");
+  EXPECT_THAT(file->bytes, StartsWith("%PDF-1.4"));
+  EXPECT_THAT(file->bytes, HasSubstr("AC-IL2-2431"));
+  // It shows the supplier's own, looser limit: the lot conforms to it, not to Leiden's.
+  EXPECT_THAT(file->bytes, HasSubstr("Specification: >= 90 %      Result: 92.4 %"));
+
+  // oliver's scan of one of its vials at the bench was refused, and the attempt recorded.
+  const auto refused = Events("materials.use_refused");
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].first.stream.id, "RM-2026-0004");
+  EXPECT_EQ(refused[0].first.actor.id, "oliver");
+  EXPECT_EQ(StringMember(refused[0].second, "refusal"), "not_released");
+  EXPECT_EQ(StringMember(refused[0].second, "into"), "IM-2026-0001");
+
+  // anna cannot release it: the signature is refused with the finding.
+  const RequestContext anna = SignIn("anna");
+  auto shown = Areas().Signatures().Signatures(anna, {"material_lot", "RM-2026-0004"});
+  ASSERT_EQ(Describe(shown), "ok");
+  SignRequest request;
+  request.meaning = Meaning::kReleased;
+  request.content_hash = shown->content_hash;
+  request.password = std::string(kDemoPassword);
+  auto released = Areas().Signatures().Sign(anna, {"material_lot", "RM-2026-0004"}, request);
+  ASSERT_FALSE(released);
+  EXPECT_EQ(released.error().Code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(released.error().Message(), HasSubstr("Purity 92.4 %"));
+}
+
+TEST_F(DemoSiteTest, CertificatesInTheSuppliersUnitsAreConvertedToTheSpecifications_G_08) {
+  const auto spec_value = [](const LotView& view, const std::string& test) -> double {
+    const materials::Certificate* certificate = view.lot.CurrentCertificate();
+    if (certificate == nullptr) return -1;
+    for (const materials::CheckedResult& result : certificate->results) {
+      if (result.result.test == test && result.conforms) {
+        return result.value_in_spec_unit.value_or(-1);
+      }
+    }
+    return -1;
+  };
+  // p24 reported in ng/mL against a specification in ug/mL; endotoxin in EU/mg against EU/ug.
+  EXPECT_DOUBLE_EQ(spec_value(LotOf("RM-2026-0008"), "p24 capsid"), 8.7);
+  EXPECT_DOUBLE_EQ(spec_value(LotOf("RM-2026-0006"), "Endotoxin"), 0.006);
+}
+
+TEST_F(DemoSiteTest, TheShortDatedMediumLotExpiresInThreeDays_G_08) {
+  const LotView medium = LotOf("RM-2026-0002");
+  EXPECT_EQ(medium.lot.Status(), materials::LotStatus::kReleased);
+  EXPECT_EQ(medium.lot.expiry, Timestamp::FromMicros(Now().Micros() + 3 * kDay));
+  UseInput use;
+  use.scanned = "RM-2026-0002";
+  use.material = "MAT-MEDIUM";
+  use.quantity = 500;
+  use.unit = "mL";
+  use.at = medium.lot.expiry;
+  auto check = Areas().Materials().CheckUse(SignIn("priya", kDemoSuiteTabletToken), use);
+  ASSERT_EQ(Describe(check), "ok");
+  EXPECT_EQ(check->refusal, materials::UseRefusal::kExpired);
+}
+
+TEST_F(DemoSiteTest, LotsAreInQuarantineUntilAnnaReleasesThem_A11_01) {
+  auto lots = Areas().Materials().Lots(SignIn("wendy"));
+  ASSERT_EQ(Describe(lots), "ok");
+  std::vector<std::string> held;
+  int released = 0;
+  for (const LotView& view : *lots) {
+    if (view.lot.Status() == materials::LotStatus::kQuarantine) {
+      held.push_back(view.lot.id);
+      continue;
+    }
+    ++released;
+    ASSERT_GE(view.lot.statuses.size(), 2U);
+    EXPECT_EQ(view.lot.statuses.back().by, "anna") << view.lot.id;
+    EXPECT_NE(view.lot.received_by, "anna") << view.lot.id;
+  }
+  EXPECT_EQ(lots->size(), 17U);
+  EXPECT_EQ(released, 13);
+  // The out-of-specification IL-2, two collections, and the product unit awaiting its testing.
+  EXPECT_THAT(Sorted(held),
+              ElementsAre("AP-2026-0003", "AP-2026-0004", "DP-2026-0001", "RM-2026-0004"));
+}
+
+TEST_F(DemoSiteTest, CollectionsCarryCheckedDonorCodesAndTheirShippingRecords_T_02) {
+  std::set<std::string> donors;
+  for (const char* id : {"AP-2026-0001", "AP-2026-0002", "AP-2026-0003", "AP-2026-0004"}) {
+    const LotView view = LotOf(id);
+    ASSERT_TRUE(view.lot.collection.has_value()) << id;
+    const materials::Collection& collection = *view.lot.collection;
+    EXPECT_EQ(Describe(materials::CheckDonorCode(collection.donor_code, "donor_code")), "ok");
+    donors.insert(collection.donor_code);
+    EXPECT_EQ(view.lot.received_by, "wendy");
+    EXPECT_GT(view.lot.expiry, Now());
+    ASSERT_TRUE(collection.logger_file_sha256.has_value());
+  }
+  EXPECT_EQ(donors.size(), 4U);
+
+  // The excursion: eligible, but held; its logger file shows the peak.
+  const LotView excursion = LotOf("AP-2026-0003");
+  EXPECT_TRUE(excursion.lot.collection->ShippingExcursion());
+  EXPECT_DOUBLE_EQ(excursion.lot.collection->shipping_max_c, 9.1);
+  EXPECT_EQ(excursion.lot.collection->eligibility, materials::Eligibility::kEligible);
+  EXPECT_EQ(excursion.lot.collection->determined_by, "bram");
+  EXPECT_TRUE(excursion.release_blockers.empty());
+  EXPECT_EQ(excursion.lot.Status(), materials::LotStatus::kQuarantine);
+  auto logger = Areas().Documents().DownloadFile(SignIn("wendy"),
+                                                 *excursion.lot.collection->logger_file_sha256);
+  ASSERT_EQ(Describe(logger), "ok");
+  EXPECT_EQ(logger->info.media_type, "text/csv");
+  EXPECT_THAT(logger->bytes, HasSubstr("Z,9.1\n"));
+
+  const LotView pending = LotOf("AP-2026-0004");
+  EXPECT_THAT(pending.release_blockers,
+              ElementsAre("the donor's eligibility is not yet determined (T-04)"));
+
+  // The first collection: sampled (2 mL) and consumed whole into its batch.
+  const LotView first = LotOf("AP-2026-0001");
+  EXPECT_EQ(first.lot.Balance().Millionths(), 0);
+  EXPECT_EQ(first.lot.withdrawn.ToString(), "2");
+  EXPECT_EQ(first.lot.consumed.ToString(), "208");
+}
+
+TEST_F(DemoSiteTest, TheBatchTracesBackToEveryLotSupplierAndItsDonor_G_08_T_01) {
+  auto trace = Areas().Materials().Genealogy(SignIn("audrey"), "batch:B-2026-0001",
+                                             materials::Direction::kBackward, std::nullopt);
+  ASSERT_EQ(Describe(trace), "ok");
+  std::vector<std::string> lots;
+  for (const LotSummary& lot : trace->lots) lots.push_back(lot.id);
+  // The complete medium's own lots are reached through it.
+  EXPECT_THAT(Sorted(lots),
+              ElementsAre("AP-2026-0001", "IM-2026-0001", "RM-2026-0001", "RM-2026-0002",
+                          "RM-2026-0003", "RM-2026-0005", "RM-2026-0006", "RM-2026-0007",
+                          "RM-2026-0008", "RM-2026-0009", "RM-2026-0010", "RM-2026-0011"));
+  EXPECT_THAT(trace->suppliers,
+              ElementsAre("SUP-ALDER", "SUP-HELIX", "SUP-MERIDIAN", "SUP-NORDVEC", "SUP-POLARIS"));
+  const std::string donor = LotOf("AP-2026-0001").lot.collection->donor_code;
+  EXPECT_THAT(trace->donors, ElementsAre(donor));
+}
+
+TEST_F(DemoSiteTest, TheVectorLotTracesForwardToThePatient_T_01_T_03) {
+  const std::string donor = LotOf("AP-2026-0001").lot.collection->donor_code;
+  const LotView product = LotOf("DP-2026-0001");
+  EXPECT_EQ(product.lot.made_by_batch, "B-2026-0001");
+  EXPECT_EQ(product.lot.patient_code, donor);  // Autologous: the patient is the donor.
+
+  auto vector = Areas().Materials().Genealogy(SignIn("audrey"), "lot:RM-2026-0008",
+                                              materials::Direction::kForward, std::nullopt);
+  ASSERT_EQ(Describe(vector), "ok");
+  EXPECT_THAT(vector->batches, ElementsAre("B-2026-0001"));
+  ASSERT_EQ(vector->lots.size(), 1U);
+  EXPECT_EQ(vector->lots[0].id, "DP-2026-0001");
+  EXPECT_THAT(vector->patients, ElementsAre(donor));
+
+  // The IL-2 went, through the complete medium, into both batches; only the first has a product.
+  auto il2 = Areas().Materials().Genealogy(SignIn("audrey"), "lot:RM-2026-0003",
+                                           materials::Direction::kForward, std::nullopt);
+  ASSERT_EQ(Describe(il2), "ok");
+  EXPECT_THAT(Sorted(il2->batches), ElementsAre("B-2026-0001", "B-2026-0002"));
+  EXPECT_THAT(il2->patients, ElementsAre(donor));
 }
 
 TEST_F(DemoSiteTest, ASecondRunRefusesASiteWithUsers) {

@@ -13,9 +13,16 @@ using materials::MaterialState;
 using materials::SupplierState;
 
 const TableSpec& SuppliersTable() {
+  // The qualification in force since `qualified_from` in typed columns beside the whole state: the
+  // point-of-use check reads them without decoding the history.
   static const TableSpec kTable{"suppliers",
                                 {{"supplier_id", ColumnType::kText},
                                  {"name", ColumnType::kText},
+                                 {"status", ColumnType::kText},
+                                 {"qualified_from", ColumnType::kInteger},
+                                 {"qualified_until", ColumnType::kInteger, true},
+                                 {"requalify_by", ColumnType::kInteger, true},
+                                 {"materials", ColumnType::kText},
                                  {"state", ColumnType::kText}},
                                 1};
   return kTable;
@@ -32,11 +39,14 @@ const TableSpec& MaterialsTable() {
 }
 
 const TableSpec& LotsTable() {
+  // Typed columns for genealogy and the point-of-use check, beside the whole state.
   static const TableSpec kTable{"lots",
                                 {{"lot_id", ColumnType::kText},
                                  {"material", ColumnType::kText},
                                  {"kind", ColumnType::kText},
+                                 {"unit", ColumnType::kText},
                                  {"status", ColumnType::kText},
+                                 {"status_since", ColumnType::kInteger},
                                  {"expiry", ColumnType::kInteger},
                                  {"balance", ColumnType::kInteger},
                                  {"supplier", ColumnType::kText, true},
@@ -49,11 +59,24 @@ const TableSpec& LotsTable() {
                                 1};
   return kTable;
 }
+enum SupplierColumn : std::size_t {
+  kSupplierId,
+  kSupplierName,
+  kSupplierStatus,
+  kQualifiedFrom,
+  kQualifiedUntil,
+  kRequalifyBy,
+  kSupplierMaterials,
+  kSupplierState,
+};
+
 enum LotColumn : std::size_t {
   kLotId,
   kMaterial,
   kKind,
+  kUnit,
   kStatus,
+  kStatusSince,
   kExpiry,
   kBalance,
   kSupplier,
@@ -83,7 +106,9 @@ Row LotRow(const LotState& lot) {
   return {lot.id,
           lot.material,
           std::string(materials::LotKindName(lot.kind)),
+          lot.unit,
           std::string(materials::LotStatusName(lot.Status())),
+          lot.statuses.empty() ? lot.received_at.Micros() : lot.statuses.back().at.Micros(),
           lot.expiry.Micros(),
           lot.Balance().Millionths(),
           TextOrNull(NonEmpty(lot.supplier)),
@@ -96,6 +121,27 @@ Row LotRow(const LotState& lot) {
           TextOrNull(lot.patient_code),
           TextOrNull(lot.made_by_batch),
           CanonicalJson(materials::LotToJson(lot))};
+}
+
+Value TimeOrNull(const std::optional<Timestamp>& time) {
+  return time ? Value(time->Micros()) : Value(std::monostate());
+}
+
+Row SupplierRow(const SupplierState& supplier) {
+  const materials::Qualification& current = supplier.history.back();
+  std::string listed;
+  for (const std::string& material : current.materials) {
+    // Material ids hold no space (CheckIdentifier): a space separates them.
+    listed += (listed.empty() ? "" : " ") + material;
+  }
+  return {supplier.id,
+          supplier.name,
+          std::string(materials::SupplierStatusName(current.status)),
+          current.from.Micros(),
+          TimeOrNull(current.qualified_until),
+          TimeOrNull(current.requalify_by),
+          std::move(listed),
+          CanonicalJson(materials::SupplierToJson(supplier))};
 }
 
 Result<Json> ParseState(const std::string& text, const std::string& what) {
@@ -135,12 +181,11 @@ class MaterialsProjector final : public Projector {
     const std::string& id = event.stream.id;
     if (type == "supplier") {
       ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row, writer.Get(SuppliersTable(), {id}));
-      ALIQUOT_ASSIGN_OR_RETURN(
-          SupplierState state,
-          StateFrom<SupplierState>(row, 2, "supplier " + id, materials::SupplierFromJson));
+      ALIQUOT_ASSIGN_OR_RETURN(SupplierState state,
+                               StateFrom<SupplierState>(row, kSupplierState, "supplier " + id,
+                                                        materials::SupplierFromJson));
       ALIQUOT_RETURN_IF_ERROR(materials::ApplySupplierEvent(state, event));
-      return writer.Upsert(SuppliersTable(),
-                           {id, state.name, CanonicalJson(materials::SupplierToJson(state))});
+      return writer.Upsert(SuppliersTable(), SupplierRow(state));
     }
     if (type == "material") {
       ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row, writer.Get(MaterialsTable(), {id}));
@@ -233,7 +278,7 @@ std::unique_ptr<Projector> MakeMaterialsProjector() {
 }
 
 Result<SupplierState> LoadSupplier(StoreReader& reader, const std::string& id) {
-  return Load<SupplierState>(reader, SuppliersTable(), 2, id, "supplier",
+  return Load<SupplierState>(reader, SuppliersTable(), kSupplierState, id, "supplier",
                              materials::SupplierFromJson);
 }
 
@@ -247,7 +292,7 @@ Result<LotState> LoadLot(StoreReader& reader, const std::string& id) {
 }
 
 Result<std::vector<SupplierState>> LoadSuppliers(StoreReader& reader) {
-  return LoadAll<SupplierState>(reader, SuppliersTable(), 2, "supplier",
+  return LoadAll<SupplierState>(reader, SuppliersTable(), kSupplierState, "supplier",
                                 materials::SupplierFromJson);
 }
 
@@ -282,6 +327,72 @@ materials::EdgeSource GenealogyEdges(StoreReader& reader) {
                                        return {};
                                      });
   };
+}
+
+Result<LotState> LoadLotAt(StoreReader& reader, const std::string& id, Timestamp at,
+                           bool with_containers) {
+  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row, reader.GetRow(LotsTable(), {id}));
+  if (!row) return LotState();
+  const Timestamp since = Timestamp::FromMicros(Int(*row, kStatusSince));
+  if (with_containers || at < since) {
+    return StateFrom<LotState>(row, kLotState, "lot " + id, materials::LotFromJson);
+  }
+  // The status in force since `since` holds at `at`; the balance is the one recorded now.
+  LotState lot;
+  lot.exists = true;
+  lot.id = id;
+  const std::string& kind = Text(*row, kKind);
+  lot.kind = kind == "received"     ? materials::LotKind::kReceived
+             : kind == "collection" ? materials::LotKind::kCollection
+                                    : materials::LotKind::kProduced;
+  lot.material = Text(*row, kMaterial);
+  lot.unit = Text(*row, kUnit);
+  lot.expiry = Timestamp::FromMicros(Int(*row, kExpiry));
+  lot.supplier = OptionalText(*row, kSupplier).value_or("");
+  lot.quantity = materials::Amount::FromMillionths(Int(*row, kBalance));
+  const std::string& status = Text(*row, kStatus);
+  lot.statuses.push_back({status == "released"   ? materials::LotStatus::kReleased
+                          : status == "rejected" ? materials::LotStatus::kRejected
+                                                 : materials::LotStatus::kQuarantine,
+                          since,
+                          {},
+                          {}});
+  return lot;
+}
+
+Result<SupplierState> LoadSupplierAt(StoreReader& reader, const std::string& id, Timestamp at) {
+  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row, reader.GetRow(SuppliersTable(), {id}));
+  if (!row) return SupplierState();
+  const Timestamp from = Timestamp::FromMicros(Int(*row, kQualifiedFrom));
+  if (at < from) {
+    return StateFrom<SupplierState>(row, kSupplierState, "supplier " + id,
+                                    materials::SupplierFromJson);
+  }
+  // The qualification in force since `from` answers for `at`.
+  SupplierState supplier;
+  supplier.exists = true;
+  supplier.id = id;
+  supplier.name = Text(*row, kSupplierName);
+  materials::Qualification current;
+  current.from = from;
+  const std::optional<materials::SupplierStatus> status =
+      materials::SupplierStatusFromName(Text(*row, kSupplierStatus));
+  if (!status) return Unexpected(DataLoss("supplier " + id + ": unknown status"));
+  current.status = *status;
+  if (std::holds_alternative<std::int64_t>((*row)[kQualifiedUntil])) {
+    current.qualified_until = Timestamp::FromMicros(Int(*row, kQualifiedUntil));
+  }
+  if (std::holds_alternative<std::int64_t>((*row)[kRequalifyBy])) {
+    current.requalify_by = Timestamp::FromMicros(Int(*row, kRequalifyBy));
+  }
+  const std::string& listed = Text(*row, kSupplierMaterials);
+  for (std::size_t start = 0; start < listed.size();) {
+    const std::size_t space = std::min(listed.find(' ', start), listed.size());
+    current.materials.push_back(listed.substr(start, space - start));
+    start = space + 1;
+  }
+  supplier.history.push_back(std::move(current));
+  return supplier;
 }
 
 Result<std::optional<LotSummary>> LoadLotSummary(StoreReader& reader, const std::string& id) {

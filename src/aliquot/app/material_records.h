@@ -33,6 +33,14 @@ const TableSpec& GenealogyBackwardTable();
 Result<materials::SupplierState> LoadSupplier(StoreReader& reader, const std::string& id);
 Result<materials::MaterialState> LoadMaterial(StoreReader& reader, const std::string& id);
 Result<materials::LotState> LoadLot(StoreReader& reader, const std::string& id);
+// What the point-of-use check needs of a lot at `at` and of its supplier, from the rows' typed
+// columns when the status and qualification in force now were already in force at `at` (the
+// check at now: no history decoded), else from the whole state. A lot read so carries its balance
+// now as its quantity and no containers unless `with_containers`.
+Result<materials::LotState> LoadLotAt(StoreReader& reader, const std::string& id, Timestamp at,
+                                      bool with_containers);
+Result<materials::SupplierState> LoadSupplierAt(StoreReader& reader, const std::string& id,
+                                                Timestamp at);
 Result<std::vector<materials::SupplierState>> LoadSuppliers(StoreReader& reader);
 Result<std::vector<materials::MaterialState>> LoadMaterials(StoreReader& reader);
 Result<std::vector<materials::LotState>> LoadLots(StoreReader& reader);

@@ -163,11 +163,24 @@ Json SupplierJson(const m::SupplierState& supplier, Timestamp now) {
     proposed.Set("reason", change.reason);
     proposed.Set("proposed_by", change.proposed_by);
     proposed.Set("proposed_at", change.proposed_at.ToRfc3339());
-    proposed.Set("record", RecordJson("supplier", supplier.id));
+    proposed.Set("record", RecordJson("supplier", m::ProposalRecordId(supplier.id, change.number)));
     json.Set("proposed", std::move(proposed));
   } else {
     json.Set("proposed", Json());
   }
+  // Every proposal with its decision: each is the record its signatures are on.
+  Json proposals = Json::MakeArray();
+  for (const m::QualificationChange& change : supplier.proposals) {
+    Json item = Json::MakeObject();
+    item.Set("number", change.number);
+    item.Set("decision", m::DecisionName(change.decision));
+    item.Set("status", m::SupplierStatusName(change.status));
+    item.Set("proposed_by", change.proposed_by);
+    item.Set("proposed_at", change.proposed_at.ToRfc3339());
+    item.Set("record", RecordJson("supplier", m::ProposalRecordId(supplier.id, change.number)));
+    proposals.Push(std::move(item));
+  }
+  json.Set("proposals", std::move(proposals));
   Json audits = Json::MakeArray();
   for (const m::SupplierAudit& audit : supplier.audits) {
     Json item = Json::MakeObject();

@@ -197,8 +197,10 @@ Result<Amount> Amount::FromUnits(double value, std::string_view field) {
 }
 
 std::string Amount::ToString() const {
-  std::string text = std::to_string(millionths_ / kScale);
-  std::int64_t fraction = millionths_ % kScale;
+  // A difference of amounts may be negative; its sign is printed once, before the digits.
+  const std::int64_t magnitude = millionths_ < 0 ? -millionths_ : millionths_;
+  std::string text = (millionths_ < 0 ? "-" : "") + std::to_string(magnitude / kScale);
+  const std::int64_t fraction = magnitude % kScale;
   if (fraction != 0) {
     std::string digits = std::to_string(fraction);
     digits.insert(0, 6 - digits.size(), '0');
@@ -209,8 +211,9 @@ std::string Amount::ToString() const {
 }
 
 Result<Amount> ToAmount(double value, std::string_view unit, std::string_view lot_unit,
-                        std::string_view field) {
-  const std::string unit_field = std::string(field) + "_unit";
+                        std::string_view field, std::string_view unit_field) {
+  // A number that is no quantity at all is the value's fault, whatever its unit.
+  if (!std::isfinite(value)) return Amount::FromUnits(value, field);
   ALIQUOT_ASSIGN_OR_RETURN(const units::Unit from, units::Unit::Parse(unit, unit_field));
   ALIQUOT_ASSIGN_OR_RETURN(const units::Unit to, units::Unit::Parse(lot_unit, unit_field));
   ALIQUOT_ASSIGN_OR_RETURN(const double converted, units::Convert(value, from, to, unit_field));
@@ -627,7 +630,7 @@ std::vector<std::string> ReleaseBlockers(const LotState& lot, const MaterialStat
   if (lot.kind == LotKind::kReceived) {
     const Certificate* certificate = lot.CurrentCertificate();
     if (certificate == nullptr) {
-      blockers.push_back("no certificate of analysis is entered");
+      blockers.emplace_back("no certificate of analysis is entered");
     } else {
       // Checked against the specification in force now, which may have been revised since entry.
       for (const SpecTest& test : material.tests) {
@@ -666,10 +669,16 @@ std::vector<std::string> ReleaseBlockers(const LotState& lot, const MaterialStat
       }
     }
   }
+  if (lot.kind == LotKind::kProduced && material.category == Category::kDrugProduct) {
+    // G-04: a product unit leaves quarantine only with its batch, once QA has reviewed the batch
+    // record and its release testing. TODO(#9): release it with the batch's disposition.
+    blockers.push_back("a product unit is released with the disposition of its batch " +
+                       lot.made_by_batch.value_or("") + ", not on its own");
+  }
   if (lot.collection) {
     switch (lot.collection->eligibility) {
       case Eligibility::kPending:
-        blockers.push_back("the donor's eligibility is not yet determined (T-04)");
+        blockers.emplace_back("the donor's eligibility is not yet determined (T-04)");
         break;
       case Eligibility::kIneligible:
         blockers.push_back("the donor was determined ineligible: " +
@@ -713,8 +722,64 @@ Result<ledger::NewEvent> DecideDisposition(const LotState& lot, const MaterialSt
 }
 
 Json DispositionContent(const LotState& lot) {
-  Json json = LotToJson(lot);
-  json.Set("balance", lot.Balance().Units());
+  // What QA judges: the lot's identity, origin and test evidence, in the words a person reads.
+  // Not its status or balance, which the signature itself and later use change: a release stays
+  // valid while the lot is consumed (decision 0006).
+  Json json = Json::MakeObject();
+  json.Set("lot", lot.id);
+  json.Set("kind", LotKindName(lot.kind));
+  json.Set("material", lot.material);
+  json.Set("quantity", lot.quantity.Units());
+  json.Set("unit", lot.unit);
+  json.Set("expiry", lot.expiry.ToRfc3339());
+  json.Set("received_at", lot.received_at.ToRfc3339());
+  json.Set("received_by", lot.received_by);
+  if (lot.kind == LotKind::kReceived) {
+    json.Set("supplier", lot.supplier);
+    json.Set("supplier_lot", lot.supplier_lot);
+  }
+  if (const Certificate* certificate = lot.CurrentCertificate(); certificate != nullptr) {
+    Json entry = Json::MakeObject();
+    entry.Set("certificate_number", certificate->certificate_number);
+    entry.Set("file_sha256", OptionalStringToJson(certificate->file_sha256));
+    entry.Set("spec_version", certificate->spec_version);
+    entry.Set("entered_by", certificate->entered_by);
+    Json results = Json::MakeArray();
+    for (const CheckedResult& result : certificate->results) {
+      Json item = Json::MakeObject();
+      item.Set("test", result.result.test);
+      item.Set("result", result.result.value    ? Json(CanonicalNumber(*result.result.value) + " " +
+                                                       result.result.unit)
+                         : result.result.passed ? Json(*result.result.passed ? "pass" : "fail")
+                                                : Json(result.result.text));
+      item.Set("criterion", result.criterion);
+      item.Set("conforms", result.conforms);
+      results.Push(std::move(item));
+    }
+    entry.Set("results", std::move(results));
+    json.Set("certificate", std::move(entry));
+  }
+  if (const IdentityTest* test = lot.LatestIdentityTest(); test != nullptr) {
+    Json entry = Json::MakeObject();
+    entry.Set("passed", test->passed);
+    entry.Set("method", test->method);
+    entry.Set("performed_by", test->performed_by);
+    entry.Set("at", test->at.ToRfc3339());
+    json.Set("identity_test", std::move(entry));
+  }
+  if (lot.collection) {
+    const Collection& c = *lot.collection;
+    Json entry = Json::MakeObject();
+    entry.Set("donor_code", c.donor_code);
+    entry.Set("collected_at", c.collected_at.ToRfc3339());
+    entry.Set("shipping_min_c", c.shipping_min_c);
+    entry.Set("shipping_max_c", c.shipping_max_c);
+    entry.Set("eligibility", EligibilityName(c.eligibility));
+    entry.Set("eligibility_basis", c.eligibility_basis);
+    json.Set("collection", std::move(entry));
+  }
+  if (lot.made_by_batch) json.Set("made_by_batch", *lot.made_by_batch);
+  if (lot.patient_code) json.Set("patient_code", *lot.patient_code);
   return json;
 }
 
@@ -812,7 +877,7 @@ Result<ledger::NewEvent> Withdraw(const LotState& lot, const std::optional<std::
     return Unexpected(
         NotFound("lot " + lot.id + " has no container " + container->substr(0, 60), "container"));
   }
-  if (quantity.Millionths() == 0) {
+  if (quantity.Millionths() <= 0) {
     return Unexpected(InvalidArgument("withdraw more than nothing", "quantity"));
   }
   ALIQUOT_RETURN_IF_ERROR(CheckParagraph(reason, "reason", 3, 2000));

@@ -44,6 +44,8 @@ class Amount {
   friend constexpr Amount operator-(Amount a, Amount b) {
     return Amount(a.millionths_ - b.millionths_);
   }
+  // clang-tidy 14 misreads a defaulted <=> as comparing a pointer with 0.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   friend constexpr auto operator<=>(Amount, Amount) = default;
 
  private:
@@ -52,9 +54,10 @@ class Amount {
 };
 
 // `value` in `unit` as an Amount of `lot_unit`: converted when the two are of one dimension
-// (2000 uL of a lot counted in mL is 2), refused (kInvalidArgument naming `field`) when not.
+// (2000 uL of a lot counted in mL is 2), refused when not (kInvalidArgument naming `unit_field`,
+// the member that holds the unit); an Amount's own refusals name `field`.
 Result<Amount> ToAmount(double value, std::string_view unit, std::string_view lot_unit,
-                        std::string_view field);
+                        std::string_view field, std::string_view unit_field = "unit");
 
 enum class LotKind { kReceived, kCollection, kProduced };
 std::string_view LotKindName(LotKind kind);  // "received", "collection", "produced"
@@ -271,7 +274,8 @@ Result<ledger::NewEvent> DetermineEligibility(const LotState& state, bool eligib
 // Received: in quarantine, not expired, a certificate that has every test of the specification
 // and no result out of it, the supplier qualified for the material (G-09), and an identity test
 // passed where the material requires one (G-09). Collection: the donor determined eligible
-// (T-04). `supplier` is null for lots not received from one.
+// (T-04). Product unit (drug product): never on its own, but with its batch's disposition.
+// `supplier` is null for lots not received from one.
 std::vector<std::string> ReleaseBlockers(const LotState& lot, const MaterialState& material,
                                          const SupplierState* supplier, Timestamp now);
 
@@ -283,8 +287,8 @@ Result<ledger::NewEvent> DecideDisposition(const LotState& lot, const MaterialSt
                                            const std::optional<std::string>& comment, Timestamp now,
                                            const ledger::Actor& actor, std::string_view terminal);
 
-// What QA signs: the lot, its certificate, identity test, eligibility. The content hash binds to
-// it.
+// What QA signs: the lot's identity and origin, its certificate, identity test and donor
+// eligibility; not its status or balance, so a release stays valid while the lot is used.
 Json DispositionContent(const LotState& lot);
 
 // The point-of-use check (G-08, G-09, T-04). Refusals, in the order checked.

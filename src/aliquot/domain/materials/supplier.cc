@@ -33,6 +33,15 @@ ledger::NewEvent SupplierEvent(std::string_view supplier, std::string_view type,
   return event;
 }
 
+std::optional<QualificationChange::Decision> DecisionFromName(std::string_view name) {
+  for (auto decision :
+       {QualificationChange::Decision::kPending, QualificationChange::Decision::kApproved,
+        QualificationChange::Decision::kRejected}) {
+    if (DecisionName(decision) == name) return decision;
+  }
+  return std::nullopt;
+}
+
 bool Qualifies(SupplierStatus status) {
   return status == SupplierStatus::kApproved || status == SupplierStatus::kConditional;
 }
@@ -117,6 +126,18 @@ std::optional<AuditOutcome> AuditOutcomeFromName(std::string_view name) {
     if (AuditOutcomeName(outcome) == name) return outcome;
   }
   return std::nullopt;
+}
+
+std::string_view DecisionName(QualificationChange::Decision decision) {
+  switch (decision) {
+    case QualificationChange::Decision::kPending:
+      return "pending";
+    case QualificationChange::Decision::kApproved:
+      return "approved";
+    case QualificationChange::Decision::kRejected:
+      return "rejected";
+  }
+  return "pending";
 }
 
 ledger::StreamRef SupplierStream(std::string_view supplier_id) {
@@ -213,7 +234,9 @@ Result<ledger::NewEvent> ProposeQualification(const SupplierState& state,
       return Unexpected(InvalidArgument(
           "a " + std::string(SupplierStatusName(command.status)) +
               " supplier is qualified for no materials and carries no qualification dates",
-          "materials"));
+          !command.materials.empty() ? "materials"
+          : command.qualified_until  ? "qualified_until"
+                                     : "requalify_by"));
     }
   } else {
     if (command.materials.empty() || command.materials.size() > 500) {
@@ -267,26 +290,25 @@ Result<ledger::NewEvent> ProposeQualification(const SupplierState& state,
         InvalidArgument("only a conditional approval carries conditions", "conditions"));
   }
   ledger::NewEvent event = SupplierEvent(state.id, kProposed, actor, terminal);
-  QualificationChange change{command.status,
-                             command.materials,
-                             command.qualified_until,
-                             command.requalify_by,
-                             command.conditions,
-                             command.reason,
-                             {},
-                             {}};
+  QualificationChange change;
+  change.status = command.status;
+  change.materials = command.materials;
+  change.qualified_until = command.qualified_until;
+  change.requalify_by = command.requalify_by;
+  change.conditions = command.conditions;
+  change.reason = command.reason;
   event.payload = ChangeToJson(change);
   return event;
 }
 
-Result<ledger::NewEvent> DecideQualification(const SupplierState& state, bool approve,
+Result<ledger::NewEvent> DecideQualification(const SupplierState& state, int number, bool approve,
                                              std::string_view signer, Timestamp now,
                                              const ledger::Actor& actor,
                                              std::string_view terminal) {
   if (!state.exists) return Unexpected(NotFound("no such supplier", "supplier_id"));
-  if (!state.proposed) {
-    return Unexpected(
-        FailedPrecondition("no change of " + state.id + "'s qualification awaits signature"));
+  if (!state.proposed || state.proposed->number != number) {
+    return Unexpected(FailedPrecondition("proposal " + std::to_string(number) + " for " + state.id +
+                                         "'s qualification does not await signature"));
   }
   const QualificationChange& change = *state.proposed;
   // A11-01: the change is checked by someone other than the person who proposed it.
@@ -307,18 +329,35 @@ Result<ledger::NewEvent> DecideQualification(const SupplierState& state, bool ap
   return event;
 }
 
-Json ProposedChangeToJson(const SupplierState& state) {
-  Json json = Json::MakeObject();
+std::optional<Json> ProposalContent(const SupplierState& state, int number) {
+  if (number < 1 || static_cast<std::size_t>(number) > state.proposals.size()) return std::nullopt;
+  const QualificationChange& change = state.proposals[static_cast<std::size_t>(number) - 1];
+  Json json = ChangeToJson(change);
   json.Set("supplier", state.id);
   json.Set("name", state.name);
-  const Qualification* current = state.history.empty() ? nullptr : &state.history.back();
-  json.Set("current_status",
-           current != nullptr ? SupplierStatusName(current->status) : std::string_view("pending"));
-  if (state.proposed) {
-    json.Set("proposed", ChangeToJson(*state.proposed));
-    json.Set("proposed_by", state.proposed->proposed_by);
-  }
+  json.Set("proposal", number);
+  json.Set("proposed_by", change.proposed_by);
+  json.Set("proposed_at", change.proposed_at.ToRfc3339());
   return json;
+}
+
+std::string ProposalRecordId(std::string_view supplier, int number) {
+  return std::string(supplier) + ":" + std::to_string(number);
+}
+
+std::optional<ProposalRef> ParseProposalRecordId(std::string_view id) {
+  const std::size_t colon = id.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == id.size() ||
+      id.size() - colon > 6) {
+    return std::nullopt;
+  }
+  int number = 0;
+  for (char c : id.substr(colon + 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    number = number * 10 + (c - '0');
+  }
+  if (number < 1) return std::nullopt;
+  return ProposalRef{std::string(id.substr(0, colon)), number};
 }
 
 Status ApplySupplierEvent(SupplierState& state, const ledger::Event& event) {
@@ -361,6 +400,8 @@ Status ApplySupplierEvent(SupplierState& state, const ledger::Event& event) {
     ALIQUOT_ASSIGN_OR_RETURN(QualificationChange change, ChangeFromPayload(payload));
     change.proposed_by = event.actor.id;
     change.proposed_at = event.time;
+    change.number = static_cast<int>(state.proposals.size()) + 1;
+    state.proposals.push_back(change);
     state.proposed = std::move(change);
     return {};
   }
@@ -371,10 +412,13 @@ Status ApplySupplierEvent(SupplierState& state, const ledger::Event& event) {
         event.time,          change.status,     change.materials, change.qualified_until,
         change.requalify_by, change.conditions, change.reason,    event.actor.id};
     state.history.push_back(std::move(qualification));
+    state.proposals.back().decision = QualificationChange::Decision::kApproved;
     state.proposed.reset();
     return {};
   }
   if (event.event_type == kProposalRejected) {
+    if (!state.proposed) return Unexpected(payload.Corrupt("no change awaited a decision"));
+    state.proposals.back().decision = QualificationChange::Decision::kRejected;
     state.proposed.reset();
     return {};
   }
@@ -401,9 +445,11 @@ Json SupplierToJson(const SupplierState& supplier) {
     history.Push(std::move(item));
   }
   json.Set("history", std::move(history));
-  if (supplier.proposed) {
-    const QualificationChange& change = *supplier.proposed;
+  Json proposals = Json::MakeArray();
+  for (const QualificationChange& change : supplier.proposals) {
     Json proposed = Json::MakeObject();
+    proposed.Set("number", change.number);
+    proposed.Set("decision", DecisionName(change.decision));
     proposed.Set("status", SupplierStatusName(change.status));
     proposed.Set("materials", StringsToJson(change.materials));
     proposed.Set("qualified_until", OptionalTimeToJson(change.qualified_until));
@@ -412,8 +458,9 @@ Json SupplierToJson(const SupplierState& supplier) {
     proposed.Set("reason", change.reason);
     proposed.Set("proposed_by", change.proposed_by);
     proposed.Set("proposed_at", TimeToJson(change.proposed_at));
-    json.Set("proposed", std::move(proposed));
+    proposals.Push(std::move(proposed));
   }
+  json.Set("proposals", std::move(proposals));
   Json audits = Json::MakeArray();
   for (const SupplierAudit& audit : supplier.audits) {
     Json item = Json::MakeObject();
@@ -464,9 +511,16 @@ Result<SupplierState> SupplierFromJson(const Json& json) {
     ALIQUOT_ASSIGN_OR_RETURN(qualification.approved_by, entry.String("approved_by"));
     state.history.push_back(std::move(qualification));
   }
-  if (const Json* proposed = json.Find("proposed"); proposed != nullptr) {
-    const JsonFields entry(*proposed, "supplier " + state.id + " proposed change");
+  ALIQUOT_ASSIGN_OR_RETURN(const Json::Array* proposals, fields.Array("proposals"));
+  for (const Json& item : *proposals) {
+    const JsonFields entry(item, "supplier " + state.id + " proposal");
     QualificationChange change;
+    ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t number, entry.Integer("number"));
+    change.number = static_cast<int>(number);
+    ALIQUOT_ASSIGN_OR_RETURN(const std::string decision, entry.String("decision"));
+    const std::optional<QualificationChange::Decision> parsed = DecisionFromName(decision);
+    if (!parsed) return Unexpected(entry.Corrupt("unknown decision " + decision));
+    change.decision = *parsed;
     ALIQUOT_ASSIGN_OR_RETURN(change.status, StatusFrom(entry));
     ALIQUOT_ASSIGN_OR_RETURN(change.materials, entry.Strings("materials"));
     ALIQUOT_ASSIGN_OR_RETURN(change.qualified_until, entry.OptionalTime("qualified_until"));
@@ -475,7 +529,8 @@ Result<SupplierState> SupplierFromJson(const Json& json) {
     ALIQUOT_ASSIGN_OR_RETURN(change.reason, entry.String("reason"));
     ALIQUOT_ASSIGN_OR_RETURN(change.proposed_by, entry.String("proposed_by"));
     ALIQUOT_ASSIGN_OR_RETURN(change.proposed_at, entry.Time("proposed_at"));
-    state.proposed = std::move(change);
+    if (change.decision == QualificationChange::Decision::kPending) state.proposed = change;
+    state.proposals.push_back(std::move(change));
   }
   ALIQUOT_ASSIGN_OR_RETURN(const Json::Array* audits, fields.Array("audits"));
   for (const Json& item : *audits) {

@@ -35,8 +35,11 @@ struct Qualification {
   std::string approved_by;  // Empty for the pending status a new supplier starts in.
 };
 
-// A change of qualification awaiting QA's signature.
+// A proposed change of qualification: awaiting QA's signature, or decided.
 struct QualificationChange {
+  enum class Decision { kPending, kApproved, kRejected };
+  int number = 0;  // 1 for a supplier's first proposal: the record "<supplier>:<number>".
+  Decision decision = Decision::kPending;
   SupplierStatus status = SupplierStatus::kPending;
   std::vector<std::string> materials;
   std::optional<Timestamp> qualified_until;
@@ -46,6 +49,8 @@ struct QualificationChange {
   std::string proposed_by;
   Timestamp proposed_at;
 };
+
+std::string_view DecisionName(QualificationChange::Decision decision);  // "approved"
 
 enum class AuditOutcome { kSatisfactory, kMinorFindings, kMajorFindings, kUnsatisfactory };
 std::string_view AuditOutcomeName(AuditOutcome outcome);  // "minor_findings"
@@ -69,8 +74,9 @@ struct SupplierState {
   std::string address;
   Timestamp created_at;
   std::vector<Qualification> history;  // Oldest first; the first is "pending" from creation.
-  std::optional<QualificationChange> proposed;
-  std::vector<SupplierAudit> audits;  // In the order recorded.
+  std::optional<QualificationChange> proposed;  // The one awaiting signature, if any.
+  std::vector<QualificationChange> proposals;   // Every proposal, oldest first.
+  std::vector<SupplierAudit> audits;            // In the order recorded.
 
   // The qualification in force at `at` (nullptr before the supplier existed).
   const Qualification* QualificationAt(Timestamp at) const;
@@ -131,16 +137,24 @@ Result<ledger::NewEvent> ProposeQualification(const SupplierState& state,
                                               Timestamp now, const ledger::Actor& actor,
                                               std::string_view terminal);
 
-// The event QA's signature on the proposed change brings: approved puts it in force now; rejected
-// discards it. kFailedPrecondition when nothing awaits signature, or the proposed end of
-// qualification has passed meanwhile; kPermissionDenied when the signer proposed the change (an
+// The event QA's signature on proposal `number` brings: approved puts it in force now; rejected
+// discards it. kFailedPrecondition when that proposal is not the one awaiting signature, or its
+// end of qualification has passed meanwhile; kPermissionDenied when the signer proposed it (an
 // independent check, A11-01).
-Result<ledger::NewEvent> DecideQualification(const SupplierState& state, bool approve,
+Result<ledger::NewEvent> DecideQualification(const SupplierState& state, int number, bool approve,
                                              std::string_view signer, Timestamp now,
                                              const ledger::Actor& actor, std::string_view terminal);
 
-// What QA is asked to sign: the supplier and the proposed change. The content hash binds to it.
-Json ProposedChangeToJson(const SupplierState& state);
+// What QA signs for proposal `number`: the supplier and the change as proposed, not whether it
+// was decided, so an approval stays valid once in force. nullopt when there is no such proposal.
+std::optional<Json> ProposalContent(const SupplierState& state, int number);
+// The record id of proposal `number`, "SUP-X:3", and back (nullopt for an id of another form).
+std::string ProposalRecordId(std::string_view supplier, int number);
+struct ProposalRef {
+  std::string supplier;
+  int number = 0;
+};
+std::optional<ProposalRef> ParseProposalRecordId(std::string_view id);
 
 Status ApplySupplierEvent(SupplierState& state, const ledger::Event& event);
 Json SupplierToJson(const SupplierState& supplier);
