@@ -24,10 +24,11 @@
 #include <utility>
 #include <vector>
 
+#include "bench/raw_sqlite.h"
 #include "bench/report.h"
+#include "bench/support.h"
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
-#include <time.h>
 
 #include "aliquot/app/material_records.h"
 #include "aliquot/app/material_service.h"
@@ -72,9 +73,6 @@ constexpr int kDatasetVersion = 1;
 // four years, so lots come and go as they would: received, used for weeks, used up or expired.
 constexpr std::int64_t kBatches = 100'000;
 constexpr std::int64_t kBatchesPerDay = 68;
-// Events per AppendRequest at most while building: one transaction each, as a bulk import would.
-// Every slot of a day (receipts, releases, preparations, batches) is at least one request.
-constexpr std::size_t kEventsPerRequest = 5000;
 // Hermetic: the same dataset and the same roots on every run.
 constexpr std::uint64_t kSeed = 20220103;
 
@@ -107,36 +105,6 @@ std::int64_t Scaled(std::int64_t count) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(count) * scale));
 }
 
-template <typename T>
-T Must(Result<T> result, const char* what) {
-  if (!result) {
-    std::fprintf(stderr, "%s: %s\n", what, result.error().Message().c_str());
-    ALIQUOT_CHECK(false);
-  }
-  return std::move(*result);
-}
-
-void MustSucceed(const Status& status, const char* what) {
-  if (!status) {
-    std::fprintf(stderr, "%s: %s\n", what, status.error().Message().c_str());
-    ALIQUOT_CHECK(false);
-  }
-}
-
-// "37.2x" for 37.2; "n/a" for nullopt.
-std::string Times(std::optional<double> value) {
-  if (!value) return "n/a";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1fx", *value);
-  return text;
-}
-
-// "12.3%" below 1, "1.6x" from 1.
-std::string Share(std::optional<double> ratio) {
-  if (ratio && *ratio >= 1) return Times(ratio);
-  return Percent(ratio);
-}
-
 // Microseconds as milliseconds: "0.412 ms", "4.12 ms", "41.2 ms"; "n/a" for nullopt.
 std::string Millis(std::optional<double> micros) {
   if (!micros) return "n/a";
@@ -144,15 +112,6 @@ std::string Millis(std::optional<double> micros) {
   char text[32];
   std::snprintf(text, sizeof text, ms < 1 ? "%.3f ms" : ms < 10 ? "%.2f ms" : "%.1f ms", ms);
   return text;
-}
-
-const app::TableSpec& TableNamed(const app::Projector& projector, std::string_view name) {
-  for (const app::TableSpec& table : projector.Tables()) {
-    if (table.name == name) return table;
-  }
-  std::fprintf(stderr, "no projection table %.*s\n", static_cast<int>(name.size()), name.data());
-  ALIQUOT_CHECK(false);
-  return projector.Tables().front();
 }
 
 Timestamp Start() {
@@ -771,24 +730,11 @@ ledger::Event Made(const ledger::NewEvent& event, Timestamp at) {
   return made;
 }
 
-class Builder {
+// A LedgerBuilder that also folds an event into the builder's own copy of the state it changes.
+class Builder : public LedgerBuilder {
  public:
-  Builder(storage::SqliteStore& store, testing::FakeClock& clock) : store_(store), clock_(clock) {}
-
-  Timestamp Now() const { return clock_.Now(); }
-
-  // Sends what was made before, then moves the clock to `t` (never back).
-  void At(Timestamp t) {
-    ALIQUOT_CHECK(t >= Now());
-    if (t == Now()) return;
-    Flush();
-    clock_.Set(t);
-  }
-
-  void Add(ledger::NewEvent event) {
-    request_.events.push_back(std::move(event));
-    if (request_.events.size() >= kEventsPerRequest) Flush();
-  }
+  using LedgerBuilder::Add;
+  using LedgerBuilder::LedgerBuilder;
 
   // Folds `event` into `state` as the store's projector will, then queues it.
   template <typename State>
@@ -796,24 +742,6 @@ class Builder {
     MustSucceed(apply(state, Made(event, Now())), "folding an event");
     Add(std::move(event));
   }
-
-  void Flush() {
-    if (request_.events.empty()) return;
-    events_ += static_cast<std::int64_t>(request_.events.size());
-    (void)Must(store_.Append(request_), "appending");
-    ++requests_;
-    request_.events.clear();
-  }
-
-  std::int64_t Requests() const { return requests_; }
-  std::int64_t Events() const { return events_; }
-
- private:
-  storage::SqliteStore& store_;
-  testing::FakeClock& clock_;
-  app::AppendRequest request_;
-  std::int64_t requests_ = 0;
-  std::int64_t events_ = 0;
 };
 
 const ledger::Actor kReceiver{"wh-receiver-1", "Wanda Hale"};
@@ -874,6 +802,7 @@ BuildReport Build(const std::string& path, std::int64_t batch_count) {
       system.Initialise({"Leiden Cell Therapy Plant 1", checkpoint_key.PublicKey().KeyId().Hex(),
                          "0.1.0-bench", std::string(kQaTerminal)}),
       "initialising");
+  // Every slot of a day (receipts, releases, preparations, batches) is one request or more.
   Builder builder(*store, clock);
 
   // Days relative to plan.first_day, bucketed.
@@ -1198,28 +1127,16 @@ enum class Columns { kNodes, kWithLots };
 
 // Where a RawSql reads: the store's file as it is; the same with the file memory-mapped, so that
 // a page the operating system caches is read without a system call and a copy (a diagnostic); or
-// a copy of the two edge tables made WITHOUT ROWID (ClusteredCopy), with the store's file attached
-// for the rest (a diagnostic).
+// a copy of the two edge tables made WITHOUT ROWID (CopyWithoutRowid), with the store's file
+// attached for the rest (a diagnostic).
 enum class Layout { kStore, kMapped, kClustered };
 
 class RawSql {
  public:
   // `path` is the store's file, or with kClustered the copy; `store_path` is the store's file.
   RawSql(const std::string& path, const std::string& store_path, const app::Projector& projector,
-         Layout layout = Layout::kStore) {
-    ALIQUOT_CHECK(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                                  nullptr) == SQLITE_OK);
-    std::string configure = "PRAGMA busy_timeout = 10000; ";
-    if (layout == Layout::kMapped) configure += "PRAGMA mmap_size = 4294967296; ";
-    // Unqualified names resolve to the main file first, then to the attached one: the edge tables
-    // to the copy, every other table to the store's file.
-    if (layout == Layout::kClustered) {
-      configure += "ATTACH DATABASE 'file:" + store_path + "?mode=ro' AS store; ";
-    }
-    ALIQUOT_CHECK_MSG(sqlite3_exec(db_, configure.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
-                      sqlite3_errmsg(db_));
-    begin_ = Prepare("BEGIN");
-    commit_ = Prepare("COMMIT");
+         Layout layout = Layout::kStore)
+      : connection_(path, SQLITE_OPEN_URI, Configuration(store_path, layout)) {
     const app::TableSpec& lots = TableNamed(projector, "lots");
     std::string summary;
     for (const char* column :
@@ -1234,23 +1151,23 @@ class RawSql {
     for (const Direction direction : {Direction::kBackward, Direction::kForward}) {
       const std::string walk = WalkSql(direction);
       const auto d = static_cast<std::size_t>(direction);
-      walk_[d] = Prepare(walk + "SELECT node FROM walk");
+      walk_[d] = connection_.Prepare(walk + "SELECT node FROM walk");
       std::string with_lots = walk;
       with_lots += "SELECT walk.node, " + summary + " FROM walk LEFT JOIN " + lots.name;
       with_lots += " AS l ON substr(walk.node, 1, 4) = 'lot:' AND l.lot_id = substr(walk.node, 5)";
-      walk_with_lots_[d] = Prepare(with_lots);
+      walk_with_lots_[d] = connection_.Prepare(with_lots);
     }
-    lot_ = Prepare(storage::BuildTableSql(lots, storage::Dialect::kSqlite).select_by_key);
-    supplier_ = Prepare(
+    lot_ =
+        connection_.Prepare(storage::BuildTableSql(lots, storage::Dialect::kSqlite).select_by_key);
+    supplier_ = connection_.Prepare(
         storage::BuildTableSql(TableNamed(projector, "suppliers"), storage::Dialect::kSqlite)
             .select_by_key);
   }
   ~RawSql() {
-    for (sqlite3_stmt* statement : {begin_, commit_, walk_[0], walk_[1], walk_with_lots_[0],
-                                    walk_with_lots_[1], lot_, supplier_}) {
+    for (sqlite3_stmt* statement :
+         {walk_[0], walk_[1], walk_with_lots_[0], walk_with_lots_[1], lot_, supplier_}) {
       sqlite3_finalize(statement);
     }
-    sqlite3_close(db_);
   }
   RawSql(const RawSql&) = delete;
   RawSql& operator=(const RawSql&) = delete;
@@ -1260,28 +1177,28 @@ class RawSql {
                     Columns columns) {
     const auto d = static_cast<std::size_t>(direction);
     sqlite3_stmt* statement = columns == Columns::kNodes ? walk_[d] : walk_with_lots_[d];
-    Step(begin_);
-    Bind(statement, 1, root);
+    connection_.Begin();
+    RawConnection::Bind(statement, 1, root);
     ALIQUOT_CHECK(sqlite3_bind_int64(statement, 2, as_of.Micros()) == SQLITE_OK);
-    const std::int64_t rows = Rows(statement);
-    Step(commit_);
+    const std::int64_t rows = connection_.Rows(statement);
+    connection_.Commit();
     return rows;
   }
 
   // The lot's row and its supplier's, in one read transaction: the number of rows.
   std::int64_t ReadUseRows(const std::string& lot, const std::string& supplier) {
-    Step(begin_);
-    Bind(lot_, 1, lot);
-    std::int64_t rows = Rows(lot_);
-    Bind(supplier_, 1, supplier);
-    rows += Rows(supplier_);
-    Step(commit_);
+    connection_.Begin();
+    RawConnection::Bind(lot_, 1, lot);
+    std::int64_t rows = connection_.Rows(lot_);
+    RawConnection::Bind(supplier_, 1, supplier);
+    rows += connection_.Rows(supplier_);
+    connection_.Commit();
     return rows;
   }
 
   // Every row of `sql`, each column as text ("" for NULL): for choosing roots, not measured.
   std::vector<std::vector<std::string>> Query(const std::string& sql) {
-    sqlite3_stmt* statement = Prepare(sql);
+    sqlite3_stmt* statement = connection_.Prepare(sql);
     std::vector<std::vector<std::string>> rows;
     int code = 0;
     while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
@@ -1291,7 +1208,7 @@ class RawSql {
         row.emplace_back(text == nullptr ? "" : reinterpret_cast<const char*>(text));
       }
     }
-    ALIQUOT_CHECK_MSG(code == SQLITE_DONE, sqlite3_errmsg(db_));
+    ALIQUOT_CHECK_MSG(code == SQLITE_DONE, sqlite3_errmsg(connection_.Handle()));
     sqlite3_finalize(statement);
     return rows;
   }
@@ -1302,10 +1219,21 @@ class RawSql {
     return std::stod(rows[0][0].empty() ? "0" : rows[0][0]);
   }
 
-  // What the reads looked at, so that the compiler cannot leave them out. Unsigned: it wraps.
-  std::uint64_t Checksum() const { return checksum_; }
+  // What the reads looked at, so that the compiler cannot leave them out.
+  std::uint64_t Checksum() const { return connection_.Checksum(); }
 
  private:
+  static std::string Configuration(const std::string& store_path, Layout layout) {
+    std::string configure = "PRAGMA busy_timeout = 10000; ";
+    if (layout == Layout::kMapped) configure += "PRAGMA mmap_size = 4294967296; ";
+    // Unqualified names resolve to the main file first, then to the attached one: the edge tables
+    // to the copy, every other table to the store's file.
+    if (layout == Layout::kClustered) {
+      configure += "ATTACH DATABASE 'file:" + store_path + "?mode=ro' AS store; ";
+    }
+    return configure;
+  }
+
   static std::string WalkSql(Direction direction) {
     const bool forward = direction == Direction::kForward;
     const app::TableSpec& edges =
@@ -1316,60 +1244,11 @@ class RawSql {
            edges.name + " AS e ON e." + from + " = walk.node WHERE e.at <= ?2) ";
   }
 
-  sqlite3_stmt* Prepare(const std::string& sql) {
-    sqlite3_stmt* statement = nullptr;
-    ALIQUOT_CHECK_MSG(sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
-                                         &statement, nullptr) == SQLITE_OK,
-                      sqlite3_errmsg(db_));
-    return statement;
-  }
-
-  static void Bind(sqlite3_stmt* statement, int index, const std::string& text) {
-    ALIQUOT_CHECK(sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()),
-                                    SQLITE_STATIC) == SQLITE_OK);
-  }
-
-  void Step(sqlite3_stmt* statement) {
-    ALIQUOT_CHECK_MSG(sqlite3_step(statement) == SQLITE_DONE, sqlite3_errmsg(db_));
-    sqlite3_reset(statement);
-  }
-
-  std::int64_t Rows(sqlite3_stmt* statement) {
-    std::int64_t rows = 0;
-    int code = 0;
-    while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
-      ++rows;
-      const int columns = sqlite3_column_count(statement);
-      for (int column = 0; column < columns; ++column) {
-        switch (sqlite3_column_type(statement, column)) {
-          case SQLITE_INTEGER:
-            checksum_ += static_cast<std::uint64_t>(sqlite3_column_int64(statement, column));
-            break;
-          case SQLITE_TEXT: {
-            const unsigned char* text = sqlite3_column_text(statement, column);
-            const int bytes = sqlite3_column_bytes(statement, column);
-            checksum_ += static_cast<std::uint64_t>(bytes) + (bytes > 0 ? text[0] : 0U);
-            break;
-          }
-          default:
-            break;
-        }
-      }
-    }
-    ALIQUOT_CHECK_MSG(code == SQLITE_DONE, sqlite3_errmsg(db_));
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    return rows;
-  }
-
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* begin_ = nullptr;
-  sqlite3_stmt* commit_ = nullptr;
+  RawConnection connection_;
   std::array<sqlite3_stmt*, 2> walk_{};  // By Direction.
   std::array<sqlite3_stmt*, 2> walk_with_lots_{};
   sqlite3_stmt* lot_ = nullptr;
   sqlite3_stmt* supplier_ = nullptr;
-  std::uint64_t checksum_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1406,43 +1285,6 @@ std::string ScaleTag() {
   char text[32];
   std::snprintf(text, sizeof text, "%g", scale);
   return text;
-}
-
-double FileMegabytes(const std::string& path) {
-  std::error_code error;
-  double bytes = 0;
-  for (const std::string& name : {path, path + "-wal"}) {
-    const std::uintmax_t size = std::filesystem::file_size(name, error);
-    if (!error) bytes += static_cast<double>(size);
-  }
-  return bytes / 1e6;
-}
-
-// A copy of the two edge tables, each WITHOUT ROWID, into `copy`: an edge then sits in the primary
-// key's own B-tree, so a node's edges are one range read. In the store's tables (rowid tables with
-// a separate primary-key index) each edge is a second descent, into the table by rowid, for `at`.
-// The copy is made by ordered inserts, so its pages are fuller than a live table's would be.
-void ClusteredCopy(const std::string& store_path, const std::string& copy) {
-  const std::string building = copy + ".building";
-  std::filesystem::remove(building);
-  sqlite3* db = nullptr;
-  ALIQUOT_CHECK(sqlite3_open_v2(building.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                nullptr) == SQLITE_OK);
-  std::string sql = "ATTACH DATABASE '" + store_path + "' AS store; BEGIN; ";
-  for (const app::TableSpec* table :
-       {&app::GenealogyForwardTable(), &app::GenealogyBackwardTable()}) {
-    sql += storage::BuildTableSql(*table, storage::Dialect::kSqlite).create + " WITHOUT ROWID; ";
-    sql += "INSERT INTO main." + table->name + " SELECT * FROM store." + table->name +
-           " ORDER BY " + storage::ColumnList(*table, table->key_columns) + "; ";
-  }
-  sql += "COMMIT; DETACH DATABASE store;";
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    std::fprintf(stderr, "copying the edge tables: %s\n", message);
-    ALIQUOT_CHECK(false);
-  }
-  sqlite3_close(db);
-  std::filesystem::rename(building, copy);
 }
 
 void PrintDataset(const Dataset& data);
@@ -1491,8 +1333,10 @@ Dataset& TheDataset() {
   ALIQUOT_CHECK_MSG(head.last_time <= data->now, "the dataset was built for another --scale");
   const std::string clustered = data->path + ".clustered";
   if (!std::filesystem::exists(clustered)) {
+    // In the copy a node's edges, with their `at`, are one range read of the primary key's B-tree.
     const Steady::time_point began = Steady::now();
-    ClusteredCopy(data->path, clustered);
+    CopyWithoutRowid(data->path, clustered,
+                     {&app::GenealogyForwardTable(), &app::GenealogyBackwardTable()});
     std::printf("Copied the edge tables WITHOUT ROWID (a diagnostic) in %.1f s.\n",
                 Seconds(Steady::now() - began));
   }
@@ -1593,44 +1437,6 @@ void PrintDataset(const Dataset& data) {
 std::uint64_t NextSeed() {
   static std::uint64_t seeds = 0;
   return kSeed + ++seeds;
-}
-
-// Per-call times of one kind of call: wall time, which the target is about, and the calling
-// thread's CPU time, which leaves out the time the thread waited for a CPU. On a shared, loaded
-// machine a descheduled call shows in the first and not in the second.
-struct Samples {
-  std::vector<double> wall;  // Microseconds.
-  std::vector<double> cpu;   // Microseconds.
-
-  void Append(const Samples& other) {
-    wall.insert(wall.end(), other.wall.begin(), other.wall.end());
-    cpu.insert(cpu.end(), other.cpu.begin(), other.cpu.end());
-  }
-};
-
-double ThreadCpuMicros() {
-  timespec now{};
-  ALIQUOT_CHECK(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0);
-  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) * 1e-3;
-}
-
-template <typename Call>
-void TimeCall(Samples& samples, const Call& call) {
-  const double cpu_began = ThreadCpuMicros();
-  const Steady::time_point began = Steady::now();
-  call();
-  samples.wall.push_back(Micros(Steady::now() - began));
-  samples.cpu.push_back(ThreadCpuMicros() - cpu_began);
-}
-
-// Records "<name>_p50", "_p99" (wall) and "<name>_cpu_p50", "_cpu_p99".
-void RecordPercentiles(const std::string& name, const Samples& samples) {
-  for (const auto& [suffix, values] :
-       {std::pair<std::string, const std::vector<double>*>{"", &samples.wall},
-        std::pair<std::string, const std::vector<double>*>{"_cpu", &samples.cpu}}) {
-    Record(name + suffix + "_p50", Percentile(*values, 0.50));
-    Record(name + suffix + "_p99", Percentile(*values, 0.99));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1764,15 +1570,6 @@ void TraceBench(benchmark::State& state, std::size_t root_kind, const std::strin
 // the previous kind's pages in its connection's cache.
 
 enum CheckKind : std::size_t { kCheck, kTwoReads, kTwoReadsParsed, kRawReads, kCheckKinds };
-
-// The index of `table`'s column `name`.
-std::size_t ColumnOf(const app::TableSpec& table, std::string_view name) {
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    if (table.columns[i].name == name) return i;
-  }
-  ALIQUOT_CHECK_MSG(false, "a projection table lacks a column the check reads");
-  return 0;
-}
 
 void CheckUseBench(benchmark::State& state) {
   Dataset& data = TheDataset();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/report.h"
+#include "bench/support.h"
 #include <benchmark/benchmark.h>
 
 #include "aliquot/app/credentials.h"
@@ -78,22 +79,6 @@ bool moderate = false;
 
 std::int64_t Scaled(std::int64_t count) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(count) * scale));
-}
-
-template <typename T>
-T Must(Result<T> result, const char* what) {
-  if (!result) {
-    std::fprintf(stderr, "%s: %s\n", what, result.error().Message().c_str());
-    ALIQUOT_CHECK(false);
-  }
-  return std::move(*result);
-}
-
-void MustSucceed(const Status& status, const char* what) {
-  if (!status) {
-    std::fprintf(stderr, "%s: %s\n", what, status.error().Message().c_str());
-    ALIQUOT_CHECK(false);
-  }
 }
 
 // Bytes this process has passed to write(2) and pwrite(2) so far (Linux /proc/self/io "wchar";
@@ -202,15 +187,6 @@ Site& TheSite() {
   site->approver = FirstSignIn(*site, "anna", approver.secret);
   the_site = std::move(site);
   return *the_site;
-}
-
-const app::TableSpec& TableNamed(const app::Projector& projector, std::string_view name) {
-  for (const app::TableSpec& table : projector.Tables()) {
-    if (table.name == name) return table;
-  }
-  std::fprintf(stderr, "no projection table %.*s\n", static_cast<int>(name.size()), name.data());
-  ALIQUOT_CHECK(false);
-  return projector.Tables().front();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <map>
+#include <utility>
 
 #include <time.h>
 
@@ -72,6 +73,22 @@ double Percentile(std::vector<double> samples, double q) {
   return samples[std::min(rank, samples.size() - 1)];
 }
 
+double ThreadCpuMicros() {
+  timespec now{};
+  ALIQUOT_CHECK(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0);
+  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) * 1e-3;
+}
+
+void RecordPercentiles(const std::string& name, const Samples& samples) {
+  for (const auto& [suffix, values] :
+       {std::pair<std::string, const std::vector<double>*>{"", &samples.wall},
+        std::pair<std::string, const std::vector<double>*>{"_cpu", &samples.cpu}}) {
+    Record(name + suffix + "_p50", Percentile(*values, 0.50));
+    Record(name + suffix + "_p99", Percentile(*values, 0.99));
+    Record(name + suffix + "_p999", Percentile(*values, 0.999));
+  }
+}
+
 std::string Number(std::optional<double> value, const char* unit) {
   if (!value) return "n/a";
   const char* sign = *value < 0 ? "-" : "";
@@ -88,6 +105,18 @@ std::string Number(std::optional<double> value, const char* unit) {
 std::optional<double> Ratio(std::optional<double> value, std::optional<double> limit) {
   if (!value || !limit || *limit == 0) return std::nullopt;
   return *value / *limit;
+}
+
+std::string Times(std::optional<double> value) {
+  if (!value) return "n/a";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fx", *value);
+  return text;
+}
+
+std::string Share(std::optional<double> ratio) {
+  if (ratio && *ratio >= 1) return Times(ratio);
+  return Percent(ratio);
 }
 
 std::string Met(std::optional<bool> met) {

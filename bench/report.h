@@ -38,12 +38,47 @@ double Micros(std::chrono::steady_clock::duration duration);
 // The q-quantile (nearest rank) of `samples`; 0 for none.
 double Percentile(std::vector<double> samples, double q);
 
+// Per-call times of one kind of call: wall time, which the target is about, and the calling
+// thread's CPU time, which leaves out the time the thread waited for a CPU. On a shared, loaded
+// machine a descheduled call shows in the first and not in the second.
+struct Samples {
+  std::vector<double> wall;  // Microseconds.
+  std::vector<double> cpu;   // Microseconds.
+
+  void Append(const Samples& other) {
+    wall.insert(wall.end(), other.wall.begin(), other.wall.end());
+    cpu.insert(cpu.end(), other.cpu.begin(), other.cpu.end());
+  }
+};
+
+// CPU time of the calling thread so far, in microseconds.
+double ThreadCpuMicros();
+
+// Runs `call` once and adds its wall time and its thread's CPU time to `samples`.
+template <typename Call>
+void TimeCall(Samples& samples, const Call& call) {
+  const double cpu_began = ThreadCpuMicros();
+  const std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
+  call();
+  samples.wall.push_back(Micros(std::chrono::steady_clock::now() - began));
+  samples.cpu.push_back(ThreadCpuMicros() - cpu_began);
+}
+
+// Records "<name>_p50", "_p99", "_p999" (wall) and "<name>_cpu_p50", "_cpu_p99", "_cpu_p999".
+void RecordPercentiles(const std::string& name, const Samples& samples);
+
 // A figure and its unit for the append benchmarks' tables: "18,790 events/s", with tenths below
 // 100 ("4.2 events/commit"); "n/a" for nullopt.
 std::string Number(std::optional<double> value, const char* unit);
 
 // value / limit; nullopt when either is missing or the limit is 0.
 std::optional<double> Ratio(std::optional<double> value, std::optional<double> limit);
+
+// "37.2x" for 37.2; "n/a" for nullopt.
+std::string Times(std::optional<double> value);
+
+// A ratio to a target: "12.3%" below 1, "1.6x" from 1; "n/a" for nullopt.
+std::string Share(std::optional<double> ratio);
 
 // "yes", "NO", or "n/a" for nullopt.
 std::string Met(std::optional<bool> met);

@@ -20,10 +20,11 @@
 #include <utility>
 #include <vector>
 
+#include "bench/raw_sqlite.h"
 #include "bench/report.h"
+#include "bench/support.h"
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
-#include <time.h>
 
 #include "aliquot/app/credentials.h"
 #include "aliquot/app/identity_service.h"
@@ -65,8 +66,6 @@ constexpr int kDocuments = 500;
 constexpr int kVersions = 10;
 constexpr int kBasicDocuments = 10;
 constexpr int kRoleDocuments = 40;
-// Events per AppendRequest while building: one transaction each, as a bulk import would.
-constexpr std::size_t kEventsPerRequest = 5000;
 
 // Rounds (Google Benchmark iterations) and calls per round, before --scale. 20 x 1,000 = 20,000
 // queries of each kind per repetition.
@@ -93,39 +92,6 @@ std::int64_t Scaled(std::int64_t count) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(count) * scale));
 }
 
-template <typename T>
-T Must(Result<T> result, const char* what) {
-  if (!result) {
-    std::fprintf(stderr, "%s: %s\n", what, result.error().Message().c_str());
-    ALIQUOT_CHECK(false);
-  }
-  return std::move(*result);
-}
-
-void MustSucceed(const Status& status, const char* what) {
-  if (!status) {
-    std::fprintf(stderr, "%s: %s\n", what, status.error().Message().c_str());
-    ALIQUOT_CHECK(false);
-  }
-}
-
-// "37.2x" for 37.2; "n/a" for nullopt.
-std::string Times(std::optional<double> value) {
-  if (!value) return "n/a";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1fx", *value);
-  return text;
-}
-
-const app::TableSpec& TableNamed(const app::Projector& projector, std::string_view name) {
-  for (const app::TableSpec& table : projector.Tables()) {
-    if (table.name == name) return table;
-  }
-  std::fprintf(stderr, "no projection table %.*s\n", static_cast<int>(name.size()), name.data());
-  ALIQUOT_CHECK(false);
-  return projector.Tables().front();
-}
-
 // ---------------------------------------------------------------------------------------------
 // The limit: the two rows QualificationIn reads, read with plain sqlite3 on a second connection to
 // the same file, with the statements the store itself runs (storage::BuildTableSql, select_by_key),
@@ -141,24 +107,20 @@ class RawReader {
  public:
   // `pragmas` configure the connection beyond what the store's readers have (a busy timeout).
   RawReader(const std::string& path, const app::Projector& projector,
-            const std::string& pragmas = "") {
-    ALIQUOT_CHECK(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-    const std::string configure = "PRAGMA busy_timeout = 10000; " + pragmas;
-    ALIQUOT_CHECK(sqlite3_exec(db_, configure.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-    begin_ = Prepare("BEGIN");
-    commit_ = Prepare("COMMIT");
+            const std::string& pragmas = "")
+      : connection_(path, 0, "PRAGMA busy_timeout = 10000; " + pragmas) {
     const app::TableSpec& documents = TableNamed(projector, "documents");
     const app::TableSpec& records = TableNamed(projector, "training_records");
-    document_ = Prepare(storage::BuildTableSql(documents, storage::Dialect::kSqlite).select_by_key);
-    record_ = Prepare(storage::BuildTableSql(records, storage::Dialect::kSqlite).select_by_key);
-    schedule_column_ = ColumnNamed(documents, "schedule");
-    history_column_ = ColumnNamed(records, "history");
+    document_ = connection_.Prepare(
+        storage::BuildTableSql(documents, storage::Dialect::kSqlite).select_by_key);
+    record_ = connection_.Prepare(
+        storage::BuildTableSql(records, storage::Dialect::kSqlite).select_by_key);
+    schedule_column_ = static_cast<int>(ColumnOf(documents, "schedule"));
+    history_column_ = static_cast<int>(ColumnOf(records, "history"));
   }
   ~RawReader() {
-    for (sqlite3_stmt* statement : {begin_, commit_, document_, record_}) {
-      sqlite3_finalize(statement);
-    }
-    sqlite3_close(db_);
+    sqlite3_finalize(document_);
+    sqlite3_finalize(record_);
   }
   RawReader(const RawReader&) = delete;
   RawReader& operator=(const RawReader&) = delete;
@@ -173,107 +135,56 @@ class RawReader {
     return rows;
   }
 
-  void Begin() { Step(begin_); }
-  void Commit() { Step(commit_); }
+  void Begin() { connection_.Begin(); }
+  void Commit() { connection_.Commit(); }
 
   // The two reads, inside a transaction the caller holds.
   std::int64_t ReadRows(const std::string& user, const std::string& document,
                         Decoding decoding = Decoding::kNone) {
-    Bind(document_, 1, document);
+    RawConnection::Bind(document_, 1, document);
     std::int64_t rows = Rows(document_, schedule_column_, decoding);
     ALIQUOT_CHECK(rows == 1);
-    Bind(record_, 1, user);
-    Bind(record_, 2, document);
+    RawConnection::Bind(record_, 1, user);
+    RawConnection::Bind(record_, 2, document);
     rows += Rows(record_, history_column_, decoding);
     return rows;
   }
 
   // The first column of the one row `sql` returns, for the dataset's description.
   double Scalar(const std::string& sql) {
-    sqlite3_stmt* statement = Prepare(sql);
-    ALIQUOT_CHECK_MSG(sqlite3_step(statement) == SQLITE_ROW, sqlite3_errmsg(db_));
+    sqlite3_stmt* statement = connection_.Prepare(sql);
+    ALIQUOT_CHECK_MSG(sqlite3_step(statement) == SQLITE_ROW, sqlite3_errmsg(connection_.Handle()));
     const double value = sqlite3_column_double(statement, 0);
     sqlite3_finalize(statement);
     return value;
   }
 
-  // What the reads looked at, so that the compiler cannot leave them out.
-  std::int64_t Checksum() const { return checksum_; }
+  // What the reads looked at, so that the compiler cannot leave them out. Unsigned: it wraps.
+  std::uint64_t Checksum() const { return connection_.Checksum() + parsed_; }
   // Bytes of JSON (schedules and histories) the reads returned, over the connection's life.
   std::int64_t JsonBytes() const { return json_bytes_; }
 
  private:
-  static int ColumnNamed(const app::TableSpec& table, std::string_view name) {
-    for (std::size_t i = 0; i < table.columns.size(); ++i) {
-      if (table.columns[i].name == name) return static_cast<int>(i);
-    }
-    ALIQUOT_CHECK_MSG(false, "a projection table lacks a column the query reads");
-    return 0;
-  }
-
-  sqlite3_stmt* Prepare(const std::string& sql) {
-    sqlite3_stmt* statement = nullptr;
-    ALIQUOT_CHECK_MSG(sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
-                                         &statement, nullptr) == SQLITE_OK,
-                      sqlite3_errmsg(db_));
-    return statement;
-  }
-
-  static void Bind(sqlite3_stmt* statement, int index, const std::string& text) {
-    ALIQUOT_CHECK(sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()),
-                                    SQLITE_STATIC) == SQLITE_OK);
-  }
-
-  void Step(sqlite3_stmt* statement) {
-    ALIQUOT_CHECK_MSG(sqlite3_step(statement) == SQLITE_DONE, sqlite3_errmsg(db_));
-    sqlite3_reset(statement);
-  }
-
   // Steps `statement` to its end; `json_column` is the column that holds JSON.
   std::int64_t Rows(sqlite3_stmt* statement, int json_column, Decoding decoding) {
-    std::int64_t rows = 0;
-    int code = 0;
-    while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
-      ++rows;
-      const int columns = sqlite3_column_count(statement);
-      for (int column = 0; column < columns; ++column) {
-        switch (sqlite3_column_type(statement, column)) {
-          case SQLITE_INTEGER:
-            checksum_ += sqlite3_column_int64(statement, column);
-            break;
-          case SQLITE_TEXT: {
-            const unsigned char* text = sqlite3_column_text(statement, column);
-            const int bytes = sqlite3_column_bytes(statement, column);
-            checksum_ += bytes + (bytes > 0 ? text[0] : 0);
-            if (column != json_column) break;
-            json_bytes_ += bytes;
-            if (decoding == Decoding::kParseJson) {
-              const Result<Json> json = ParseJson(std::string_view(
-                  reinterpret_cast<const char*>(text), static_cast<std::size_t>(bytes)));
-              ALIQUOT_CHECK(json.has_value());
-              checksum_ += json->IsArray() ? static_cast<std::int64_t>(json->AsArray().size()) : 1;
-            }
-            break;
-          }
-          default:
-            break;
-        }
+    return connection_.Rows(statement, [&](int column, const unsigned char* text, int bytes) {
+      if (column != json_column) return;
+      json_bytes_ += bytes;
+      if (decoding == Decoding::kParseJson) {
+        const Result<Json> json = ParseJson(
+            std::string_view(reinterpret_cast<const char*>(text), static_cast<std::size_t>(bytes)));
+        ALIQUOT_CHECK(json.has_value());
+        parsed_ += json->IsArray() ? json->AsArray().size() : 1;
       }
-    }
-    ALIQUOT_CHECK_MSG(code == SQLITE_DONE, sqlite3_errmsg(db_));
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    return rows;
+    });
   }
 
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* begin_ = nullptr;
-  sqlite3_stmt* commit_ = nullptr;
+  RawConnection connection_;
   sqlite3_stmt* document_ = nullptr;
   sqlite3_stmt* record_ = nullptr;
   int schedule_column_ = 0;
   int history_column_ = 0;
-  std::int64_t checksum_ = 0;
+  std::uint64_t parsed_ = 0;  // What the parses looked at.
   std::int64_t json_bytes_ = 0;
 };
 
@@ -353,39 +264,6 @@ struct Dataset {
   std::int64_t minor_versions = 0;
   std::int64_t pending_documents = 0;  // Version 10 approved, effective only after `now`.
   double build_seconds = 0;
-};
-
-// Appends events in large requests, each sealed at the time the clock says when it is sent; the
-// clock is moved only between requests, so an event's sealed time is the `now` it was made at.
-class Builder {
- public:
-  explicit Builder(Dataset& data) : data_(data) {}
-
-  Timestamp Now() { return data_.clock.Now(); }
-
-  // Sends what was made before, then moves the clock to `t` (never back).
-  void At(Timestamp t) {
-    ALIQUOT_CHECK(t >= Now());
-    if (t == Now()) return;
-    Flush();
-    data_.clock.Set(t);
-  }
-
-  void Add(ledger::NewEvent event) {
-    request_.events.push_back(std::move(event));
-    if (request_.events.size() >= kEventsPerRequest) Flush();
-  }
-
-  void Flush() {
-    if (request_.events.empty()) return;
-    (void)Must(data_.store->Append(request_), "appending");
-    ++data_.requests;
-    request_.events.clear();
-  }
-
- private:
-  Dataset& data_;
-  app::AppendRequest request_;
 };
 
 // Applies a document event made at `now` to `state` the way the store will seal it, as
@@ -492,7 +370,7 @@ void Build(Dataset& data) {
   data.store = Must(storage::SqliteStore::Open({data.path, storage::OpenMode::kReadWriteCreate},
                                                data.clock, *data.projector),
                     "opening the store");
-  Builder builder(data);
+  LedgerBuilder builder(*data.store, data.clock);
 
   // The installation, the site, its system administrator and office terminal, through the
   // services as `aliquot init` and `aliquot user bootstrap` do.
@@ -734,34 +612,19 @@ void Build(Dataset& data) {
   }
   builder.At(data.now);
   builder.Flush();
+  data.requests = builder.Requests();
 }
 
 std::unique_ptr<Dataset> the_dataset;
 
-// A copy of the two tables QualificationIn reads, into another file in the same folder, each table
-// WITHOUT ROWID: a row then sits in the primary key's own B-tree, so a point read is one descent.
-// In the store's tables (rowid tables with a separate primary-key index) it is two: the index,
-// then the table by rowid. The copy is made by ordered inserts, so its pages are fuller than a
-// live table's would be. Returns the copy's path.
+// A copy of the two tables QualificationIn reads, each WITHOUT ROWID (CopyWithoutRowid), into
+// another file in the same folder. Returns the copy's path.
 std::string ClusteredCopy(const Dataset& data) {
   std::string path = (data.dir / "clustered.sqlite").string();
-  sqlite3* db = nullptr;
-  ALIQUOT_CHECK(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                nullptr) == SQLITE_OK);
-  std::string sql = "PRAGMA journal_mode = WAL; ATTACH DATABASE '" + data.path + "' AS store; ";
-  for (const char* name : {"documents", "training_records"}) {
-    const app::TableSpec& table = TableNamed(*data.projector, name);
-    sql += storage::BuildTableSql(table, storage::Dialect::kSqlite).create + " WITHOUT ROWID; ";
-    sql += "INSERT INTO main." + table.name + " SELECT * FROM store." + table.name + " ORDER BY " +
-           storage::ColumnList(table, table.key_columns) + "; ";
-  }
-  sql += "DETACH DATABASE store;";
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    std::fprintf(stderr, "copying the tables: %s\n", message);
-    ALIQUOT_CHECK(false);
-  }
-  sqlite3_close(db);
+  CopyWithoutRowid(
+      data.path, path,
+      {&TableNamed(*data.projector, "documents"), &TableNamed(*data.projector, "training_records")},
+      "PRAGMA journal_mode = WAL; ");
   return path;
 }
 
@@ -805,16 +668,6 @@ Dataset& TheDataset() {
   PrintDataset(*data);
   the_dataset = std::move(data);
   return *the_dataset;
-}
-
-double FileMegabytes(const std::string& path) {
-  std::error_code error;
-  double bytes = 0;
-  for (const std::string& name : {path, path + "-wal"}) {
-    const std::uintmax_t size = std::filesystem::file_size(name, error);
-    if (!error) bytes += static_cast<double>(size);
-  }
-  return bytes / 1e6;
 }
 
 void PrintDataset(const Dataset& data) {
@@ -903,45 +756,6 @@ training::Qualification Ask(Dataset& data, const Pair& pair) {
   }),
               "QualificationIn");
   return answer;
-}
-
-// Per-call times of one kind of call: wall time, which the target is about, and the calling
-// thread's CPU time, which leaves out the time the thread waited for a CPU. On a shared, loaded
-// machine a descheduled call shows in the first and not in the second.
-struct Samples {
-  std::vector<double> wall;  // Microseconds.
-  std::vector<double> cpu;   // Microseconds.
-
-  void Append(const Samples& other) {
-    wall.insert(wall.end(), other.wall.begin(), other.wall.end());
-    cpu.insert(cpu.end(), other.cpu.begin(), other.cpu.end());
-  }
-};
-
-double ThreadCpuMicros() {
-  timespec now{};
-  ALIQUOT_CHECK(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0);
-  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) * 1e-3;
-}
-
-template <typename Call>
-void TimeCall(Samples& samples, const Call& call) {
-  const double cpu_began = ThreadCpuMicros();
-  const Steady::time_point began = Steady::now();
-  call();
-  samples.wall.push_back(Micros(Steady::now() - began));
-  samples.cpu.push_back(ThreadCpuMicros() - cpu_began);
-}
-
-// Records "<name>_p50", "_p99", "_p999" (wall) and "<name>_cpu_p50", "_cpu_p99", "_cpu_p999".
-void RecordPercentiles(const std::string& name, const Samples& samples) {
-  for (const auto& [suffix, values] :
-       {std::pair<std::string, const std::vector<double>*>{"", &samples.wall},
-        std::pair<std::string, const std::vector<double>*>{"_cpu", &samples.cpu}}) {
-    Record(name + suffix + "_p50", Percentile(*values, 0.50));
-    Record(name + suffix + "_p99", Percentile(*values, 0.99));
-    Record(name + suffix + "_p999", Percentile(*values, 0.999));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1223,12 +1037,6 @@ void GateBench(benchmark::State& state) {
 
 // ---------------------------------------------------------------------------------------------
 // The summary: every figure beside its limit.
-
-// "12.3%" below 1, "1.6x" from 1.
-std::string Share(std::optional<double> ratio) {
-  if (ratio && *ratio >= 1) return Times(ratio);
-  return Percent(ratio);
-}
 
 // "61.1 / 1,234 / 4,321 us": p50, p99 and p99.9 of `name` (with `kind` "" for wall time, "_cpu"
 // for CPU time).

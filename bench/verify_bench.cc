@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bench/report.h"
+#include "bench/support.h"
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
@@ -68,15 +69,6 @@ std::unique_ptr<storage::SqliteStore> OpenStore(Ledger& ledger) {
     ALIQUOT_CHECK(false);
   }
   return std::move(*opened);
-}
-
-template <typename T>
-T Must(Result<T> result, const char* what) {
-  if (!result) {
-    std::fprintf(stderr, "%s: %s\n", what, result.error().Message().c_str());
-    ALIQUOT_CHECK(false);
-  }
-  return std::move(*result);
 }
 
 ledger::NewEvent MeasurementEvent(std::int64_t n) {

@@ -341,22 +341,17 @@ Result<LotState> LoadLotAt(StoreReader& reader, const std::string& id, Timestamp
   LotState lot;
   lot.exists = true;
   lot.id = id;
-  const std::string& kind = Text(*row, kKind);
-  lot.kind = kind == "received"     ? materials::LotKind::kReceived
-             : kind == "collection" ? materials::LotKind::kCollection
-                                    : materials::LotKind::kProduced;
+  const std::optional<materials::LotKind> kind = materials::LotKindFromName(Text(*row, kKind));
+  const std::optional<materials::LotStatus> status =
+      materials::LotStatusFromName(Text(*row, kStatus));
+  if (!kind || !status) return Unexpected(DataLoss("lot " + id + ": unknown kind or status"));
+  lot.kind = *kind;
   lot.material = Text(*row, kMaterial);
   lot.unit = Text(*row, kUnit);
   lot.expiry = Timestamp::FromMicros(Int(*row, kExpiry));
   lot.supplier = OptionalText(*row, kSupplier).value_or("");
   lot.quantity = materials::Amount::FromMillionths(Int(*row, kBalance));
-  const std::string& status = Text(*row, kStatus);
-  lot.statuses.push_back({status == "released"   ? materials::LotStatus::kReleased
-                          : status == "rejected" ? materials::LotStatus::kRejected
-                                                 : materials::LotStatus::kQuarantine,
-                          since,
-                          {},
-                          {}});
+  lot.statuses.push_back({*status, since, {}, {}});
   return lot;
 }
 

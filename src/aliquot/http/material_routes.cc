@@ -49,21 +49,6 @@ Result<Timestamp> TimeMember(JsonBody& body, std::string_view name) {
   return *time;
 }
 
-std::optional<m::Criterion::Kind> CriterionKindFromName(std::string_view name) {
-  for (m::Criterion::Kind kind :
-       {m::Criterion::Kind::kRange, m::Criterion::Kind::kPassFail, m::Criterion::Kind::kText}) {
-    if (m::CriterionKindName(kind) == name) return kind;
-  }
-  return std::nullopt;
-}
-
-std::optional<m::ShelfLife::Unit> ShelfLifeUnitFromName(std::string_view name) {
-  if (name == "h") return m::ShelfLife::Unit::kHours;
-  if (name == "d") return m::ShelfLife::Unit::kDays;
-  if (name == "months") return m::ShelfLife::Unit::kMonths;
-  return std::nullopt;
-}
-
 Result<m::SpecTest> SpecTestFrom(JsonBody& body) {
   m::SpecTest test;
   ALIQUOT_ASSIGN_OR_RETURN(test.name, body.String("name"));
@@ -71,7 +56,7 @@ Result<m::SpecTest> SpecTestFrom(JsonBody& body) {
   ALIQUOT_ASSIGN_OR_RETURN(JsonBody criterion, body.Object("criterion"));
   ALIQUOT_ASSIGN_OR_RETURN(
       test.criterion.kind,
-      EnumMember(criterion, "kind", &CriterionKindFromName, "range, pass_fail, text"));
+      EnumMember(criterion, "kind", &m::CriterionKindFromName, "range, pass_fail, text"));
   ALIQUOT_ASSIGN_OR_RETURN(test.criterion.min, criterion.OptionalNumber("min"));
   ALIQUOT_ASSIGN_OR_RETURN(test.criterion.max, criterion.OptionalNumber("max"));
   ALIQUOT_ASSIGN_OR_RETURN(const std::optional<bool> min_exclusive,
@@ -510,7 +495,7 @@ class Routes {
     ALIQUOT_ASSIGN_OR_RETURN(command.shelf_life.amount, shelf_life.Integer("amount", 1, 9999));
     ALIQUOT_ASSIGN_OR_RETURN(
         command.shelf_life.unit,
-        EnumMember(shelf_life, "unit", &ShelfLifeUnitFromName, "h, d, months"));
+        EnumMember(shelf_life, "unit", &m::ShelfLifeUnitFromName, "h, d, months"));
     ALIQUOT_RETURN_IF_ERROR(shelf_life.CheckNoOtherMembers());
     ALIQUOT_ASSIGN_OR_RETURN(
         command.criticality,

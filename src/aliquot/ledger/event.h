@@ -42,6 +42,18 @@ struct NewEvent {
   Actor actor;
   std::string terminal;
   std::optional<std::string> reason;
+
+  // An event of `type` on `stream` by `actor` from `terminal`, with an empty payload: how every
+  // area starts the events it decides.
+  static NewEvent On(StreamRef stream, std::string_view type, const Actor& actor,
+                     std::string_view terminal) {
+    NewEvent event;
+    event.stream = std::move(stream);
+    event.event_type = std::string(type);
+    event.actor = actor;
+    event.terminal = std::string(terminal);
+    return event;
+  }
 };
 
 // A sealed event as stored and exported.

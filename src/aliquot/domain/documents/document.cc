@@ -16,12 +16,7 @@ constexpr std::array<std::string_view, 4> kKindNames = {"sop", "work_instruction
 
 ledger::NewEvent DocumentEvent(std::string_view document_id, std::string_view type,
                                const ledger::Actor& actor, std::string_view terminal) {
-  ledger::NewEvent event;
-  event.stream = DocumentStream(document_id);
-  event.event_type = std::string(type);
-  event.actor = actor;
-  event.terminal = std::string(terminal);
-  return event;
+  return ledger::NewEvent::On(DocumentStream(document_id), type, actor, terminal);
 }
 
 std::string VersionName(const DocumentState& state, int number) {

@@ -21,11 +21,7 @@ Json ActionsToJson(ActionSet actions) {
 
 ledger::NewEvent TerminalEvent(const TerminalState& state, std::string_view type,
                                const ledger::Actor& actor, std::string_view terminal) {
-  ledger::NewEvent event;
-  event.stream = TerminalStream(state.id);
-  event.event_type = std::string(type);
-  event.actor = actor;
-  event.terminal = std::string(terminal);
+  ledger::NewEvent event = ledger::NewEvent::On(TerminalStream(state.id), type, actor, terminal);
   event.payload.Set("terminal_id", state.id);
   return event;
 }

@@ -15,11 +15,7 @@ constexpr std::int64_t kMicrosPerDay = std::int64_t{24} * 60 * kMicrosPerMinute;
 
 ledger::NewEvent UserEvent(const UserState& state, std::string_view type,
                            const ledger::Actor& actor, std::string_view terminal) {
-  ledger::NewEvent event;
-  event.stream = UserStream(state.id);
-  event.event_type = std::string(type);
-  event.actor = actor;
-  event.terminal = std::string(terminal);
+  ledger::NewEvent event = ledger::NewEvent::On(UserStream(state.id), type, actor, terminal);
   event.payload.Set("user_id", state.id);
   return event;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "aliquot/core/check.h"
+#include "aliquot/core/enum_names.h"
 #include "aliquot/core/hex.h"
 #include "aliquot/core/text.h"
 #include "aliquot/domain/materials/codec.h"
@@ -26,6 +27,15 @@ constexpr std::string_view kConsumed = "materials.lot_consumed";
 constexpr std::string_view kWithdrawn = "materials.lot_withdrawn";
 constexpr std::string_view kUseRefused = "materials.use_refused";
 
+// In the enums' order (core/enum_names.h).
+constexpr std::array<std::string_view, 3> kLotKindNames{"received", "collection", "produced"};
+constexpr std::array<std::string_view, 3> kLotStatusNames{"quarantine", "released", "rejected"};
+constexpr std::array<std::string_view, 3> kEligibilityNames{"pending", "eligible", "ineligible"};
+constexpr std::array<std::string_view, 6> kUseRefusalNames{
+    "allowed", "wrong_material",         "not_released",
+    "expired", "supplier_not_qualified", "insufficient_quantity"};
+constexpr std::array<std::string_view, 3> kWithdrawalPurposeNames{"sample", "waste", "adjustment"};
+
 constexpr std::string_view kCodeCharacters = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*";
 
 std::string Day(Timestamp time) { return time.ToRfc3339().substr(0, 10); }
@@ -36,12 +46,7 @@ std::string Minute(Timestamp time) {
 
 ledger::NewEvent LotEvent(std::string_view lot, std::string_view type, const ledger::Actor& actor,
                           std::string_view terminal) {
-  ledger::NewEvent event;
-  event.stream = LotStream(lot);
-  event.event_type = std::string(type);
-  event.actor = actor;
-  event.terminal = std::string(terminal);
-  return event;
+  return ledger::NewEvent::On(LotStream(lot), type, actor, terminal);
 }
 
 Status CheckSha256(const std::optional<std::string>& sha256, std::string_view field) {
@@ -220,84 +225,35 @@ Result<Amount> ToAmount(double value, std::string_view unit, std::string_view lo
   return Amount::FromUnits(converted, field);
 }
 
-std::string_view LotKindName(LotKind kind) {
-  switch (kind) {
-    case LotKind::kReceived:
-      return "received";
-    case LotKind::kCollection:
-      return "collection";
-    case LotKind::kProduced:
-      return "produced";
-  }
-  return "received";
+std::string_view LotKindName(LotKind kind) { return EnumName(kLotKindNames, kind); }
+
+std::optional<LotKind> LotKindFromName(std::string_view name) {
+  return EnumFromName<LotKind>(kLotKindNames, name);
 }
 
-std::string_view LotStatusName(LotStatus status) {
-  switch (status) {
-    case LotStatus::kQuarantine:
-      return "quarantine";
-    case LotStatus::kReleased:
-      return "released";
-    case LotStatus::kRejected:
-      return "rejected";
-  }
-  return "quarantine";
+std::string_view LotStatusName(LotStatus status) { return EnumName(kLotStatusNames, status); }
+
+std::optional<LotStatus> LotStatusFromName(std::string_view name) {
+  return EnumFromName<LotStatus>(kLotStatusNames, name);
 }
 
 std::string_view EligibilityName(Eligibility eligibility) {
-  switch (eligibility) {
-    case Eligibility::kPending:
-      return "pending";
-    case Eligibility::kEligible:
-      return "eligible";
-    case Eligibility::kIneligible:
-      return "ineligible";
-  }
-  return "pending";
+  return EnumName(kEligibilityNames, eligibility);
 }
 
-std::string_view UseRefusalName(UseRefusal refusal) {
-  switch (refusal) {
-    case UseRefusal::kNone:
-      return "allowed";
-    case UseRefusal::kWrongMaterial:
-      return "wrong_material";
-    case UseRefusal::kNotReleased:
-      return "not_released";
-    case UseRefusal::kExpired:
-      return "expired";
-    case UseRefusal::kSupplierNotQualified:
-      return "supplier_not_qualified";
-    case UseRefusal::kInsufficientQuantity:
-      return "insufficient_quantity";
-  }
-  return "allowed";
+std::optional<Eligibility> EligibilityFromName(std::string_view name) {
+  return EnumFromName<Eligibility>(kEligibilityNames, name);
 }
+
+std::string_view UseRefusalName(UseRefusal refusal) { return EnumName(kUseRefusalNames, refusal); }
 
 std::string_view DestinationKindName(Destination::Kind kind) {
   return kind == Destination::Kind::kBatch ? "batch" : "lot";
 }
 
 std::optional<WithdrawalPurpose> WithdrawalPurposeFromName(std::string_view name) {
-  if (name == "sample") return WithdrawalPurpose::kSample;
-  if (name == "waste") return WithdrawalPurpose::kWaste;
-  if (name == "adjustment") return WithdrawalPurpose::kAdjustment;
-  return std::nullopt;
+  return EnumFromName<WithdrawalPurpose>(kWithdrawalPurposeNames, name);
 }
-
-namespace {
-std::string_view WithdrawalPurposeName(WithdrawalPurpose purpose) {
-  switch (purpose) {
-    case WithdrawalPurpose::kSample:
-      return "sample";
-    case WithdrawalPurpose::kWaste:
-      return "waste";
-    case WithdrawalPurpose::kAdjustment:
-      return "adjustment";
-  }
-  return "adjustment";
-}
-}  // namespace
 
 std::vector<const CheckedResult*> Certificate::OutOfSpecification() const {
   std::vector<const CheckedResult*> found;
@@ -432,11 +388,9 @@ Result<std::vector<ledger::NewEvent>> ReceiveLot(const LotState& state, const Lo
               actor, terminal));
   event.payload.Set("supplier", supplier.id);
   event.payload.Set("supplier_lot", receipt.supplier_lot);
-  ledger::NewEvent registered;
-  registered.stream = SupplierLotStream(supplier.id, receipt.supplier_lot);
-  registered.event_type = std::string(kSupplierLotRegistered);
-  registered.actor = actor;
-  registered.terminal = std::string(terminal);
+  ledger::NewEvent registered =
+      ledger::NewEvent::On(SupplierLotStream(supplier.id, receipt.supplier_lot),
+                           kSupplierLotRegistered, actor, terminal);
   registered.payload.Set("lot", receipt.id);
   std::vector<ledger::NewEvent> events;
   events.push_back(std::move(event));
@@ -813,7 +767,8 @@ Result<UseCheck> CheckUse(const LotState& lot, const SupplierState* supplier,
   // eligibility is determined.
   if (const LotStatus status = lot.StatusAt(request.at); status != LotStatus::kReleased) {
     return refuse(UseRefusal::kNotReleased,
-                  "it is " + std::string(LotStatusName(status)) + " on " + Minute(request.at));
+                  (status == LotStatus::kQuarantine ? "it is in quarantine" : "it is rejected") +
+                      std::string(" on ") + Minute(request.at));
   }
   if (request.at >= lot.expiry) {
     return refuse(UseRefusal::kExpired, "it expired on " + Minute(lot.expiry));
@@ -888,7 +843,7 @@ Result<ledger::NewEvent> Withdraw(const LotState& lot, const std::optional<std::
                                          lot.unit));
   }
   ledger::NewEvent event = LotEvent(lot.id, kWithdrawn, actor, terminal);
-  event.payload.Set("purpose", WithdrawalPurposeName(purpose));
+  event.payload.Set("purpose", EnumName(kWithdrawalPurposeNames, purpose));
   event.payload.Set("quantity", quantity.Units());
   event.payload.Set("draws", DrawsToJson(*draws));
   event.reason = std::string(reason);
@@ -912,15 +867,9 @@ Status ApplyLotEvent(LotState& state, const ledger::Event& event) {
     state.exists = true;
     state.id = event.stream.id;
     ALIQUOT_ASSIGN_OR_RETURN(const std::string kind, payload.String("kind"));
-    if (kind == "received") {
-      state.kind = LotKind::kReceived;
-    } else if (kind == "collection") {
-      state.kind = LotKind::kCollection;
-    } else if (kind == "produced") {
-      state.kind = LotKind::kProduced;
-    } else {
-      return Unexpected(payload.Corrupt("unknown lot kind " + kind));
-    }
+    const std::optional<LotKind> parsed_kind = LotKindFromName(kind);
+    if (!parsed_kind) return Unexpected(payload.Corrupt("unknown lot kind " + kind));
+    state.kind = *parsed_kind;
     ALIQUOT_ASSIGN_OR_RETURN(state.material, payload.String("material"));
     ALIQUOT_ASSIGN_OR_RETURN(state.unit, payload.String("unit"));
     ALIQUOT_ASSIGN_OR_RETURN(state.quantity, amount_of("quantity"));
@@ -1123,15 +1072,9 @@ Result<LotState> LotFromJson(const Json& json) {
   ALIQUOT_ASSIGN_OR_RETURN(lot.id, fields.String("id"));
   const JsonFields named(json, "lot " + lot.id);
   ALIQUOT_ASSIGN_OR_RETURN(const std::string kind, named.String("kind"));
-  if (kind == "received") {
-    lot.kind = LotKind::kReceived;
-  } else if (kind == "collection") {
-    lot.kind = LotKind::kCollection;
-  } else if (kind == "produced") {
-    lot.kind = LotKind::kProduced;
-  } else {
-    return Unexpected(named.Corrupt("unknown kind " + kind));
-  }
+  const std::optional<LotKind> parsed_kind = LotKindFromName(kind);
+  if (!parsed_kind) return Unexpected(named.Corrupt("unknown kind " + kind));
+  lot.kind = *parsed_kind;
   ALIQUOT_ASSIGN_OR_RETURN(lot.material, named.String("material"));
   ALIQUOT_ASSIGN_OR_RETURN(lot.unit, named.String("unit"));
   ALIQUOT_ASSIGN_OR_RETURN(lot.receiving_code, named.String("receiving_code"));
@@ -1151,13 +1094,9 @@ Result<LotState> LotFromJson(const Json& json) {
     ALIQUOT_ASSIGN_OR_RETURN(collection.shipping_max_c, c.Number("shipping_max_c"));
     ALIQUOT_ASSIGN_OR_RETURN(collection.logger_file_sha256, c.OptionalString("logger_file_sha256"));
     ALIQUOT_ASSIGN_OR_RETURN(const std::string eligibility, c.String("eligibility"));
-    if (eligibility == "eligible") {
-      collection.eligibility = Eligibility::kEligible;
-    } else if (eligibility == "ineligible") {
-      collection.eligibility = Eligibility::kIneligible;
-    } else if (eligibility != "pending") {
-      return Unexpected(c.Corrupt("unknown eligibility " + eligibility));
-    }
+    const std::optional<Eligibility> parsed_eligibility = EligibilityFromName(eligibility);
+    if (!parsed_eligibility) return Unexpected(c.Corrupt("unknown eligibility " + eligibility));
+    collection.eligibility = *parsed_eligibility;
     ALIQUOT_ASSIGN_OR_RETURN(collection.determined_at, c.OptionalTime("determined_at"));
     ALIQUOT_ASSIGN_OR_RETURN(collection.determined_by, c.String("determined_by"));
     ALIQUOT_ASSIGN_OR_RETURN(collection.eligibility_basis, c.String("eligibility_basis"));
@@ -1187,13 +1126,9 @@ Result<LotState> LotFromJson(const Json& json) {
     const JsonFields s(item, "lot " + lot.id + " status");
     StatusChange change;
     ALIQUOT_ASSIGN_OR_RETURN(const std::string status, s.String("status"));
-    if (status == "released") {
-      change.status = LotStatus::kReleased;
-    } else if (status == "rejected") {
-      change.status = LotStatus::kRejected;
-    } else if (status != "quarantine") {
-      return Unexpected(s.Corrupt("unknown status " + status));
-    }
+    const std::optional<LotStatus> parsed_status = LotStatusFromName(status);
+    if (!parsed_status) return Unexpected(s.Corrupt("unknown status " + status));
+    change.status = *parsed_status;
     ALIQUOT_ASSIGN_OR_RETURN(change.at, s.Time("at"));
     ALIQUOT_ASSIGN_OR_RETURN(change.by, s.String("by"));
     ALIQUOT_ASSIGN_OR_RETURN(change.comment, s.String("comment"));

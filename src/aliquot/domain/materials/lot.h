@@ -61,9 +61,11 @@ Result<Amount> ToAmount(double value, std::string_view unit, std::string_view lo
 
 enum class LotKind { kReceived, kCollection, kProduced };
 std::string_view LotKindName(LotKind kind);  // "received", "collection", "produced"
+std::optional<LotKind> LotKindFromName(std::string_view name);
 
 enum class LotStatus { kQuarantine, kReleased, kRejected };
-std::string_view LotStatusName(LotStatus status);
+std::string_view LotStatusName(LotStatus status);  // "quarantine", "released", "rejected"
+std::optional<LotStatus> LotStatusFromName(std::string_view name);
 
 struct Container {
   std::string id;  // "<lot>/<n>", n from 1: what its label carries.
@@ -101,7 +103,8 @@ struct IdentityTest {
 };
 
 enum class Eligibility { kPending, kEligible, kIneligible };
-std::string_view EligibilityName(Eligibility eligibility);
+std::string_view EligibilityName(Eligibility eligibility);  // "pending", "eligible", ...
+std::optional<Eligibility> EligibilityFromName(std::string_view name);
 
 // An apheresis collection: the patient's own cells, the starting material of an autologous batch.
 struct Collection {

@@ -1247,7 +1247,7 @@ TEST(LotUseCheck, RefusesALotNotReleasedAtTheInstantOfUse) {
   ASSERT_TRUE(quarantined.has_value());
   EXPECT_EQ(quarantined->refusal, UseRefusal::kNotReleased);
   EXPECT_EQ(quarantined->message,
-            "lot L-2026-0001 may not be used: it is quarantine on 2026-03-12 09:00 UTC");
+            "lot L-2026-0001 may not be used: it is in quarantine on 2026-03-12 09:00 UTC");
   ASSERT_TRUE(Ok(record.Append(DecideDisposition(record.state, Medium(), nullptr, false,
                                                  std::string("Recall"), Day(20), kQa, kTerminal),
                                Day(20))));

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "aliquot/core/enum_names.h"
 #include "aliquot/core/text.h"
 #include "aliquot/domain/units/units.h"
 #include "aliquot/ledger/payload.h"
@@ -37,20 +38,6 @@ constexpr std::int64_t kMicrosPerHour = 3600 * kMicrosPerSecond;
 // Two values closer than this (relative to the larger) are equal: 900000 ng/mL converted into
 // mg/mL is 0.8999999999999999 in doubles, and must meet a minimum of 0.9 mg/mL.
 constexpr double kRelativeTolerance = 1e-12;
-
-template <typename Enum, std::size_t N>
-std::optional<Enum> FromName(const std::array<std::string_view, N>& names, std::string_view name) {
-  for (std::size_t i = 0; i < N; ++i) {
-    if (names[i] == name) return static_cast<Enum>(i);
-  }
-  return std::nullopt;
-}
-
-template <std::size_t N, typename Enum>
-std::string_view NameOf(const std::array<std::string_view, N>& names, Enum value) {
-  const auto index = static_cast<std::size_t>(value);
-  return index < N ? names[index] : std::string_view("unknown");
-}
 
 std::string TestField(std::size_t index, std::string_view member) {
   return "tests[" + std::to_string(index) + "]." + std::string(member);
@@ -158,7 +145,7 @@ Json DefinitionToJson(const MaterialState& material) {
   json.Set("storage_condition", material.storage_condition);
   Json shelf_life = Json::MakeObject();
   shelf_life.Set("amount", material.shelf_life.amount);
-  shelf_life.Set("unit", NameOf(kShelfLifeUnitNames, material.shelf_life.unit));
+  shelf_life.Set("unit", EnumName(kShelfLifeUnitNames, material.shelf_life.unit));
   json.Set("shelf_life", std::move(shelf_life));
   json.Set("criticality", CriticalityName(material.criticality));
   json.Set("identity_test_required", material.identity_test_required);
@@ -228,7 +215,7 @@ class StoredReader {
   template <typename Enum, std::size_t N>
   Result<Enum> Name(std::string_view name, const std::array<std::string_view, N>& names) const {
     ALIQUOT_ASSIGN_OR_RETURN(const std::string text, String(name));
-    const std::optional<Enum> parsed = FromName<Enum>(names, text);
+    const std::optional<Enum> parsed = EnumFromName<Enum>(names, text);
     if (!parsed) return Unexpected(Corrupt("unknown " + Path(name) + " " + Quoted(text)));
     return *parsed;
   }
@@ -413,10 +400,10 @@ Result<CheckedResult> CheckText(const SpecTest& test, const TestResult& result,
 
 }  // namespace
 
-std::string_view CategoryName(Category category) { return NameOf(kCategoryNames, category); }
+std::string_view CategoryName(Category category) { return EnumName(kCategoryNames, category); }
 
 std::optional<Category> CategoryFromName(std::string_view name) {
-  return FromName<Category>(kCategoryNames, name);
+  return EnumFromName<Category>(kCategoryNames, name);
 }
 
 bool IsPurchased(Category category) {
@@ -425,11 +412,11 @@ bool IsPurchased(Category category) {
 }
 
 std::string_view CriticalityName(Criticality criticality) {
-  return NameOf(kCriticalityNames, criticality);
+  return EnumName(kCriticalityNames, criticality);
 }
 
 std::optional<Criticality> CriticalityFromName(std::string_view name) {
-  return FromName<Criticality>(kCriticalityNames, name);
+  return EnumFromName<Criticality>(kCriticalityNames, name);
 }
 
 Timestamp ShelfLife::After(Timestamp from) const {
@@ -482,7 +469,19 @@ std::string Criterion::Describe() const {
   return "any value" + suffix;
 }
 
-std::string_view CriterionKindName(Criterion::Kind kind) { return NameOf(kKindNames, kind); }
+std::string_view CriterionKindName(Criterion::Kind kind) { return EnumName(kKindNames, kind); }
+
+std::optional<Criterion::Kind> CriterionKindFromName(std::string_view name) {
+  return EnumFromName<Criterion::Kind>(kKindNames, name);
+}
+
+std::string_view ShelfLifeUnitName(ShelfLife::Unit unit) {
+  return EnumName(kShelfLifeUnitNames, unit);
+}
+
+std::optional<ShelfLife::Unit> ShelfLifeUnitFromName(std::string_view name) {
+  return EnumFromName<ShelfLife::Unit>(kShelfLifeUnitNames, name);
+}
 
 // `test_name`, not `name`: MaterialState has a member of that name.
 const SpecTest* MaterialState::FindTest(std::string_view test_name) const {
@@ -563,11 +562,8 @@ Result<ledger::NewEvent> DefineMaterial(const MaterialState& state, const Materi
     ALIQUOT_RETURN_IF_ERROR(CheckParagraph(reason, "reason", 1, 2000));
   }
   defined.spec_version = state.exists ? state.spec_version + 1 : 1;
-  ledger::NewEvent event;
-  event.stream = MaterialStream(command.id);
-  event.event_type = std::string(kDefinedEvent);
-  event.actor = actor;
-  event.terminal = std::string(terminal);
+  ledger::NewEvent event =
+      ledger::NewEvent::On(MaterialStream(command.id), kDefinedEvent, actor, terminal);
   if (!reason.empty()) event.reason = std::string(reason);
   event.payload = DefinitionToJson(defined);
   return event;

@@ -51,6 +51,8 @@ struct ShelfLife {
   Timestamp After(Timestamp from) const;
   std::string Describe() const;  // "72 h", "30 d", "24 months"
 };
+std::string_view ShelfLifeUnitName(ShelfLife::Unit unit);  // "h", "d", "months"
+std::optional<ShelfLife::Unit> ShelfLifeUnitFromName(std::string_view name);
 
 // What a result must be. kRange: a number with a unit, between optional bounds (each inclusive
 // unless marked exclusive: "< 5 EU/mL"). kPassFail: "pass". kText: the expected text, compared
@@ -69,6 +71,7 @@ struct Criterion {
   std::string Describe() const;
 };
 std::string_view CriterionKindName(Criterion::Kind kind);  // "range", "pass_fail", "text"
+std::optional<Criterion::Kind> CriterionKindFromName(std::string_view name);
 
 struct SpecTest {
   std::string name;    // "Endotoxin"

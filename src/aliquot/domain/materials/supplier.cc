@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "aliquot/core/enum_names.h"
 #include "aliquot/core/text.h"
 #include "aliquot/domain/materials/codec.h"
 #include "aliquot/domain/materials/material.h"
@@ -20,26 +21,22 @@ constexpr std::string_view kQualified = "materials.supplier_qualified";
 constexpr std::string_view kProposalRejected = "materials.supplier_qualification_rejected";
 
 constexpr std::array<std::string_view, 3> kAuditKinds{"on_site", "remote", "questionnaire"};
+// In the enums' order (core/enum_names.h).
+constexpr std::array<std::string_view, 4> kSupplierStatusNames{"pending", "approved", "conditional",
+                                                               "disqualified"};
+constexpr std::array<std::string_view, 4> kAuditOutcomeNames{"satisfactory", "minor_findings",
+                                                             "major_findings", "unsatisfactory"};
+constexpr std::array<std::string_view, 3> kDecisionNames{"pending", "approved", "rejected"};
 
 std::string Day(Timestamp time) { return time.ToRfc3339().substr(0, 10); }
 
 ledger::NewEvent SupplierEvent(std::string_view supplier, std::string_view type,
                                const ledger::Actor& actor, std::string_view terminal) {
-  ledger::NewEvent event;
-  event.stream = SupplierStream(supplier);
-  event.event_type = std::string(type);
-  event.actor = actor;
-  event.terminal = std::string(terminal);
-  return event;
+  return ledger::NewEvent::On(SupplierStream(supplier), type, actor, terminal);
 }
 
 std::optional<QualificationChange::Decision> DecisionFromName(std::string_view name) {
-  for (auto decision :
-       {QualificationChange::Decision::kPending, QualificationChange::Decision::kApproved,
-        QualificationChange::Decision::kRejected}) {
-    if (DecisionName(decision) == name) return decision;
-  }
-  return std::nullopt;
+  return EnumFromName<QualificationChange::Decision>(kDecisionNames, name);
 }
 
 bool Qualifies(SupplierStatus status) {
@@ -85,59 +82,23 @@ Result<QualificationChange> ChangeFromPayload(const ledger::PayloadReader& paylo
 }  // namespace
 
 std::string_view SupplierStatusName(SupplierStatus status) {
-  switch (status) {
-    case SupplierStatus::kPending:
-      return "pending";
-    case SupplierStatus::kApproved:
-      return "approved";
-    case SupplierStatus::kConditional:
-      return "conditional";
-    case SupplierStatus::kDisqualified:
-      return "disqualified";
-  }
-  return "pending";
+  return EnumName(kSupplierStatusNames, status);
 }
 
 std::optional<SupplierStatus> SupplierStatusFromName(std::string_view name) {
-  for (SupplierStatus status : {SupplierStatus::kPending, SupplierStatus::kApproved,
-                                SupplierStatus::kConditional, SupplierStatus::kDisqualified}) {
-    if (SupplierStatusName(status) == name) return status;
-  }
-  return std::nullopt;
+  return EnumFromName<SupplierStatus>(kSupplierStatusNames, name);
 }
 
 std::string_view AuditOutcomeName(AuditOutcome outcome) {
-  switch (outcome) {
-    case AuditOutcome::kSatisfactory:
-      return "satisfactory";
-    case AuditOutcome::kMinorFindings:
-      return "minor_findings";
-    case AuditOutcome::kMajorFindings:
-      return "major_findings";
-    case AuditOutcome::kUnsatisfactory:
-      return "unsatisfactory";
-  }
-  return "unsatisfactory";
+  return EnumName(kAuditOutcomeNames, outcome);
 }
 
 std::optional<AuditOutcome> AuditOutcomeFromName(std::string_view name) {
-  for (AuditOutcome outcome : {AuditOutcome::kSatisfactory, AuditOutcome::kMinorFindings,
-                               AuditOutcome::kMajorFindings, AuditOutcome::kUnsatisfactory}) {
-    if (AuditOutcomeName(outcome) == name) return outcome;
-  }
-  return std::nullopt;
+  return EnumFromName<AuditOutcome>(kAuditOutcomeNames, name);
 }
 
 std::string_view DecisionName(QualificationChange::Decision decision) {
-  switch (decision) {
-    case QualificationChange::Decision::kPending:
-      return "pending";
-    case QualificationChange::Decision::kApproved:
-      return "approved";
-    case QualificationChange::Decision::kRejected:
-      return "rejected";
-  }
-  return "pending";
+  return EnumName(kDecisionNames, decision);
 }
 
 ledger::StreamRef SupplierStream(std::string_view supplier_id) {

@@ -11,12 +11,7 @@ namespace {
 
 ledger::NewEvent TrainingEvent(std::string_view user, std::string_view type,
                                const ledger::Actor& actor, std::string_view terminal) {
-  ledger::NewEvent event;
-  event.stream = TrainingStream(user);
-  event.event_type = std::string(type);
-  event.actor = actor;
-  event.terminal = std::string(terminal);
-  return event;
+  return ledger::NewEvent::On(TrainingStream(user), type, actor, terminal);
 }
 
 std::string VersionName(std::string_view document, int version) {
