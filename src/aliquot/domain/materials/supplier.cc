@@ -308,8 +308,10 @@ std::string ProposalRecordId(std::string_view supplier, int number) {
 
 std::optional<ProposalRef> ParseProposalRecordId(std::string_view id) {
   const std::size_t colon = id.rfind(':');
+  // One spelling per record: "SUP-X:01" is not another name for "SUP-X:1", or its signatures
+  // would be filed apart from the record's.
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == id.size() ||
-      id.size() - colon > 6) {
+      id.size() - colon > 6 || id[colon + 1] == '0') {
     return std::nullopt;
   }
   int number = 0;

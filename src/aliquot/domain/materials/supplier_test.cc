@@ -424,6 +424,7 @@ TEST(Supplier, ShowsQaTheProposalItSignsUnchangedOnceDecided) {
   EXPECT_EQ(ref->number, 2);
   EXPECT_FALSE(ParseProposalRecordId("SUP-MILTENYI").has_value());
   EXPECT_FALSE(ParseProposalRecordId("SUP-MILTENYI:0").has_value());
+  EXPECT_FALSE(ParseProposalRecordId("SUP-MILTENYI:02").has_value());
   EXPECT_FALSE(ParseProposalRecordId("SUP-MILTENYI:x").has_value());
 }
 
