@@ -1028,6 +1028,24 @@ TEST_P(MaterialApiTest, ThePointOfUseCheckRefusesEachReasonALotMayNotBeUsed_G08_
   };
   expect(CheckUse("L-0001", kMedia, 100, "mL"), "allowed", "may be used");
   expect(CheckUse("L-0001", kVector, 100, "mL"), "wrong_material", kVector);
+  // The wrong lot is the answer whatever unit the step counts its own material in (ug against a
+  // medium lot counted in mL).
+  expect(CheckUse("L-0001", kVector, 5, "ug"), "wrong_material", kVector);
+  ExpectError(
+      As("otto", "POST", "/api/v1/lots/check-use",
+         Body({{"lot", "L-0001"}, {"material", "MAT-NOPE"}, {"quantity", 1}, {"unit", "mL"}})),
+      404, "not_found", "material", "a material that does not exist");
+  // AL-01: a consumption happens at the server's now; a client's instant is refused as such.
+  ExpectError(As("otto", "POST", "/api/v1/lots/consume",
+                 Body({{"lot", "L-0001"},
+                       {"material", kMedia},
+                       {"quantity", 1},
+                       {"unit", "mL"},
+                       {"into", Json::Object{{"kind", "batch"}, {"id", "B-2026-0001"}}},
+                       {"at", Later(now, -kMicrosPerHour)}})),
+              400, "invalid_argument", "at", "a consumption dated by the client");
+  ExpectError(AsAdmin("GET", "/api/v1/lots?status=quarantined"), 400, "invalid_argument", "status",
+              "a status no lot has");
   expect(CheckUse("L-0002", kMedia, 100, "mL"), "not_released", "quarantine");
   expect(CheckUse("L-0001", kMedia, 100, "mL", Later(expiry, kMicrosPerHour)), "expired",
          "expired");

@@ -414,10 +414,20 @@ Result<materials::UseCheck> MaterialService::CheckUseIn(StoreReader& reader, con
   ALIQUOT_ASSIGN_OR_RETURN(const LotState lot,
                            LoadLotAt(reader, scanned.lot, at, scanned.container.has_value()));
   if (!lot.exists) return Unexpected(NotFound("no lot " + scanned.lot.substr(0, 60), "lot"));
-  ALIQUOT_ASSIGN_OR_RETURN(const materials::Amount quantity,
-                           materials::ToAmount(input.quantity, input.unit, lot.unit, "quantity"));
-  if (quantity.Millionths() == 0) {
-    return Unexpected(InvalidArgument("use more than nothing", "quantity"));
+  materials::Amount quantity;
+  if (lot.material == input.material) {
+    ALIQUOT_ASSIGN_OR_RETURN(quantity,
+                             materials::ToAmount(input.quantity, input.unit, lot.unit, "quantity"));
+    if (quantity.Millionths() == 0) {
+      return Unexpected(InvalidArgument("use more than nothing", "quantity"));
+    }
+  } else {
+    // The wrong lot scanned is the answer, whatever unit the step counts its own material in; a
+    // material that does not exist is a mistake in the request, not a refusal to record.
+    ALIQUOT_ASSIGN_OR_RETURN(const MaterialState expected, LoadMaterial(reader, input.material));
+    if (!expected.exists) {
+      return Unexpected(NotFound("no material " + input.material.substr(0, 60), "material"));
+    }
   }
   std::optional<SupplierState> supplier;
   if (!lot.supplier.empty()) {

@@ -526,6 +526,8 @@ TEST_F(MaterialConsumption, ARefusedUseIsRecordedOnceAndChangesNoBalance_G08) {
   ASSERT_EQ(Describe(QualifySupplier("SUP-MILTENYI", {"MAT-MEDIUM"})), "ok");
   ASSERT_EQ(Describe(ReceiveReleased("L-1", "MAT-MEDIUM", "SUP-MILTENYI", 10, {6, 4})), "ok");
   ASSERT_EQ(Describe(ReceiveTested("L-2", "MAT-MEDIUM", "SUP-MILTENYI", 10, {}, false)), "ok");
+  // The material a step expects instead: another that exists (one that does not is a 404).
+  ASSERT_EQ(Describe(DefineMedium("MAT-IL2", false)), "ok");
 
   struct Attempt {
     std::string what;

@@ -232,6 +232,8 @@ Json ResultJson(const m::CheckedResult& checked) {
   json.Set("text", checked.result.text);
   json.Set("conforms", checked.conforms);
   json.Set("criterion", checked.criterion);
+  json.Set("value_in_spec_unit",
+           checked.value_in_spec_unit ? Json(*checked.value_in_spec_unit) : Json());
   json.Set("finding", checked.finding);
   return json;
 }
@@ -519,6 +521,11 @@ class Routes {
     ALIQUOT_ASSIGN_OR_RETURN(const std::vector<app::LotView> views, api_.materials.Lots(context));
     const std::optional<std::string_view> material = request.QueryParam("material");
     const std::optional<std::string_view> status = request.QueryParam("status");
+    if (status && !m::LotStatusFromName(*status)) {
+      return Unexpected(InvalidArgument("status must be quarantine, released or rejected, not '" +
+                                            std::string(status->substr(0, 40)) + "'",
+                                        "status"));
+    }
     Json list = Json::MakeArray();
     for (const app::LotView& view : views) {
       if (material && view.lot.material != *material) continue;
@@ -659,6 +666,8 @@ class Routes {
     input.into.kind = kind == "batch" ? m::Destination::Kind::kBatch : m::Destination::Kind::kLot;
     ALIQUOT_ASSIGN_OR_RETURN(input.into.id, into.String("id"));
     ALIQUOT_RETURN_IF_ERROR(into.CheckNoOtherMembers());
+    // Read so that the service refuses it for what it is: a client's instant (AL-01).
+    ALIQUOT_ASSIGN_OR_RETURN(input.use.at, OptionalTimeMember(body, "at"));
     ALIQUOT_RETURN_IF_ERROR(body.CheckNoOtherMembers());
     ALIQUOT_ASSIGN_OR_RETURN(const m::UseCheck check, api_.materials.Consume(context, input));
     return JsonResponse(kCreated, UseCheckJson(check));

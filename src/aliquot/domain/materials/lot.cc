@@ -768,7 +768,7 @@ Result<UseCheck> CheckUse(const LotState& lot, const SupplierState* supplier,
   if (const LotStatus status = lot.StatusAt(request.at); status != LotStatus::kReleased) {
     return refuse(UseRefusal::kNotReleased,
                   (status == LotStatus::kQuarantine ? "it is in quarantine" : "it is rejected") +
-                      std::string(" on ") + Minute(request.at));
+                      std::string(" (status as of ") + Minute(request.at) + ")");
   }
   if (request.at >= lot.expiry) {
     return refuse(UseRefusal::kExpired, "it expired on " + Minute(lot.expiry));

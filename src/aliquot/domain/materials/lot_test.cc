@@ -1246,8 +1246,9 @@ TEST(LotUseCheck, RefusesALotNotReleasedAtTheInstantOfUse) {
   auto quarantined = CheckUse(Tested().state, &supplier, Use(Units(1), Day(10)));
   ASSERT_TRUE(quarantined.has_value());
   EXPECT_EQ(quarantined->refusal, UseRefusal::kNotReleased);
-  EXPECT_EQ(quarantined->message,
-            "lot L-2026-0001 may not be used: it is in quarantine on 2026-03-12 09:00 UTC");
+  EXPECT_EQ(
+      quarantined->message,
+      "lot L-2026-0001 may not be used: it is in quarantine (status as of 2026-03-12 09:00 UTC)");
   ASSERT_TRUE(Ok(record.Append(DecideDisposition(record.state, Medium(), nullptr, false,
                                                  std::string("Recall"), Day(20), kQa, kTerminal),
                                Day(20))));
@@ -1263,7 +1264,7 @@ TEST(LotUseCheck, RefusesALotNotReleasedAtTheInstantOfUse) {
   auto rejected = CheckUse(record.state, &supplier, Use(Units(1), Day(21)));
   ASSERT_TRUE(rejected.has_value());
   EXPECT_EQ(rejected->message,
-            "lot L-2026-0001 may not be used: it is rejected on 2026-03-23 09:00 UTC");
+            "lot L-2026-0001 may not be used: it is rejected (status as of 2026-03-23 09:00 UTC)");
   EXPECT_EQ(UseRefusalName(UseRefusal::kNotReleased), "not_released");
 }
 
