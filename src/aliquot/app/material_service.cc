@@ -176,12 +176,12 @@ Status MaterialService::CreateSupplier(const RequestContext& context,
 
 Status MaterialService::RecordAudit(const RequestContext& context, const std::string& supplier,
                                     const materials::AuditCommand& command) {
-  ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kManageSuppliers));
-  ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(command.report_sha256, "report_sha256"));
   const Timestamp now = clock_.Now();
   return Done(RunUseCase(
       store_, sessions_, context, Action::kManageSuppliers,
       [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+        // The file a record cites is in the store before the record is (once authorised).
+        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(command.report_sha256, "report_sha256"));
         ALIQUOT_ASSIGN_OR_RETURN(const SupplierState state, ExistingSupplier(reader, supplier));
         return materials::RecordAudit(state, command, now, context.Actor(), context.terminal.id)
             .transform(One);
@@ -284,19 +284,19 @@ Status MaterialService::ReceiveLot(const RequestContext& context,
 
 Status MaterialService::ReceiveCollection(const RequestContext& context,
                                           const materials::CollectionReceipt& receipt) {
-  ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kReceiveLot));
-  ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(receipt.logger_file_sha256, "logger_file_sha256"));
   const Timestamp now = clock_.Now();
-  return Done(RunUseCase(store_, sessions_, context, Action::kReceiveLot,
-                         [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
-                           ALIQUOT_ASSIGN_OR_RETURN(const LotState state,
-                                                    LoadLot(reader, receipt.id));
-                           ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
-                                                    LoadMaterial(reader, receipt.material));
-                           return materials::ReceiveCollection(state, receipt, material, now,
-                                                               context.Actor(), context.terminal.id)
-                               .transform(One);
-                         }));
+  return Done(RunUseCase(
+      store_, sessions_, context, Action::kReceiveLot,
+      [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+        // The file a record cites is in the store before the record is (once authorised).
+        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(receipt.logger_file_sha256, "logger_file_sha256"));
+        ALIQUOT_ASSIGN_OR_RETURN(const LotState state, LoadLot(reader, receipt.id));
+        ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
+                                 LoadMaterial(reader, receipt.material));
+        return materials::ReceiveCollection(state, receipt, material, now, context.Actor(),
+                                            context.terminal.id)
+            .transform(One);
+      }));
 }
 
 Status MaterialService::ProduceLot(const RequestContext& context,
@@ -319,19 +319,19 @@ Status MaterialService::ProduceLot(const RequestContext& context,
 Status MaterialService::EnterCertificate(const RequestContext& context, const std::string& lot,
                                          const materials::CertificateInput& input,
                                          const std::string& reason) {
-  ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kTestLot));
-  ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(input.file_sha256, "file_sha256"));
   const Timestamp now = clock_.Now();
-  return Done(RunUseCase(store_, sessions_, context, Action::kTestLot,
-                         [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
-                           ALIQUOT_ASSIGN_OR_RETURN(const LotState state,
-                                                    ExistingLot(reader, lot, "lot_id"));
-                           ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
-                                                    LoadMaterial(reader, state.material));
-                           return materials::EnterCertificate(state, input, material, reason, now,
-                                                              context.Actor(), context.terminal.id)
-                               .transform(One);
-                         }));
+  return Done(RunUseCase(
+      store_, sessions_, context, Action::kTestLot,
+      [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+        // The file a record cites is in the store before the record is (once authorised).
+        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(input.file_sha256, "file_sha256"));
+        ALIQUOT_ASSIGN_OR_RETURN(const LotState state, ExistingLot(reader, lot, "lot_id"));
+        ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
+                                 LoadMaterial(reader, state.material));
+        return materials::EnterCertificate(state, input, material, reason, now, context.Actor(),
+                                           context.terminal.id)
+            .transform(One);
+      }));
 }
 
 Status MaterialService::RecordIdentityTest(const RequestContext& context, const std::string& lot,
@@ -403,17 +403,12 @@ Result<LotView> MaterialService::Lot(const RequestContext& context, const std::s
   return view;
 }
 
-Result<materials::UseCheck> MaterialService::CheckUseIn(StoreReader& reader, const UseInput& input,
-                                                        Timestamp now) {
-  ALIQUOT_ASSIGN_OR_RETURN(const materials::ScannedLot scanned,
-                           materials::ParseScannedLot(input.scanned, "lot"));
-  ALIQUOT_RETURN_IF_ERROR(materials::CheckIdentifier(input.material, "material"));
-  const Timestamp at = input.at.value_or(now);
-  // The gate of every step that uses material: two point reads, decoded from typed columns when
-  // nothing changed between `at` and now (docs/benchmarks.md).
-  ALIQUOT_ASSIGN_OR_RETURN(const LotState lot,
-                           LoadLotAt(reader, scanned.lot, at, scanned.container.has_value()));
-  if (!lot.exists) return Unexpected(NotFound("no lot " + scanned.lot.substr(0, 60), "lot"));
+namespace {
+
+// The point-of-use check of `lot`, read by the caller, as `input` asks at `at`.
+Result<materials::UseCheck> CheckUseOf(StoreReader& reader, const LotState& lot,
+                                       const materials::ScannedLot& scanned, const UseInput& input,
+                                       Timestamp at) {
   materials::Amount quantity;
   if (lot.material == input.material) {
     ALIQUOT_ASSIGN_OR_RETURN(quantity,
@@ -436,6 +431,22 @@ Result<materials::UseCheck> MaterialService::CheckUseIn(StoreReader& reader, con
   }
   return materials::CheckUse(lot, Pointer(supplier),
                              {input.material, scanned.container, quantity, at});
+}
+
+}  // namespace
+
+Result<materials::UseCheck> MaterialService::CheckUseIn(StoreReader& reader, const UseInput& input,
+                                                        Timestamp now) {
+  ALIQUOT_ASSIGN_OR_RETURN(const materials::ScannedLot scanned,
+                           materials::ParseScannedLot(input.scanned, "lot"));
+  ALIQUOT_RETURN_IF_ERROR(materials::CheckIdentifier(input.material, "material"));
+  const Timestamp at = input.at.value_or(now);
+  // The gate of every step that uses material: two point reads, decoded from typed columns when
+  // nothing changed between `at` and now (docs/benchmarks.md).
+  ALIQUOT_ASSIGN_OR_RETURN(const LotState lot,
+                           LoadLotAt(reader, scanned.lot, at, scanned.container.has_value()));
+  if (!lot.exists) return Unexpected(NotFound("no lot " + scanned.lot.substr(0, 60), "lot"));
+  return CheckUseOf(reader, lot, scanned, input, at);
 }
 
 Result<materials::UseCheck> MaterialService::CheckUse(const RequestContext& context,
@@ -475,14 +486,16 @@ Result<materials::UseCheck> MaterialService::Consume(const RequestContext& conte
                   ExistingLot(reader, input.into.id, "into.id").transform([](const LotState&) {}));
             }
             // TODO(#9): refuse a batch that does not exist, once batches are records.
+            ALIQUOT_RETURN_IF_ERROR(materials::CheckIdentifier(input.use.material, "material"));
+            // The whole lot, read once: the check and the draws from its containers both need it.
+            ALIQUOT_ASSIGN_OR_RETURN(const LotState lot, ExistingLot(reader, scanned.lot, "lot"));
             ALIQUOT_ASSIGN_OR_RETURN(const materials::UseCheck check,
-                                     CheckUseIn(reader, input.use, clock_.Now()));
+                                     CheckUseOf(reader, lot, scanned, input.use, clock_.Now()));
             if (!check.Allowed()) {
               refused = check;
               return One(
                   materials::UseRefused(check, input.into, context.Actor(), context.terminal.id));
             }
-            ALIQUOT_ASSIGN_OR_RETURN(const LotState lot, ExistingLot(reader, check.lot, "lot"));
             allowed = check;
             return One(
                 materials::Consume(lot, check, input.into, context.Actor(), context.terminal.id));
