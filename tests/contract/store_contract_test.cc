@@ -3,6 +3,7 @@
 // can show (a file that is not a database, several servers on one database) is tested beside that
 // engine: storage/sqlite/sqlite_store_test.cc, storage/postgres/pg_store_test.cc.
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,6 +30,7 @@
 #include "aliquot/ledger/event.h"
 #include "aliquot/ledger/merkle.h"
 #include "aliquot/storage/postgres/pg_store.h"
+#include "aliquot/storage/sql/projection_sql.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 #include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
@@ -134,6 +136,20 @@ class StoreContractTest : public ::testing::TestWithParam<Engine> {
                                               rows.push_back(row);
                                               return {};
                                             });
+    EXPECT_TRUE(scanned) << scanned.error().ToString();
+    return rows;
+  }
+
+  // The rows ScanRowRange visits in `table` (note_signatures by default) for `range`, in the order
+  // visited; a failed scan fails the current test.
+  Rows RowsInRange(app::StoreReader& store, const app::RowRange& range,
+                   const app::TableSpec* table = nullptr) {
+    Rows rows;
+    auto scanned = store.ScanRowRange(table != nullptr ? *table : projector_.Signatures(), range,
+                                      [&](const app::Row& row) -> Status {
+                                        rows.push_back(row);
+                                        return {};
+                                      });
     EXPECT_TRUE(scanned) << scanned.error().ToString();
     return rows;
   }
@@ -926,6 +942,197 @@ TEST_P(StoreContractTest, ScanRowsWithPrefixRefusesAPrefixOfTheWrongLengthOrType
     auto read = store->Read([&](app::StoreReader& reader) {
       return reader.ScanRowsWithPrefix(wrong.table, wrong.prefix, count);
     });
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().Code(), ErrorCode::kInternal);
+    EXPECT_EQ(visited, 0);
+  }
+}
+
+// A table read by its own spec, whose key (day, entry, author) starts with two INTEGER columns, so
+// that a range can run over a key's first column (no prefix) or its second (a one-column prefix),
+// with ties on that column ordered by the columns after it. NoteProjector's note_signatures has
+// its INTEGER after two TEXT columns: the two-column prefix.
+app::TableSpec LogbookTable() {
+  return {"logbook",
+          {{"day", app::ColumnType::kInteger},
+           {"entry", app::ColumnType::kInteger},
+           {"author", app::ColumnType::kText},
+           {"body", app::ColumnType::kText, true}},
+          3};
+}
+
+app::Row LogbookRow(std::int64_t day, std::int64_t entry, const std::string& author,
+                    app::Value body = app::Value()) {
+  return app::Row{day, entry, author, std::move(body)};
+}
+
+TEST_P(StoreContractTest, ScanRowRangeVisitsTheRowsBetweenTheBoundsInKeyOrderOrItsReverse) {
+  auto store = OpenOrDie();
+  // Created and filled behind the store's back, out of key order. Authors tied on (day, entry)
+  // differ in case and in a non-ASCII letter, where byte order and a locale's order disagree;
+  // days and entries run negative and past 9, where number order and text order disagree.
+  const app::TableSpec table = LogbookTable();
+  ASSERT_EQ(
+      ExecRaw(BuildTableSql(table, IsPostgres() ? Dialect::kPostgres : Dialect::kSqlite).create),
+      "");
+  ASSERT_EQ(ExecRaw("INSERT INTO logbook VALUES (10, 1, 'ada', 'ten'), (2, 1, 'ada', NULL), "
+                    "(-3, 4, 'ada', 'minus three'), (2, 12, 'bob', 'b'), (2, 1, 'émile', 'é'), "
+                    "(9, 2, 'ada', 'nine'), (2, 1, 'Ada', 'A'), (2, 3, 'ada', 'a3')"),
+            "");
+  const app::TableSpec* logbook = &table;
+  const Rows all{LogbookRow(-3, 4, "ada", "minus three"s),
+                 LogbookRow(2, 1, "Ada", "A"s),
+                 LogbookRow(2, 1, "ada"),
+                 LogbookRow(2, 1, "émile", "é"s),
+                 LogbookRow(2, 3, "ada", "a3"s),
+                 LogbookRow(2, 12, "bob", "b"s),
+                 LogbookRow(9, 2, "ada", "nine"s),
+                 LogbookRow(10, 1, "ada", "ten"s)};
+  const auto reversed = [](Rows rows) {
+    std::reverse(rows.begin(), rows.end());
+    return rows;
+  };
+  const auto slice = [&](std::size_t from, std::size_t to) {
+    return Rows(all.begin() + static_cast<std::ptrdiff_t>(from),
+                all.begin() + static_cast<std::ptrdiff_t>(to));
+  };
+
+  // No prefix: the range runs over the key's first column.
+  EXPECT_EQ(RowsInRange(*store, {}, logbook), all);
+  EXPECT_EQ(RowsInRange(*store, {.descending = true}, logbook), reversed(all));
+  // Both bounds are exclusive: days 2 and 9 only, not -3 nor 10.
+  EXPECT_EQ(RowsInRange(*store, {.after = -3, .before = 10}, logbook), slice(1, 7));
+  EXPECT_EQ(RowsInRange(*store, {.after = -3, .before = 10, .descending = true}, logbook),
+            reversed(slice(1, 7)));
+  EXPECT_EQ(RowsInRange(*store, {.after = 2, .before = 10}, logbook), slice(6, 7));
+  EXPECT_EQ(RowsInRange(*store, {.after = 1, .before = 3}, logbook), slice(1, 6));
+  // At most `limit` rows, from the range's start in either direction.
+  EXPECT_EQ(RowsInRange(*store, {.limit = 2}, logbook), slice(0, 2));
+  EXPECT_EQ(RowsInRange(*store, {.descending = true, .limit = 3}, logbook), reversed(slice(5, 8)));
+  EXPECT_EQ(RowsInRange(*store, {.after = 1, .before = 3, .limit = 2}, logbook), slice(1, 3));
+  EXPECT_EQ(RowsInRange(*store, {.before = 9, .descending = true, .limit = 1}, logbook),
+            slice(5, 6));
+  EXPECT_EQ(RowsInRange(*store, {.limit = 8}, logbook), all);
+  EXPECT_EQ(RowsInRange(*store, {.limit = 0}, logbook), Rows{});
+  // An empty range holds nothing: bounds next to each other, or the wrong way round.
+  EXPECT_EQ(RowsInRange(*store, {.after = 2, .before = 3}, logbook), Rows{});
+  EXPECT_EQ(RowsInRange(*store, {.after = 10, .before = -3}, logbook), Rows{});
+  EXPECT_EQ(RowsInRange(*store, {.after = 10}, logbook), Rows{});
+
+  // A one-column prefix: the range runs over the entries of one day.
+  const app::Row day2{std::int64_t{2}};
+  EXPECT_EQ(RowsInRange(*store, {.prefix = day2}, logbook), slice(1, 6));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = day2, .descending = true}, logbook),
+            reversed(slice(1, 6)));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = day2, .after = 1}, logbook), slice(4, 6));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = day2, .before = 12, .descending = true}, logbook),
+            reversed(slice(1, 5)));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = day2, .after = 1, .before = 12}, logbook), slice(4, 5));
+  // The latest entry before one: the last of the ties on entry 1.
+  EXPECT_EQ(
+      RowsInRange(*store, {.prefix = day2, .before = 3, .descending = true, .limit = 1}, logbook),
+      slice(3, 4));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = day2, .limit = 2}, logbook), slice(1, 3));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = {std::int64_t{10}}}, logbook), slice(7, 8));
+  // Nothing under a prefix no row has, nor past the prefix's last row.
+  EXPECT_EQ(RowsInRange(*store, {.prefix = {std::int64_t{3}}}, logbook), Rows{});
+  EXPECT_EQ(RowsInRange(*store, {.prefix = day2, .after = 12}, logbook), Rows{});
+
+  // A visitor's error ends the scan and is returned as it is.
+  int visited = 0;
+  auto stopped = store->ScanRowRange(table, {.descending = true}, [&](const app::Row&) -> Status {
+    ++visited;
+    return Unexpected(Aborted("enough"));
+  });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error(), Aborted("enough"));
+  EXPECT_EQ(visited, 1);
+}
+
+TEST_P(StoreContractTest, ScanRowRangeUnderATwoColumnPrefixSeesEachAppendAndAReadKeepsItsSnapshot) {
+  auto store = OpenOrDie();
+  const app::Row approved{"n-1"s, "approved"s};
+  EXPECT_EQ(RowsInRange(*store, {.prefix = approved}), Rows{});
+  // n-1's approvals at seqs 1, 3, 9, 10 and 11 (where number order and text order disagree),
+  // among another meaning's, a note's events and those of a note whose id starts with n-1's.
+  ASSERT_TRUE(store->Append(Request({Signature("n-1", "approved"), Signature("n-1", "Approved"),
+                                     Signature("n-1", "approved", "u-18")})));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->Append(Request({Note("n-2", std::to_string(i))})));
+  ASSERT_TRUE(store->Append(
+      Request({Signature("n-1", "approved"), Signature("n-1", "approved"),
+               Signature("n-1", "approved", "u-18"), Signature("n-10", "approved")})));
+  const Rows all{SignatureValues("n-1", "approved", 1),
+                 SignatureValues("n-1", "approved", 3, "u-18"),
+                 SignatureValues("n-1", "approved", 9), SignatureValues("n-1", "approved", 10),
+                 SignatureValues("n-1", "approved", 11, "u-18")};
+  EXPECT_EQ(RowsInRange(*store, {.prefix = approved}), all);
+  EXPECT_EQ(RowsInRange(*store, {.prefix = approved, .after = 3, .before = 11}),
+            (Rows{all[2], all[3]}));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = approved, .after = 1, .descending = true}),
+            (Rows{all[4], all[3], all[2], all[1]}));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = approved, .before = 10, .descending = true, .limit = 2}),
+            (Rows{all[2], all[1]}));
+  EXPECT_EQ(RowsInRange(*store, {.prefix = {"n-1"s, "Approved"s}}),
+            Rows{SignatureValues("n-1", "Approved", 2)});
+  EXPECT_EQ(RowsInRange(*store, {.prefix = {"n-10"s, "approved"s}}),
+            Rows{SignatureValues("n-10", "approved", 12)});
+  EXPECT_EQ(RowsInRange(*store, {.prefix = {"n-2"s, "approved"s}}), Rows{});
+
+  // Within Read, ranges see its snapshot: not a signature committed meanwhile, though it would be
+  // the latest.
+  const app::RowRange latest{.prefix = approved, .descending = true, .limit = 1};
+  Rows before;
+  Rows during;
+  auto read = store->Read([&](app::StoreReader& reader) -> Status {
+    before = RowsInRange(reader, latest);
+    auto appended = store->Append(Request({Signature("n-1", "approved")}));
+    if (!appended) return Unexpected(appended.error());
+    during = RowsInRange(reader, latest);
+    return {};
+  });
+  ASSERT_TRUE(read) << read.error().ToString();
+  EXPECT_EQ(before, Rows{all[4]});
+  EXPECT_EQ(during, Rows{all[4]});
+  EXPECT_EQ(RowsInRange(*store, latest), Rows{SignatureValues("n-1", "approved", 13)});
+  EXPECT_EQ(RowsInRange(*store, {.prefix = approved, .after = 10}),
+            (Rows{all[4], SignatureValues("n-1", "approved", 13)}));
+}
+
+TEST_P(StoreContractTest, ScanRowRangeRefusesAPrefixOfTheWrongLengthOrTypesOrATextColumn) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->Append(Request({Note("n-1", "draft"), Signature("n-1", "approved")})));
+  const app::TableSpec& signatures = projector_.Signatures();
+  struct Case {
+    std::string what;
+    const app::TableSpec& table;
+    app::Row prefix;
+  };
+  const std::vector<Case> cases{
+      {"a range over a text column", signatures, {}},
+      {"a range over the second, text, column", signatures, {"n-1"s}},
+      {"a range over a one-column text key", projector_.Notes(), {}},
+      {"a prefix as long as the key", signatures, {"n-1"s, "approved"s, std::int64_t{2}}},
+      {"a prefix longer than the key", signatures, {"n-1"s, "approved"s, std::int64_t{2}, "u-17"s}},
+      {"a prefix as long as a one-column key", projector_.Notes(), {"n-1"s}},
+      {"a number for a text column", signatures, {std::int64_t{1}, "approved"s}},
+      {"a number for the second text column", signatures, {"n-1"s, std::int64_t{2}}},
+      {"a null", signatures, {"n-1"s, app::Value()}},
+  };
+  for (const Case& wrong : cases) {
+    SCOPED_TRACE(wrong.what);
+    int visited = 0;
+    const app::RowVisitor count = [&](const app::Row&) -> Status {
+      ++visited;
+      return {};
+    };
+    const app::RowRange range{.prefix = wrong.prefix};
+    auto scanned = store->ScanRowRange(wrong.table, range, count);
+    ASSERT_FALSE(scanned);
+    EXPECT_EQ(scanned.error().Code(), ErrorCode::kInternal);
+    EXPECT_THAT(scanned.error().Message(), HasSubstr(wrong.table.name));
+    // The same through a Read's reader.
+    auto read = store->Read(
+        [&](app::StoreReader& reader) { return reader.ScanRowRange(wrong.table, range, count); });
     ASSERT_FALSE(read);
     EXPECT_EQ(read.error().Code(), ErrorCode::kInternal);
     EXPECT_EQ(visited, 0);

@@ -136,6 +136,10 @@ class InterleavingStore final : public Store {
                             const RowVisitor& visit) override {
     return store_.ScanRowsWithPrefix(table, prefix, visit);
   }
+  Status ScanRowRange(const TableSpec& table, const RowRange& range,
+                      const RowVisitor& visit) override {
+    return store_.ScanRowRange(table, range, visit);
+  }
 
  private:
   Store& store_;

@@ -125,4 +125,10 @@ Status DeferredStore::ScanRowsWithPrefix(const app::TableSpec& table, const app:
   return store->ScanRowsWithPrefix(table, prefix, visit);
 }
 
+Status DeferredStore::ScanRowRange(const app::TableSpec& table, const app::RowRange& range,
+                                   const app::RowVisitor& visit) {
+  ALIQUOT_ASSIGN_OR_RETURN(app::Store * store, Get());
+  return store->ScanRowRange(table, range, visit);
+}
+
 }  // namespace aliquot::server

@@ -37,6 +37,8 @@ class DeferredStore final : public app::Store, public app::BlobStore {
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override;
   Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
                             const app::RowVisitor& visit) override;
+  Status ScanRowRange(const app::TableSpec& table, const app::RowRange& range,
+                      const app::RowVisitor& visit) override;
 
   Result<app::BlobInfo> PutBlob(std::string_view bytes, std::string_view media_type) override;
   Status ImportBlob(std::string_view bytes, const app::BlobInfo& info) override;

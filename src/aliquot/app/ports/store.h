@@ -4,6 +4,7 @@
 // no capability flags, and tests/contract runs one suite against both.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -54,6 +55,18 @@ struct StoreStats {
   double commit_seconds_total = 0;  // Time spent committing, for the mean latency.
 };
 
+// A bounded, ordered slice of a projection table: the rows whose first prefix.size() key columns
+// equal `prefix` and whose next key column, which must be an INTEGER, lies strictly between
+// `after` and `before`; in key order, or in reverse key order when `descending`; at most `limit`
+// rows. A page of a logbook, the latest sample before an instant, the uses since an entry.
+struct RowRange {
+  Row prefix;
+  std::int64_t after = INT64_MIN;
+  std::int64_t before = INT64_MAX;
+  bool descending = false;
+  std::size_t limit = SIZE_MAX;
+};
+
 using EventVisitor = std::function<Status(const ledger::Event&)>;
 using RowVisitor = std::function<Status(const Row&)>;
 
@@ -90,6 +103,12 @@ class StoreReader {
   // does; a visitor's error ends the scan and is returned as it is.
   virtual Status ScanRowsWithPrefix(const TableSpec& table, const Row& prefix,
                                     const RowVisitor& visit) = 0;
+  // Visits the rows of `range` (see RowRange) through the primary key's index, reading no row
+  // outside it: cost grows with the rows visited, not with the table. Returns kInternal (a caller
+  // bug) for a prefix of the wrong length or cell types, or when the key column after the prefix
+  // is not an INTEGER; a visitor's error ends the scan and is returned as it is.
+  virtual Status ScanRowRange(const TableSpec& table, const RowRange& range,
+                              const RowVisitor& visit) = 0;
 };
 
 class Store : public StoreReader {

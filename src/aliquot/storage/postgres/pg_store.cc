@@ -297,6 +297,25 @@ class PgStore::Reader final : public app::StoreReader {
     return {};
   }
 
+  Status ScanRowRange(const app::TableSpec& table, const app::RowRange& range,
+                      const app::RowVisitor& visit) override {
+    ALIQUOT_RETURN_IF_ERROR(CheckTableSpec(table));
+    TableSql scratch;
+    ALIQUOT_ASSIGN_OR_RETURN(const std::string* sql, sql_.ScanRange(table, range, scratch));
+    PgParams params;
+    for (std::size_t i = 0; i < range.prefix.size(); ++i) {
+      params.Value(range.prefix[i], table.columns[i].type);
+    }
+    params.Int64(range.after).Int64(range.before).Int64(SqlLimit(range.limit));
+    // The LIMIT is in the statement, so the server reads and sends at most `limit` rows: a page of
+    // a long logbook costs the page, not the logbook.
+    ALIQUOT_ASSIGN_OR_RETURN(PgResult result, connection_.Query(*sql, params));
+    for (int i = 0; i < result.Rows(); ++i) {
+      ALIQUOT_RETURN_IF_ERROR(visit(ReadProjectionRow(result.Row(i), table)));
+    }
+    return {};
+  }
+
  private:
   PgConnection& connection_;
   const ProjectionSql& sql_;
@@ -927,6 +946,13 @@ Status PgStore::ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& 
                                    const app::RowVisitor& visit) {
   return WithConnection([&](PgConnection& connection) {
     return Reader(connection, projection_sql_).ScanRowsWithPrefix(table, prefix, visit);
+  });
+}
+
+Status PgStore::ScanRowRange(const app::TableSpec& table, const app::RowRange& range,
+                             const app::RowVisitor& visit) {
+  return WithConnection([&](PgConnection& connection) {
+    return Reader(connection, projection_sql_).ScanRowRange(table, range, visit);
   });
 }
 

@@ -78,6 +78,25 @@ std::string CreateTableSql(const app::TableSpec& table, Dialect dialect) {
   return sql + "PRIMARY KEY (" + ColumnList(table, table.key_columns) + "))";
 }
 
+// The rows of a range over the key column after the first `count` (RowRange, bound as
+// TableSql::scan_range says), ordered by that column and the ones after it, each reversed when
+// `descending`. With the prefix fixed by equality that is the whole key's order, so both engines
+// read the primary key's index in order (backwards for DESC) from the range's first row and stop
+// at the LIMIT: no row outside the range is read, nor more rows than are returned.
+std::string ScanRangeSql(const app::TableSpec& table, std::size_t count, bool descending) {
+  const std::string& next = table.columns[count].name;
+  std::string sql = "SELECT " + ColumnList(table) + " FROM " + table.name + " WHERE ";
+  if (count > 0) sql += KeyPredicate(table, count) + " AND ";
+  sql += next + " > $" + std::to_string(count + 1) + " AND " + next + " < $" +
+         std::to_string(count + 2) + " ORDER BY ";
+  for (std::size_t i = count; i < table.key_columns; ++i) {
+    if (i > count) sql += ", ";
+    sql += table.columns[i].name;
+    if (descending) sql += " DESC";
+  }
+  return sql + " LIMIT $" + std::to_string(count + 3);
+}
+
 std::string UpsertSql(const app::TableSpec& table) {
   std::string sql = "INSERT INTO " + table.name + " (" + ColumnList(table) + ") VALUES (";
   for (std::size_t i = 0; i < table.columns.size(); ++i) {
@@ -113,6 +132,10 @@ TableSql BuildTableSql(const app::TableSpec& table, Dialect dialect) {
   for (std::size_t count = 1; count <= table.key_columns; ++count) {
     sql.scan_prefix.push_back("SELECT " + ColumnList(table) + " FROM " + table.name + " WHERE " +
                               KeyPredicate(table, count) + order_by);
+  }
+  for (std::size_t count = 0; count < table.key_columns; ++count) {
+    sql.scan_range.push_back(ScanRangeSql(table, count, false));
+    sql.scan_range_desc.push_back(ScanRangeSql(table, count, true));
   }
   if (dialect == Dialect::kPostgres) {
     sql.upsert_rows = "INSERT INTO " + table.name + " (" + ColumnList(table) + ") SELECT * FROM " +
@@ -174,6 +197,30 @@ Result<const std::string*> ProjectionSql::ScanPrefix(const app::TableSpec& table
                                std::to_string(table.key_columns)));
   }
   return &sql.scan_prefix[prefix.size() - 1];
+}
+
+Result<const std::string*> ProjectionSql::ScanRange(const app::TableSpec& table,
+                                                    const app::RowRange& range,
+                                                    TableSql& scratch) const {
+  const std::size_t count = range.prefix.size();
+  if (count >= table.key_columns) {
+    return Unexpected(Internal("projection " + table.name + ": a range's key prefix has " +
+                               std::to_string(count) + " values, expected 0 to " +
+                               std::to_string(table.key_columns - 1)));
+  }
+  ALIQUOT_RETURN_IF_ERROR(app::CheckRow(table, range.prefix, count));
+  if (table.columns[count].type != app::ColumnType::kInteger) {
+    return Unexpected(Internal("projection " + table.name + ": a range runs over key column " +
+                               table.columns[count].name + ", which is not an INTEGER"));
+  }
+  const TableSql& sql = For(table, scratch);
+  // A spec named like a projector's table but with a longer key than it has no statement here.
+  if (count >= sql.scan_range.size()) {
+    return Unexpected(Internal("projection " + table.name + ": the projector declares a key of " +
+                               std::to_string(sql.scan_range.size()) + " columns, not " +
+                               std::to_string(table.key_columns)));
+  }
+  return range.descending ? &sql.scan_range_desc[count] : &sql.scan_range[count];
 }
 
 }  // namespace aliquot::storage

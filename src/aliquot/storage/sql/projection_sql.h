@@ -3,12 +3,15 @@
 // engines except the CREATE TABLE, whose column types are the dialect's.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "aliquot/app/ports/store.h"
 #include "aliquot/app/projection.h"
 #include "aliquot/core/result.h"
 
@@ -25,6 +28,13 @@ struct TableSql {
   // scan_prefix[n - 1]: the rows whose first n key columns equal $1..$n, in primary-key order;
   // one statement per prefix length, 1..key_columns, each served by the primary key's index.
   std::vector<std::string> scan_prefix;
+  // scan_range[n] and scan_range_desc[n]: the rows whose first n key columns equal $1..$n and
+  // whose next key column lies strictly between $(n+1) and $(n+2), at most $(n+3) of them, in
+  // primary-key order or its reverse; one statement per prefix length, 0..key_columns - 1, each
+  // served by the primary key's index. Only prefix lengths whose next key column is an INTEGER
+  // are used (ProjectionSql::ScanRange checks it).
+  std::vector<std::string> scan_range;
+  std::vector<std::string> scan_range_desc;
   // PostgreSQL only (empty for SQLite): many rows per statement, each column bound as an array
   // ($1..$n) and unnest()ed. Upsert takes all columns, delete the key columns.
   std::string upsert_rows;
@@ -33,6 +43,13 @@ struct TableSql {
 
 // Builds the statements of `table`. Its names must have passed CheckTableSpec.
 TableSql BuildTableSql(const app::TableSpec& table, Dialect dialect);
+
+// The value to bind to a LIMIT of `limit` rows: SQL takes a signed 64-bit integer, so a limit past
+// INT64_MAX (SIZE_MAX: no limit) binds as INT64_MAX rather than wrapping negative.
+inline std::int64_t SqlLimit(std::size_t limit) {
+  return limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX
+                                                       : static_cast<std::int64_t>(limit);
+}
 
 // Comma-separated column names of `table` (the first `count` of them, all when count is 0).
 std::string ColumnList(const app::TableSpec& table, std::size_t count = 0);
@@ -63,6 +80,14 @@ class ProjectionSql {
   // key_columns cells of the key columns' types, as app::CheckRow checks a key.
   Result<const std::string*> ScanPrefix(const app::TableSpec& table, const app::Row& prefix,
                                         TableSql& scratch) const;
+
+  // The statement of `table` that scans `range` (TableSql::scan_range, or scan_range_desc when
+  // range.descending), its $1..$n to be bound to the prefix's cells, then $(n+1) and $(n+2) to
+  // range.after and range.before and $(n+3) to the limit, all as 64-bit integers. Returns
+  // kInternal (a caller bug) unless the prefix has 0 to key_columns - 1 cells of the key columns'
+  // types and the key column after it is an INTEGER.
+  Result<const std::string*> ScanRange(const app::TableSpec& table, const app::RowRange& range,
+                                       TableSql& scratch) const;
 
  private:
   Dialect dialect_;

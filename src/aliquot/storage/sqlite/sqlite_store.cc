@@ -201,6 +201,27 @@ class SqliteStore::Reader final : public app::StoreReader {
     }
   }
 
+  Status ScanRowRange(const app::TableSpec& table, const app::RowRange& range,
+                      const app::RowVisitor& visit) override {
+    ALIQUOT_RETURN_IF_ERROR(CheckTableSpec(table));
+    TableSql scratch;
+    ALIQUOT_ASSIGN_OR_RETURN(const std::string* sql, sql_.ScanRange(table, range, scratch));
+    ALIQUOT_ASSIGN_OR_RETURN(Statement * select, connection_.Prepare(*sql));
+    StatementScope scope(*select);
+    const std::size_t count = range.prefix.size();
+    for (std::size_t i = 0; i < count; ++i) {
+      select->BindValue(static_cast<int>(i + 1), range.prefix[i]);
+    }
+    select->BindInt64(static_cast<int>(count + 1), range.after);
+    select->BindInt64(static_cast<int>(count + 2), range.before);
+    select->BindInt64(static_cast<int>(count + 3), SqlLimit(range.limit));
+    for (;;) {
+      ALIQUOT_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) return {};
+      ALIQUOT_RETURN_IF_ERROR(visit(ReadProjectionRow(*select, table)));
+    }
+  }
+
   Result<std::optional<app::BlobInfo>> StatBlob(std::string_view sha256) {
     ALIQUOT_ASSIGN_OR_RETURN(Statement * select,
                              connection_.Prepare(std::string(sql::kSelectBlobInfo)));
@@ -755,6 +776,11 @@ Status SqliteStore::ScanRowsWithPrefix(const app::TableSpec& table, const app::R
                                        const app::RowVisitor& visit) {
   return WithReader(
       [&](Reader& reader) { return reader.ScanRowsWithPrefix(table, prefix, visit); });
+}
+
+Status SqliteStore::ScanRowRange(const app::TableSpec& table, const app::RowRange& range,
+                                 const app::RowVisitor& visit) {
+  return WithReader([&](Reader& reader) { return reader.ScanRowRange(table, range, visit); });
 }
 
 }  // namespace aliquot::storage

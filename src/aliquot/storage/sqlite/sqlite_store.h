@@ -59,6 +59,8 @@ class SqliteStore final : public app::Store, public app::BlobStore {
   Status ScanRows(const app::TableSpec& table, const app::RowVisitor& visit) override;
   Status ScanRowsWithPrefix(const app::TableSpec& table, const app::Row& prefix,
                             const app::RowVisitor& visit) override;
+  Status ScanRowRange(const app::TableSpec& table, const app::RowRange& range,
+                      const app::RowVisitor& visit) override;
 
   // BlobStore. A sha256 that is not 64 lower-case hex digits names no blob: Stat and Get return
   // nullopt.
