@@ -410,6 +410,80 @@ class Site {
     return lot;
   }
 
+  // The targets of the equipment and environment areas, made by the fixture people. The room the
+  // probes' equipment and sampling locations are in, defined by a fixture equipment owner at first
+  // use.
+  std::string ProbeRoom() {
+    if (!probe_room_.empty()) return probe_room_;
+    probe_room_ = "ROOM-PROBE";
+    const HttpResponse response = server_.Request(
+        "PUT", "/api/v1/rooms/" + probe_room_, Fixture(Role::kEquipmentOwner).session.Credentials(),
+        Body({{"site", site_id_}, {"name", "Permission matrix probe room"}, {"grade", "B"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    return probe_room_;
+  }
+
+  // The body of a registration of a new biosafety cabinet in the probe room, cleaned between
+  // patients, each cleaning verified by a second person.
+  std::string EquipmentBody() {
+    return Body({{"equipment_id", FreshName("EQ-")},
+                 {"name", "Probe biosafety cabinet"},
+                 {"class", "biosafety_cabinet"},
+                 {"room", ProbeRoom()},
+                 {"cleaning_rule", "between_patients"},
+                 {"second_person_checks", Json::Array{Json("cleaning")}}});
+  }
+
+  // A new biosafety cabinet, registered by a fixture equipment owner: its id.
+  std::string NewEquipment() {
+    const HttpResponse response =
+        server_.Request("POST", "/api/v1/equipment",
+                        Fixture(Role::kEquipmentOwner).session.Credentials(), EquipmentBody());
+    EXPECT_EQ(response.status, 201) << response.body;
+    return StringMember(ParseOrFail(response.body), "equipment_id");
+  }
+
+  // A cleaning of a new cabinet by a fixture operator, signed by them as performed and awaiting a
+  // second person's verification: its record id ("EQ-7:2").
+  std::string NewSignedCleaning() {
+    const std::string equipment = NewEquipment();
+    const Person& performer = Fixture(Role::kOperator);
+    const HttpResponse cleaned = server_.Request(
+        "POST", "/api/v1/equipment/" + equipment + "/cleanings", performer.session.Credentials(),
+        Body({{"agent", "70% IPA"}, {"method", "Wipe-down per SOP-CLN-004"}}));
+    EXPECT_EQ(cleaned.status, 201) << cleaned.body;
+    const Json answer = ParseOrFail(cleaned.body);
+    const Json* entry = answer.Find("entry");
+    const Json* shown = entry != nullptr ? entry->Find("record") : nullptr;
+    std::string record = shown != nullptr ? StringMember(*shown, "id") : "";
+    EXPECT_EQ(record, equipment + ":2") << cleaned.body;
+    const HttpResponse signed_off = SignAs(performer, "logbook_entry", record, "performed");
+    EXPECT_EQ(signed_off.status, 201) << signed_off.body;
+    return record;
+  }
+
+  // The body of a new sampling location in the probe room: grade B active air in operation.
+  std::string LocationBody() {
+    return Body({{"room", ProbeRoom()},
+                 {"grade", "B"},
+                 {"description", "Probe location, room centre"},
+                 {"samples", Json::Array{Json(Json::Object{{"type", "active_air"},
+                                                           {"occupancy", "in_operation"},
+                                                           {"alert_level", 5},
+                                                           {"frequency", "each session"}})}}});
+  }
+
+  // The sampling location every probe sample is taken at, defined by a fixture QC analyst.
+  std::string ProbeLocation() {
+    if (!probe_location_.empty()) return probe_location_;
+    probe_location_ = "LOC-PROBE";
+    const HttpResponse response =
+        server_.Request("PUT", "/api/v1/environment/locations/" + probe_location_,
+                        Fixture(Role::kQcAnalyst).session.Credentials(), LocationBody());
+    EXPECT_EQ(response.status, 201) << response.body;
+    return probe_location_;
+  }
+
   // The server's clock: the time of its latest event.
   Timestamp ServerNow() const {
     const Json head = ParseOrFail(AsAdministrator("GET", "/api/v1/ledger/head").body);
@@ -445,6 +519,8 @@ class Site {
   std::string training_document_;
   bool materials_defined_ = false;
   std::string probe_supplier_;
+  std::string probe_room_;
+  std::string probe_location_;
 };
 
 Json::Array RolesAt(const std::string& site, const std::string& role) {
@@ -728,6 +804,51 @@ const std::vector<Probe>& Probes() {
                            {"quantity", 1},
                            {"unit", "mL"},
                            {"into", Json::Object{{"kind", "batch"}, {"id", "B-PROBE"}}}}));
+       }},
+      {"equipment.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/equipment"); }},
+      {"environment.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/environment/locations"); }},
+      {"deviation.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/deviations"); }},
+      {"equipment.manage", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("PUT", "/api/v1/rooms/" + site.FreshName("ROOM-NEW-"),
+                     Body({{"site", site.SiteId()}, {"name", "New room"}, {"grade", "C"}}));
+       }},
+      // A cleaning of a fixture equipment owner's cabinet.
+      {"equipment.use", &Site::NewEquipment,
+       [](Site&, Person&, const std::string& equipment) {
+         return Send("POST", "/api/v1/equipment/" + equipment + "/cleanings",
+                     Body({{"agent", "70% IPA"}, {"method", "Wipe-down per SOP-CLN-004"}}));
+       }},
+      {"equipment.maintain", &Site::NewEquipment,
+       [](Site&, Person&, const std::string& equipment) {
+         return Send("POST", "/api/v1/equipment/" + equipment + "/maintenance",
+                     Body({{"type", "corrective"}, {"description", "Replaced the sash seal"}}));
+       }},
+      // A fixture operator's signed cleaning, verified by another person.
+      {"equipment.verify", &Site::NewSignedCleaning,
+       [](Site& site, Person& person, const std::string& entry) {
+         return site.SignatureRequest(person, "logbook_entry", entry, "verified");
+       }},
+      {"environment.plan", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("PUT", "/api/v1/environment/locations/" + site.FreshName("LOC-NEW-"),
+                     site.LocationBody());
+       }},
+      // A result within limits at the fixture QC analyst's location, taken a moment ago.
+      {"environment.record", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         const std::string location = site.ProbeLocation();
+         return Send("POST", "/api/v1/environment/samples",
+                     Body({{"sample_id", site.FreshName("EM-")},
+                           {"location", location},
+                           {"type", "active_air"},
+                           {"occupancy", "in_operation"},
+                           {"taken_at", site.ServerNow().ToRfc3339()},
+                           {"result", 1},
+                           {"unit", "CFU/m3"}}));
        }},
   };
   return kProbes;

@@ -413,9 +413,21 @@ ledger::StreamRef LocationStream(std::string_view location_id) {
 
 Result<ledger::NewEvent> DefineLocation(const LocationState& state, const LocationCommand& command,
                                         const RoomState& room, std::string_view reason,
-                                        Timestamp /*now*/, const ledger::Actor& actor,
+                                        Timestamp now, const ledger::Actor& actor,
                                         std::string_view terminal) {
   ALIQUOT_RETURN_IF_ERROR(materials::CheckIdentifier(command.id, "location_id"));
+  if (command.monitored_since && *command.monitored_since > now) {
+    return Unexpected(InvalidArgument(
+        "monitored_since " + command.monitored_since->ToRfc3339() + " is in the future",
+        "monitored_since"));
+  }
+  if (state.exists && command.monitored_since &&
+      *command.monitored_since != state.monitored_since) {
+    return Unexpected(InvalidArgument("location " + state.id + " is monitored since " +
+                                          state.monitored_since.ToRfc3339() +
+                                          "; that is fixed when it is defined",
+                                      "monitored_since"));
+  }
   if (!room.exists || room.id != command.room) {
     return Unexpected(NotFound("no room " + command.room.substr(0, 40), "room"));
   }
@@ -466,6 +478,9 @@ Result<ledger::NewEvent> DefineLocation(const LocationState& state, const Locati
       ledger::NewEvent::On(LocationStream(command.id), kLocationDefined, actor, terminal);
   if (!reason.empty()) event.reason = std::string(reason);
   event.payload = LocationBody(defined);
+  if (!state.exists && command.monitored_since) {
+    event.payload.Set("monitored_since", command.monitored_since->ToRfc3339());
+  }
   return event;
 }
 
@@ -509,10 +524,10 @@ Result<ledger::NewEvent> RecordSample(const SampleState& state, const SampleInpu
         "a sample is recorded once taken; " + input.taken_at.ToRfc3339() + " is in the future",
         "taken_at"));
   }
-  if (input.taken_at < location.defined_at) {
+  if (input.taken_at < location.monitored_since) {
     return Unexpected(InvalidArgument("taken " + input.taken_at.ToRfc3339() + ", before location " +
-                                          location.id + " was defined (" +
-                                          location.defined_at.ToRfc3339() + ")",
+                                          location.id + " was monitored (since " +
+                                          location.monitored_since.ToRfc3339() + ")",
                                       "taken_at"));
   }
   if (!std::isfinite(input.result) || input.result < 0) {
@@ -607,6 +622,13 @@ Status ApplyLocationEvent(LocationState& state, const ledger::Event& event) {
                                      " does not follow " + std::to_string(expected - 1)));
   }
   next.exists = true;
+  if (state.exists) {
+    next.monitored_since = state.monitored_since;
+  } else {
+    ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Timestamp> since,
+                             materials::OptionalPayloadTime(reader, "monitored_since"));
+    next.monitored_since = since.value_or(event.time);
+  }
   next.defined_at = state.exists ? state.defined_at : event.time;
   next.defined_by = state.exists ? state.defined_by : event.actor.id;
   state = std::move(next);
@@ -638,6 +660,7 @@ Status ApplySampleEvent(SampleState& state, const ledger::Event& event) {
 Json LocationToJson(const LocationState& location) {
   Json json = LocationBody(location);
   json.Set("defined_at", materials::TimeToJson(location.defined_at));
+  json.Set("monitored_since", materials::TimeToJson(location.monitored_since));
   json.Set("defined_by", location.defined_by);
   return json;
 }
@@ -648,6 +671,7 @@ Result<LocationState> LocationFromJson(const Json& json) {
   ALIQUOT_RETURN_IF_ERROR(ReadLocationBody(json, "location", location));
   const materials::JsonFields fields(json, "location " + location.id);
   ALIQUOT_ASSIGN_OR_RETURN(location.defined_at, fields.Time("defined_at"));
+  ALIQUOT_ASSIGN_OR_RETURN(location.monitored_since, fields.Time("monitored_since"));
   ALIQUOT_ASSIGN_OR_RETURN(location.defined_by, fields.String("defined_by"));
   return location;
 }

@@ -76,6 +76,9 @@ struct LocationCommand {
   Grade grade = Grade::kUnclassified;  // Its own grade: a cabinet's grade A in a grade B room.
   std::string description;             // "BSC-01 work zone, centre".
   std::vector<PlannedSample> samples;  // At least one; one per (type, occupancy).
+  // When monitoring at this location began, if before now: a site bringing its earlier results
+  // in. Default: now. Fixed at revision 1.
+  std::optional<Timestamp> monitored_since;
 };
 
 struct LocationState {
@@ -85,8 +88,9 @@ struct LocationState {
   Grade grade = Grade::kUnclassified;
   std::string description;
   std::vector<PlannedSample> samples;
-  int revision = 0;      // 1 when defined, +1 per revision.
-  Timestamp defined_at;  // Of revision 1: no sample is taken before it.
+  int revision = 0;           // 1 when defined, +1 per revision.
+  Timestamp defined_at;       // Of revision 1.
+  Timestamp monitored_since;  // No sample is taken before it: revision 1's, or its defined_at.
   std::string defined_by;
 
   const PlannedSample* Planned(SampleType type, Occupancy occupancy) const;
@@ -158,7 +162,7 @@ ledger::StreamRef SampleStream(std::string_view sample_id);
 // the field: a malformed id ("sample_id"), a (type, occupancy) the location does not plan ("type"
 // or "occupancy"; the message lists what it plans), a unit not of the type's dimension ("unit"),
 // a result negative or not finite, a plate or glove count that is not a whole number ("result"),
-// a time in the future or before the location was defined ("taken_at"), an exposure given for
+// a time in the future or before the location's monitored_since ("taken_at"), an exposure given for
 // anything but a settle plate, missing for one or outside 1-240 min ("exposure_minutes"), a
 // person given for anything but a glove print or missing for one ("person"). A settle plate
 // exposed for less than 4 h is held to the same per-plate limit (Annex 1 Table 6: CFU/4 hours is

@@ -643,9 +643,47 @@ TEST(Monitoring, RefusesATimeOfSamplingInTheFutureOrBeforeTheLocation) {
   input.taken_at = Day(0, -1);
   const auto early = RecordSample({}, input, location, kNow, kAnalyst, kTerminal);
   ASSERT_TRUE(Refused(early, ErrorCode::kInvalidArgument, "taken_at"));
-  EXPECT_TRUE(Contains(early.error().Message(), "before location B101-CENTRE was defined"));
+  EXPECT_TRUE(Contains(early.error().Message(), "before location B101-CENTRE was monitored"));
   input.taken_at = Day(0);
   EXPECT_TRUE(RecordSample({}, input, location, kNow, kAnalyst, kTerminal));
+}
+
+// AL-01: a site bringing its earlier results in defines the location as monitored since then;
+// samples before that, and a start in the future, are still refused, and a revision keeps it.
+TEST(Monitoring, ResultsFromBeforeTheDefinitionNeedTheLocationMonitoredSinceThen) {
+  LocationCommand command = Centre();
+  command.monitored_since = Day(-90);
+  const LocationState location = Defined(command);
+  EXPECT_EQ(location.monitored_since, Day(-90));
+  EXPECT_EQ(location.defined_at, Day(0));
+  SampleInput input = Air(3);
+  input.taken_at = Day(-60);
+  EXPECT_TRUE(RecordSample({}, input, location, kNow, kAnalyst, kTerminal));
+  input.taken_at = Day(-91);
+  EXPECT_TRUE(Refused(RecordSample({}, input, location, kNow, kAnalyst, kTerminal),
+                      ErrorCode::kInvalidArgument, "taken_at"));
+
+  LocationCommand future = Centre();
+  future.monitored_since = Day(1);
+  EXPECT_TRUE(Refused(DefineLocation({}, future, Room(), "", Day(0), kQa, kTerminal),
+                      ErrorCode::kInvalidArgument, "monitored_since"));
+
+  LocationCommand moved = command;
+  moved.description = "Room centre, moved beside the door";
+  moved.monitored_since = Day(-30);
+  EXPECT_TRUE(Refused(DefineLocation(location, moved, Room(), "Relocated after the HVAC change",
+                                     Day(1), kQa, kTerminal),
+                      ErrorCode::kInvalidArgument, "monitored_since"));
+  moved.monitored_since.reset();
+  const auto revised = DefineLocation(location, moved, Room(), "Relocated after the HVAC change",
+                                      Day(1), kQa, kTerminal);
+  ASSERT_TRUE(revised) << revised.error().ToString();
+  LocationState after = location;
+  ASSERT_TRUE(ApplyLocationEvent(after, Seal(*revised, Day(1))));
+  EXPECT_EQ(after.monitored_since, Day(-90));
+  const auto stored = LocationFromJson(LocationToJson(after));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(*stored, after);
 }
 
 // Annex 1 Table 6: settle plates, CFU per 4 hours at most.

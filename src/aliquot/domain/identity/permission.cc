@@ -33,7 +33,7 @@ constexpr RoleSet kTrainingReaders{kVerifier,      kQaReviewer,          kQaAppr
                                    kDocumentOwner, kTrainingCoordinator, kAuditor};
 
 // In enum order: Actions() indexes it by the enum's value.
-constexpr std::array<ActionDefinition, 45> kTable{{
+constexpr std::array<ActionDefinition, 54> kTable{{
     {Action::kViewOwnSession, "session.view", "See one's own session, roles and permissions",
      ActionKind::kSelfService, kEveryRole},
     {Action::kLogout, "session.logout", "Sign out", ActionKind::kSelfService, kEveryRole},
@@ -148,6 +148,33 @@ constexpr std::array<ActionDefinition, 45> kTable{{
     {Action::kConsumeLot, "lot.consume",
      "Consume a lot into a batch or another lot; withdraw samples and waste", ActionKind::kGmp,
      RoleSet{kOperator, kWarehouse}},
+    {Action::kViewEquipment, "equipment.view",
+     "Read rooms, equipment, logbooks and equipment status; ask the equipment check; sign as "
+     "performed a logbook entry one performed oneself",
+     ActionKind::kRead, kEveryRole},
+    {Action::kViewEnvironment, "environment.view",
+     "Read sampling locations, environmental monitoring results and the Annex 1 limits",
+     ActionKind::kRead, kEveryRole},
+    {Action::kViewDeviations, "deviation.view", "Read deviations and the batches they may affect",
+     ActionKind::kRead, kEveryRole},
+    {Action::kManageEquipment, "equipment.manage",
+     "Define rooms; register equipment, change its definition; record its qualification",
+     ActionKind::kGmp, RoleSet{kEquipmentOwner, kQaApprover}},
+    {Action::kUseEquipment, "equipment.use",
+     "Start and end a use of equipment by a batch; record a cleaning", ActionKind::kGmp,
+     RoleSet{kOperator, kVerifier, kQcAnalyst, kEquipmentOwner}},
+    {Action::kMaintainEquipment, "equipment.maintain",
+     "Record maintenance and calibration; take equipment out of service and return it",
+     ActionKind::kGmp, RoleSet{kEquipmentOwner}},
+    {Action::kVerifyEquipmentEntry, "equipment.verify",
+     "Verify another person's logbook entry as the second person (cleaning, calibration, "
+     "maintenance, qualification, return to service)",
+     ActionKind::kGmp, RoleSet{kVerifier, kEquipmentOwner, kQaReviewer, kQaApprover}},
+    {Action::kPlanMonitoring, "environment.plan",
+     "Define environmental monitoring locations, the samples planned and their alert levels",
+     ActionKind::kGmp, RoleSet{kQcAnalyst, kQaApprover}},
+    {Action::kRecordMonitoring, "environment.record", "Record environmental monitoring results",
+     ActionKind::kGmp, RoleSet{kQcAnalyst}},
 }};
 
 constexpr bool TableIsInEnumOrder() {

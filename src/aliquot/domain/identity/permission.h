@@ -62,6 +62,16 @@ enum class Action : std::uint8_t {
   kDetermineEligibility,
   kDisposeLot,
   kConsumeLot,
+  // Equipment, environmental monitoring and deviations: reads, then GMP records.
+  kViewEquipment,
+  kViewEnvironment,
+  kViewDeviations,
+  kManageEquipment,
+  kUseEquipment,
+  kMaintainEquipment,
+  kVerifyEquipmentEntry,
+  kPlanMonitoring,
+  kRecordMonitoring,
 };
 
 enum class ActionKind : std::uint8_t {
