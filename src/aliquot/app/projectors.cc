@@ -3,8 +3,11 @@
 #include <vector>
 
 #include "aliquot/app/document_records.h"
+#include "aliquot/app/environment_records.h"
+#include "aliquot/app/equipment_records.h"
 #include "aliquot/app/identity_records.h"
 #include "aliquot/app/material_records.h"
+#include "aliquot/app/quality_records.h"
 #include "aliquot/app/system_service.h"
 
 namespace aliquot::app {
@@ -15,6 +18,9 @@ std::unique_ptr<Projector> MakeAllProjectors() {
   parts.push_back(MakeIdentityProjector());
   parts.push_back(MakeDocumentsProjector());
   parts.push_back(MakeMaterialsProjector());
+  parts.push_back(MakeEnvironmentProjector());
+  parts.push_back(MakeEquipmentProjector());
+  parts.push_back(MakeQualityProjector());
   return std::make_unique<CompositeProjector>(std::move(parts));
 }
 

@@ -9,7 +9,10 @@ Services::Services(std::unique_ptr<IdentityServices> identity, Store& store, Blo
     : identity_(std::move(identity)),
       documents_(store, blobs, clock, identity_->sessions, identity_->signatures, max_upload_bytes),
       training_(store, clock, identity_->sessions),
-      materials_(store, blobs, clock, identity_->sessions) {}
+      materials_(store, blobs, clock, identity_->sessions),
+      equipment_(store, blobs, clock, identity_->sessions),
+      environment_(store, clock, identity_->sessions),
+      quality_(store, identity_->sessions) {}
 
 Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blobs, Clock& clock,
                                                    const SecretKey& credentials_key,
@@ -25,6 +28,7 @@ Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blob
   signatures.Register("training", TrainingRecord());
   signatures.Register("supplier", SupplierRecord());
   signatures.Register("material_lot", MaterialLotRecord());
+  signatures.Register("logbook_entry", LogbookEntryRecord());
   return services;
 }
 

@@ -7,9 +7,12 @@
 #include <memory>
 
 #include "aliquot/app/document_service.h"
+#include "aliquot/app/environment_service.h"
+#include "aliquot/app/equipment_service.h"
 #include "aliquot/app/identity_service.h"
 #include "aliquot/app/material_service.h"
 #include "aliquot/app/ports/blob_store.h"
+#include "aliquot/app/quality_service.h"
 #include "aliquot/app/training_service.h"
 
 namespace aliquot::app {
@@ -31,6 +34,9 @@ class Services {
   DocumentService& Documents() { return documents_; }
   TrainingService& Training() { return training_; }
   MaterialService& Materials() { return materials_; }
+  EquipmentService& Equipment() { return equipment_; }
+  EnvironmentService& Environment() { return environment_; }
+  QualityService& Quality() { return quality_; }
 
  private:
   Services(std::unique_ptr<IdentityServices> identity, Store& store, BlobStore& blobs, Clock& clock,
@@ -40,6 +46,9 @@ class Services {
   DocumentService documents_;
   TrainingService training_;
   MaterialService materials_;
+  EquipmentService equipment_;
+  EnvironmentService environment_;
+  QualityService quality_;
 };
 
 }  // namespace aliquot::app

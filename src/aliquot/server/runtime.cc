@@ -15,6 +15,7 @@
 #include "aliquot/app/system_service.h"
 #include "aliquot/core/mutex.h"
 #include "aliquot/http/document_routes.h"
+#include "aliquot/http/equipment_routes.h"
 #include "aliquot/http/identity_routes.h"
 #include "aliquot/http/ledger_routes.h"
 #include "aliquot/http/material_routes.h"
@@ -253,6 +254,8 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
                           {areas.Sessions(), areas.Identity().identity, areas.Signatures()});
   http::AddDocumentRoutes(router, {areas.Sessions(), areas.Documents(), areas.Training()});
   http::AddMaterialRoutes(router, {areas.Sessions(), areas.Materials()});
+  http::AddEquipmentRoutes(
+      router, {areas.Sessions(), areas.Equipment(), areas.Environment(), areas.Quality()});
   http::ServerOptions http_options;
   http_options.address = options.address;
   http_options.port = options.port;
