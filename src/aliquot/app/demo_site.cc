@@ -8,17 +8,24 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "aliquot/app/environment_service.h"
+#include "aliquot/app/equipment_service.h"
 #include "aliquot/app/material_service.h"
 #include "aliquot/core/json.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/domain/documents/document.h"
+#include "aliquot/domain/environment/monitoring.h"
+#include "aliquot/domain/environment/room.h"
+#include "aliquot/domain/equipment/equipment.h"
 #include "aliquot/domain/materials/lot.h"
 #include "aliquot/domain/materials/material.h"
 #include "aliquot/domain/materials/supplier.h"
+#include "aliquot/domain/quality/deviation.h"
 #include "aliquot/domain/training/training.h"
 
 namespace aliquot::app {
@@ -1511,6 +1518,1026 @@ Status CreateMaterials(Staff& staff, const std::function<void(std::string_view)>
   return {};
 }
 
+// ---- Equipment, logbooks and environmental monitoring -----------------------------------------
+
+using environment::Grade;
+using environment::Occupancy;
+using environment::SampleType;
+using equipment::CalibrationPoint;
+using equipment::CleaningRule;
+using equipment::EntryKind;
+using equipment::EquipmentClass;
+
+struct DemoRoom {
+  const char* id;
+  const char* name;
+  Grade grade;
+};
+
+// The unit's rooms: two grade B processing suites and the grade C preparation room they share,
+// entered through the grade D airlock; the QC laboratory and the cryostorage room unclassified.
+constexpr std::array<DemoRoom, 6> kRooms{{
+    {"LEI-B101", "Suite 1 processing room", Grade::kB},
+    {"LEI-B102", "Suite 2 processing room", Grade::kB},
+    {"LEI-C110", "Preparation room, suites 1 and 2", Grade::kC},
+    {"LEI-D120", "Gowning and material airlock", Grade::kD},
+    {"LEI-QC01", "QC laboratory", Grade::kUnclassified},
+    {"LEI-CRY", "Cryostorage room", Grade::kUnclassified},
+}};
+
+// A calibration as its certificate reads, entered from it: performed `days_ago` (0: today).
+struct DemoCalibration {
+  int days_ago = 0;
+  std::string provider;
+  std::string reference_standard;
+  std::vector<CalibrationPoint> points;
+};
+
+// A preventive maintenance, entered from the service engineer's report.
+struct DemoMaintenance {
+  int days_ago = 0;
+  std::string description;
+  std::vector<std::string> report;  // The report's lines, uploaded as a PDF; none: no file.
+};
+
+struct DemoEquipment {
+  std::string id;
+  equipment::Definition definition;
+  std::string qualification;                  // The IQ/OQ/PQ report's reference.
+  std::vector<DemoCalibration> calibrations;  // Oldest first.
+  std::optional<DemoMaintenance> maintenance;
+};
+
+CalibrationPoint Point(double nominal, double as_found, double tolerance, std::string unit) {
+  CalibrationPoint point;
+  point.nominal = nominal;
+  point.as_found = as_found;
+  point.tolerance = tolerance;
+  point.unit = std::move(unit);
+  return point;
+}
+
+// A point found as `as_found` and adjusted to `as_left`.
+CalibrationPoint Adjusted(double nominal, double as_found, double as_left, double tolerance,
+                          std::string unit) {
+  CalibrationPoint point = Point(nominal, as_found, tolerance, std::move(unit));
+  point.as_left = as_left;
+  return point;
+}
+
+// Who calibrates in house, as a certificate names its provider.
+constexpr const char* kInHouse = "in-house metrology, Leiden";
+
+// The temperature probe of an incubator, bioreactor or freezer against a calibrated reference
+// thermometer, at the set point the process uses.
+DemoCalibration Thermometry(int days_ago, std::vector<CalibrationPoint> points) {
+  return {days_ago, kInHouse,
+          "Reference thermometer RT-07 (Pt100, ISO 17025 certificate 2025-3381)",
+          std::move(points)};
+}
+
+// The unit's equipment for the CAR-T process, as erik (equipment owner) registers it. Cabinets,
+// incubators, the bioreactor, the cell processing system and the centrifuge are cleaned between
+// patients (autologous work, T-01); the cabinets' cleanings are verified by a second person and
+// hold 72 h. Instruments carry their calibration history: the balance BAL-01 was calibrated 358
+// days before the demo, so it falls due 7 days after it; the pipette PIP-02 was last calibrated
+// 172 days before (today's calibration finds it out of tolerance).
+std::vector<DemoEquipment> CarTEquipment() {
+  constexpr int kYearly = 365;
+  const auto between_patients = [](std::optional<int> hold_hours, std::vector<EntryKind> checks) {
+    equipment::Definition definition;
+    definition.cleaning_rule = CleaningRule::kBetweenPatients;
+    definition.clean_hold_hours = hold_hours;
+    definition.second_person_checks = std::move(checks);
+    return definition;
+  };
+  const auto describe = [](equipment::Definition definition, std::string name, EquipmentClass kind,
+                           std::string manufacturer, std::string model, std::string serial,
+                           std::string room) {
+    definition.name = std::move(name);
+    definition.equipment_class = kind;
+    definition.manufacturer = std::move(manufacturer);
+    definition.model = std::move(model);
+    definition.serial_number = std::move(serial);
+    definition.room = std::move(room);
+    return definition;
+  };
+  const auto calibrated = [](equipment::Definition definition, int interval_days,
+                             std::string measures) {
+    definition.calibration_interval_days = interval_days;
+    definition.measures = std::move(measures);
+    return definition;
+  };
+  const auto maintained = [](equipment::Definition definition, int interval_days) {
+    definition.maintenance_interval_days = interval_days;
+    return definition;
+  };
+  const equipment::Definition cabinet =
+      maintained(between_patients(72, {EntryKind::kCleaning}), kYearly);
+  const equipment::Definition patient_only = between_patients(std::nullopt, {});
+  const equipment::Definition not_cleaned;  // Cleaning rule none.
+  const std::string certification =
+      "Annual service and EN 12469 certification: inflow and downflow velocities, HEPA filter "
+      "integrity (PAO scan), airflow alarm, UV lamp off";
+  const auto certificate = [&](const std::string& id, const std::string& serial) {
+    return std::vector<std::string>{
+        "Biocontain Services Benelux B.V., Kanaalweg 12, 2311 Leiden",
+        "",
+        "Service report SR-25-" + serial.substr(serial.size() - 4) +
+            " (class II biosafety cabinet " + id + ", serial " + serial + ")",
+        "Annual preventive maintenance and EN 12469 certification",
+        "Inflow velocity: 0.46 m/s (acceptance >= 0.40 m/s)",
+        "Downflow velocity: 0.34 m/s (acceptance 0.25-0.50 m/s)",
+        "HEPA filter integrity, PAO scan: downflow and exhaust filters < 0.01 % penetration",
+        "Airflow alarm: tested, sounds at 0.38 m/s inflow",
+        "",
+        "Result: passed. The cabinet is certified for use for 12 months.",
+        "Engineer: R. Vermeulen; issued electronically, valid without signature."};
+  };
+
+  std::vector<DemoEquipment> set;
+  set.push_back(
+      {"BSC-01",
+       describe(cabinet, "Class II biosafety cabinet, suite 1", EquipmentClass::kBiosafetyCabinet,
+                "Thermo Fisher Scientific", "Herasafe 2030i 1.8", "42815377", "LEI-B101"),
+       "IQOQ-BSC-01-2025",
+       {},
+       DemoMaintenance{150, certification, certificate("BSC-01", "42815377")}});
+  set.push_back(
+      {"BSC-02",
+       describe(cabinet, "Class II biosafety cabinet, suite 2", EquipmentClass::kBiosafetyCabinet,
+                "Thermo Fisher Scientific", "Herasafe 2030i 1.8", "42815402", "LEI-B102"),
+       "IQOQ-BSC-02-2025",
+       {},
+       DemoMaintenance{148, certification, {}}});
+  const equipment::Definition incubator = maintained(calibrated(patient_only, 180, "C"), kYearly);
+  set.push_back({"INC-01",
+                 describe(incubator, "CO2 incubator, suite 1", EquipmentClass::kIncubator,
+                          "Thermo Fisher Scientific", "Heracell VIOS 160i", "42734116", "LEI-B101"),
+                 "IQOQPQ-INC-01-2025",
+                 {Thermometry(60, {Point(37.0, 37.1, 0.5, "C")})},
+                 std::nullopt});
+  set.push_back({"INC-02",
+                 describe(incubator, "CO2 incubator, suite 2", EquipmentClass::kIncubator,
+                          "Thermo Fisher Scientific", "Heracell VIOS 160i", "42734121", "LEI-B102"),
+                 "IQOQPQ-INC-02-2025",
+                 {Thermometry(75, {Point(37.0, 36.8, 0.5, "C")})},
+                 std::nullopt});
+  set.push_back({"BIO-01",
+                 describe(maintained(calibrated(patient_only, kYearly, "C"), kYearly),
+                          "Rocking-motion bioreactor, suite 1", EquipmentClass::kBioreactor,
+                          "Cytiva", "Xuri Cell Expansion System W25", "W25-1804417", "LEI-B101"),
+                 "IQOQPQ-BIO-01-2025",
+                 {Thermometry(90, {Point(37.0, 36.9, 0.5, "C")})},
+                 std::nullopt});
+  set.push_back({"CPS-01",
+                 describe(maintained(patient_only, kYearly), "Closed cell processing system",
+                          EquipmentClass::kCellProcessingSystem, "Fresenius Kabi",
+                          "LOVO Cell Processing System", "LV2-10493", "LEI-C110"),
+                 "IQOQPQ-CPS-01-2025",
+                 {},
+                 std::nullopt});
+  set.push_back({"CEN-01",
+                 describe(maintained(calibrated(patient_only, kYearly, "rpm"), kYearly),
+                          "Refrigerated centrifuge, suite 1", EquipmentClass::kCentrifuge,
+                          "Thermo Fisher Scientific", "Sorvall ST 40R", "42199812", "LEI-B101"),
+                 "IQOQ-CEN-01-2025",
+                 {{210,
+                   kInHouse,
+                   "Optical tachometer TA-02 (certificate 2025-0912)",
+                   {Point(1000, 1004, 20, "rpm"), Point(3000, 2991, 60, "rpm")}}},
+                 std::nullopt});
+  set.push_back({"CRF-01",
+                 describe(maintained(calibrated(not_cleaned, kYearly, "C"), kYearly),
+                          "Controlled-rate freezer", EquipmentClass::kControlledRateFreezer,
+                          "Planer", "Kryo 560-16", "K56-21187", "LEI-C110"),
+                 "IQOQPQ-CRF-01-2025",
+                 {Thermometry(120, {Point(4, 4.2, 1, "C"), Point(-40, -40.3, 1, "C"),
+                                    Point(-80, -80.6, 2, "C")})},
+                 std::nullopt});
+  set.push_back({"LN2-02",
+                 describe(calibrated(not_cleaned, kYearly, "C"), "LN2 vapour-phase storage tank",
+                          EquipmentClass::kLn2Storage, "Chart MVE", "HEco 1539P-190", "CV19-33051",
+                          "LEI-CRY"),
+                 "IQOQ-LN2-02-2024",
+                 {{200,
+                   kInHouse,
+                   "Reference thermometer RT-09 (Pt100, certified to -196 C, 2025-3402)",
+                   {Point(-150, -150.8, 2, "C"), Point(-190, -189.4, 2, "C")}}},
+                 std::nullopt});
+  const auto weights = [](int days_ago, double found_1, double found_1000) {
+    return DemoCalibration{days_ago,
+                           "Sartorius service",
+                           "Weight set WS-0042, class E2 (certificate 2024-118)",
+                           {Point(1, found_1, 0.002, "g"), Point(100, 100.001, 0.005, "g"),
+                            Point(1000, found_1000, 0.05, "g")}};
+  };
+  set.push_back({"BAL-01",
+                 describe(calibrated(not_cleaned, kYearly, "g"),
+                          "Precision balance, preparation room", EquipmentClass::kBalance,
+                          "Sartorius", "Cubis II MCA3203P", "0039607185", "LEI-C110"),
+                 "IQOQ-BAL-01-2024",
+                 {weights(723, 1.001, 1000.02), weights(358, 1.000, 999.99)},
+                 std::nullopt});
+  set.push_back(
+      {"BAL-02",
+       describe(calibrated(not_cleaned, kYearly, "g"), "Analytical balance, QC laboratory",
+                EquipmentClass::kBalance, "Mettler Toledo", "XPR205", "C214563890", "LEI-QC01"),
+       "IQOQ-BAL-02-2024",
+       {{95,
+         "Mettler-Toledo service",
+         "Weight set WS-0051, class E2 (certificate 2025-207)",
+         {Point(0.1, 0.10002, 0.0002, "g"), Point(200, 200.0001, 0.0005, "g")}}},
+       std::nullopt});
+  const std::string gravimetric = "Gravimetric, ISO 8655-6, 10 replicates per volume on BAL-02";
+  set.push_back(
+      {"PIP-01",
+       describe(calibrated(not_cleaned, 180, "uL"), "Single-channel pipette 100-1000 uL, suite 1",
+                EquipmentClass::kPipette, "Eppendorf", "Research plus 100-1000 uL", "Q41837G",
+                "LEI-B101"),
+       "IQ-PIP-01-2025",
+       {{40,
+         kInHouse,
+         gravimetric,
+         {Point(100, 100.9, 3, "uL"), Point(500, 501.8, 4, "uL"), Point(1000, 997.2, 8, "uL")}}},
+       std::nullopt});
+  set.push_back(
+      {"PIP-02",
+       describe(calibrated(not_cleaned, 180, "uL"),
+                "Single-channel pipette 20-200 uL, QC laboratory", EquipmentClass::kPipette,
+                "Eppendorf", "Research plus 20-200 uL", "R29055H", "LEI-QC01"),
+       "IQ-PIP-02-2025",
+       {{172,
+         kInHouse,
+         gravimetric,
+         {Point(20, 20.2, 0.5, "uL"), Point(100, 100.3, 1, "uL"), Point(200, 199.6, 1.6, "uL")}}},
+       std::nullopt});
+  set.push_back({"NC-01",
+                 describe(calibrated(not_cleaned, kYearly, "cells/mL"), "Cell counter",
+                          EquipmentClass::kCellCounter, "ChemoMetec", "NucleoCounter NC-202",
+                          "NC202-1020566", "LEI-QC01"),
+                 "IQOQ-NC-01-2025",
+                 {{60,
+                   "ChemoMetec service",
+                   "Certified count reference beads, lot 4417-B (1.00 x 10^6 beads/mL)",
+                   {Point(1.0e6, 1.03e6, 1.0e5, "cells/mL")}}},
+                 std::nullopt});
+  set.push_back(
+      {"FC-01",
+       describe(maintained(not_cleaned, 180), "Flow cytometer", EquipmentClass::kFlowCytometer,
+                "BD Biosciences", "FACSLyric 3L12C", "R658200124", "LEI-QC01"),
+       "IQOQPQ-FC-01-2025",
+       {},
+       std::nullopt});
+  set.push_back(
+      {"SW-02",
+       describe(maintained(not_cleaned, kYearly), "Sterile tube welder, suite 2",
+                EquipmentClass::kSterileWelder, "Terumo BCT", "TSCD-II", "TSC2-118302", "LEI-B102"),
+       "IQOQ-SW-02-2026",
+       {},
+       std::nullopt});
+  return set;
+}
+
+identity::RecordRef EntryRecord(const std::string& equipment, int entry) {
+  return {"logbook_entry", equipment + ":" + std::to_string(entry)};
+}
+
+// erik registers each piece and records its qualification, which he signs and quinn (QA
+// reviewer) verifies; then he enters its calibration and maintenance history from the
+// certificates and service reports, signing each entry (a second person verifies where its rules
+// ask). Counts the files uploaded.
+Status RegisterEquipment(Staff& staff, const std::vector<DemoEquipment>& set, Timestamp now,
+                         int& files) {
+  EquipmentService& area = staff.Areas().Equipment();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext erik, staff.At("erik"));
+  const auto sign_off = [&](const DemoEquipment& item, int entry, EntryKind kind) -> Status {
+    ALIQUOT_RETURN_IF_ERROR(staff.Sign("erik", EntryRecord(item.id, entry), Meaning::kPerformed));
+    if (!item.definition.NeedsVerification(kind)) return {};
+    return staff.Sign("vera", EntryRecord(item.id, entry), Meaning::kVerified,
+                      "Record checked against the certificate");
+  };
+  for (const DemoEquipment& item : set) {
+    ALIQUOT_RETURN_IF_ERROR(area.Register(erik, item.id, item.definition));
+    equipment::QualificationInput qualification;
+    qualification.status = equipment::QualificationStatus::kQualified;
+    qualification.reference = item.qualification;
+    qualification.comment =
+        "Installation, operational and performance qualification executed to "
+        "the approved protocol; all acceptance criteria met";
+    ALIQUOT_ASSIGN_OR_RETURN(const EntryRecorded qualified,
+                             area.RecordQualification(erik, item.id, qualification));
+    ALIQUOT_RETURN_IF_ERROR(
+        staff.Sign("erik", EntryRecord(item.id, qualified.entry), Meaning::kPerformed));
+    ALIQUOT_RETURN_IF_ERROR(
+        staff.Sign("quinn", EntryRecord(item.id, qualified.entry), Meaning::kVerified,
+                   "Qualification report " + item.qualification +
+                       " reviewed: acceptance criteria met, deviations closed"));
+    for (const DemoCalibration& past : item.calibrations) {
+      equipment::CalibrationInput calibration;
+      calibration.performed_on = DaysAfter(now, -past.days_ago);
+      calibration.provider = past.provider;
+      calibration.reference_standard = past.reference_standard;
+      calibration.points = past.points;
+      ALIQUOT_ASSIGN_OR_RETURN(const EntryRecorded calibrated,
+                               area.RecordCalibration(erik, item.id, calibration));
+      ALIQUOT_RETURN_IF_ERROR(sign_off(item, calibrated.entry, EntryKind::kCalibration));
+    }
+    if (item.maintenance) {
+      equipment::MaintenanceInput maintenance;
+      maintenance.performed_on = DaysAfter(now, -item.maintenance->days_ago);
+      maintenance.type = equipment::MaintenanceType::kPreventive;
+      maintenance.description = item.maintenance->description;
+      if (!item.maintenance->report.empty()) {
+        ALIQUOT_ASSIGN_OR_RETURN(
+            const BlobInfo report,
+            Upload(staff, "erik", Pdf(item.maintenance->report), "application/pdf"));
+        maintenance.report_sha256 = report.sha256;
+        ++files;
+      }
+      ALIQUOT_ASSIGN_OR_RETURN(const EntryRecorded maintained,
+                               area.RecordMaintenance(erik, item.id, maintenance));
+      ALIQUOT_RETURN_IF_ERROR(sign_off(item, maintained.entry, EntryKind::kMaintenance));
+    }
+  }
+  return {};
+}
+
+constexpr const char* kSporicidal =
+    "Sporicidal agent (hydrogen peroxide and peracetic acid), then sterile 70% IPA";
+constexpr const char* kAlcohol = "Sterile 70% IPA";
+
+// A cleaning: `user` cleans and signs it; `verifier`, if any, checks it as the second person;
+// none where the equipment's rules ask for one, and it awaits verification.
+struct DemoCleaning {
+  const char* user;
+  const char* equipment;
+  const char* agent;
+  const char* verifier;  // nullptr: none.
+};
+
+Status Clean(Staff& staff, const DemoCleaning& cleaning) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext user, staff.At(cleaning.user));
+  equipment::CleaningInput input;
+  input.agent = cleaning.agent;
+  input.method =
+      "Wipe-down top to bottom, clean to dirty, each agent for its contact time "
+      "(SOP-CT-009)";
+  ALIQUOT_ASSIGN_OR_RETURN(const EntryRecorded cleaned, staff.Areas().Equipment().RecordCleaning(
+                                                            user, cleaning.equipment, input));
+  const identity::RecordRef record = EntryRecord(cleaning.equipment, cleaned.entry);
+  ALIQUOT_RETURN_IF_ERROR(staff.Sign(cleaning.user, record, Meaning::kPerformed));
+  if (cleaning.verifier == nullptr) return {};
+  return staff.Sign(cleaning.verifier, record, Meaning::kVerified,
+                    "Cleaning observed; agents in date, contact times kept");
+}
+
+// Whether a step opens the product to the air: an open manipulation is done in a grade A cabinet
+// that stands in a grade B room (Annex 1 (2022) 4.23, Table 1): the equipment check asks for B.
+enum class Handling { kClosed, kOpen };
+// Whether a use ends with its step, or goes on when the demo ends.
+enum class Ends { kWithTheStep, kLater };
+
+// A step of a batch that uses a piece of equipment, in the CAR-T process's words.
+struct DemoUse {
+  const char* user;
+  const char* equipment;
+  const char* batch;
+  const char* step;
+  Handling handling;
+};
+
+// `use.user` starts the use through the equipment check, naming the batch's patient, and ends it
+// with the step unless it goes on.
+Status UseFor(Staff& staff, const DemoUse& use,
+              const std::map<std::string, std::string>& patient_of,
+              Ends ends = Ends::kWithTheStep) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext user, staff.At(use.user));
+  equipment::UseInput input;
+  input.batch = use.batch;
+  input.step = use.step;
+  input.patient_code = patient_of.at(use.batch);
+  if (use.handling == Handling::kOpen) input.required_grade = Grade::kB;
+  EquipmentService& area = staff.Areas().Equipment();
+  ALIQUOT_ASSIGN_OR_RETURN(const EntryRecorded started, area.StartUse(user, use.equipment, input));
+  (void)started;
+  if (ends == Ends::kLater) return {};
+  return area.EndUse(user, use.equipment, use.batch, "").transform([](const EntryRecorded&) {});
+}
+
+// Everything cleaned before the first batch: the cabinets verified by vera.
+constexpr std::array<DemoCleaning, 6> kCleanedBeforeWork{{
+    {"priya", "BSC-01", kSporicidal, "vera"},
+    {"priya", "BSC-02", kSporicidal, "vera"},
+    {"priya", "CPS-01", kAlcohol, nullptr},
+    {"priya", "INC-01", kAlcohol, nullptr},
+    {"priya", "BIO-01", kAlcohol, nullptr},
+    {"oliver", "CEN-01", kAlcohol, nullptr},
+}};
+
+// Batch B-2026-0001 in suite 1, from the incoming counts to storage; carlos counts in the QC
+// laboratory with the pipette PIP-02.
+constexpr std::array<DemoUse, 15> kFirstBatchUses{{
+    {"carlos", "PIP-02", "B-2026-0001", "Incoming sampling: sample dilution for counting",
+     Handling::kClosed},
+    {"carlos", "NC-01", "B-2026-0001", "Incoming sampling: total nucleated cells and viability",
+     Handling::kClosed},
+    {"carlos", "FC-01", "B-2026-0001", "Incoming sampling: CD3+ %", Handling::kClosed},
+    {"priya", "CPS-01", "B-2026-0001", "Wash and T-cell enrichment", Handling::kClosed},
+    {"priya", "BSC-01", "B-2026-0001", "Activation (day 0): seeding and activation reagent",
+     Handling::kOpen},
+    {"priya", "INC-01", "B-2026-0001", "Activation (day 0): incubation at 37 C, 5% CO2",
+     Handling::kClosed},
+    {"priya", "BSC-01", "B-2026-0001", "Transduction (day 1): vector addition", Handling::kOpen},
+    {"priya", "PIP-01", "B-2026-0001", "Transduction (day 1): vector volume, 0.71 mL",
+     Handling::kOpen},
+    {"priya", "BIO-01", "B-2026-0001", "Expansion (day 2-9): 37 C, 5% CO2, perfusion",
+     Handling::kClosed},
+    {"oliver", "CPS-01", "B-2026-0001", "Harvest (day 9): bead removal, wash and concentration",
+     Handling::kClosed},
+    {"oliver", "CEN-01", "B-2026-0001", "Harvest (day 9): release sample pellets",
+     Handling::kClosed},
+    {"oliver", "BAL-01", "B-2026-0001", "Formulation and fill: bag fill weight", Handling::kClosed},
+    {"oliver", "CRF-01", "B-2026-0001", "Cryopreservation: -1 C/min to -80 C", Handling::kClosed},
+    {"oliver", "LN2-02", "B-2026-0001", "Storage at <= -150 C: rack 3, box 1", Handling::kClosed},
+    {"carlos", "NC-01", "B-2026-0001", "Release testing: viability and viable cell count",
+     Handling::kClosed},
+}};
+
+// After the first patient: everything it touched that is cleaned between patients.
+constexpr std::array<DemoCleaning, 5> kCleanedAfterFirstBatch{{
+    {"oliver", "BSC-01", kSporicidal, "vera"},
+    {"oliver", "CPS-01", kAlcohol, nullptr},
+    {"oliver", "INC-01", kAlcohol, nullptr},
+    {"oliver", "BIO-01", kAlcohol, nullptr},
+    {"oliver", "CEN-01", kAlcohol, nullptr},
+}};
+
+// Batch B-2026-0002 in suite 2, at day 0.
+constexpr std::array<DemoUse, 6> kSecondBatchUses{{
+    {"carlos", "PIP-02", "B-2026-0002", "Incoming sampling: sample dilution for counting",
+     Handling::kClosed},
+    {"carlos", "NC-01", "B-2026-0002", "Incoming sampling: total nucleated cells and viability",
+     Handling::kClosed},
+    {"carlos", "FC-01", "B-2026-0002", "Incoming sampling: CD3+ %", Handling::kClosed},
+    {"priya", "SW-02", "B-2026-0002", "Day 0: sterile weld of the apheresis bag to the kit",
+     Handling::kClosed},
+    {"priya", "CPS-01", "B-2026-0002", "Wash and T-cell enrichment", Handling::kClosed},
+    {"priya", "BSC-02", "B-2026-0002", "Activation (day 0): seeding and activation reagent",
+     Handling::kOpen},
+}};
+
+constexpr const char* kSecondBatchIncubation = "Activation (day 0): incubation at 37 C, 5% CO2";
+
+// One kind of sample planned at a location; no alert level for grade A viable samples, where any
+// growth is an action-level excursion.
+environment::PlannedSample Planned(SampleType type, Occupancy occupancy,
+                                   std::optional<double> alert_level, std::string frequency) {
+  environment::PlannedSample planned;
+  planned.type = type;
+  planned.occupancy = occupancy;
+  planned.alert_level = alert_level;
+  planned.frequency = std::move(frequency);
+  return planned;
+}
+
+// Monitoring at the demo's locations began this many days before the demo runs; carlos brings in
+// the results of the last kHistoryDays of them (the days before, the unit was qualifying its
+// rooms).
+constexpr int kMonitoredSinceDays = 120;
+constexpr int kHistoryDays = 90;
+
+environment::LocationCommand MonitoringLocation(std::string id, std::string room, Grade grade,
+                                                std::string description,
+                                                std::vector<environment::PlannedSample> samples) {
+  environment::LocationCommand command;
+  command.id = std::move(id);
+  command.room = std::move(room);
+  command.grade = grade;
+  command.description = std::move(description);
+  command.samples = std::move(samples);
+  return command;
+}
+
+// carlos's monitoring plan (SOP-QC-010): in each suite, the cabinet's grade A work zone, the grade
+// B room beside it and its floor; the preparation room and the airlock. Site alert levels sit
+// below the Annex 1 action limits, from the unit's trend data. Monitored since `since`.
+std::vector<environment::LocationCommand> CarTMonitoringPlan(Timestamp since) {
+  constexpr Occupancy kAtRest = Occupancy::kAtRest;
+  constexpr Occupancy kInOperation = Occupancy::kInOperation;
+  const std::string session = "each processing session";
+  const auto cabinet = [&](const std::string& suite, const std::string& room,
+                           const std::string& cabinet_id) {
+    return MonitoringLocation(
+        "LEI-" + room.substr(4) + "-" + cabinet_id, room, Grade::kA,
+        cabinet_id + " work zone, centre, " + suite,
+        {Planned(SampleType::kParticles05, kInOperation, 1000, "continuous, " + session),
+         Planned(SampleType::kParticles5, kInOperation, 10, "continuous, " + session),
+         Planned(SampleType::kActiveAir, kInOperation, std::nullopt, "each open manipulation"),
+         Planned(SampleType::kSettlePlate, kInOperation, std::nullopt,
+                 "throughout " + session + ", up to 4 h per plate"),
+         Planned(SampleType::kGlovePrint, kInOperation, std::nullopt,
+                 "each operator, end of " + session)});
+  };
+  const auto room = [&](const std::string& suite, const std::string& id,
+                        const std::string& cabinet_id) {
+    return MonitoringLocation(
+        "LEI-" + id.substr(4) + "-ROOM", id, Grade::kB,
+        suite + ", centre of the room beside " + cabinet_id,
+        {Planned(SampleType::kParticles05, kAtRest, 2000, "weekly, Monday before work"),
+         Planned(SampleType::kParticles05, kInOperation, 100000, session),
+         Planned(SampleType::kParticles5, kAtRest, 15, "weekly, Monday before work"),
+         Planned(SampleType::kParticles5, kInOperation, 1000, session),
+         Planned(SampleType::kActiveAir, kInOperation, 5, session),
+         Planned(SampleType::kSettlePlate, kInOperation, 3, session)});
+  };
+  const auto room_floor = [&](const std::string& suite, const std::string& id,
+                              const std::string& cabinet_id) {
+    return MonitoringLocation("LEI-" + id.substr(4) + "-FLOOR", id, Grade::kB,
+                              suite + ", floor in front of " + cabinet_id,
+                              {Planned(SampleType::kContactPlate, kInOperation, 3,
+                                       "twice a week, end of a processing session")});
+  };
+  std::vector<environment::LocationCommand> plan = {
+      cabinet("suite 1", "LEI-B101", "BSC-01"),
+      room("Suite 1", "LEI-B101", "BSC-01"),
+      room_floor("Suite 1", "LEI-B101", "BSC-01"),
+      cabinet("suite 2", "LEI-B102", "BSC-02"),
+      room("Suite 2", "LEI-B102", "BSC-02"),
+      room_floor("Suite 2", "LEI-B102", "BSC-02"),
+      MonitoringLocation("LEI-C110-ROOM", "LEI-C110", Grade::kC,
+                         "Preparation room, bench beside the cell processing system",
+                         {Planned(SampleType::kParticles05, kAtRest, 200000, "weekly"),
+                          Planned(SampleType::kParticles05, kInOperation, 2000000, "weekly"),
+                          Planned(SampleType::kActiveAir, kInOperation, 50, "weekly"),
+                          Planned(SampleType::kSettlePlate, kInOperation, 25, "weekly"),
+                          Planned(SampleType::kContactPlate, kInOperation, 15, "weekly")}),
+      MonitoringLocation("LEI-D120-ROOM", "LEI-D120", Grade::kD, "Airlock, step-over bench",
+                         {Planned(SampleType::kParticles05, kAtRest, 2000000, "monthly"),
+                          Planned(SampleType::kActiveAir, kInOperation, 100, "weekly"),
+                          Planned(SampleType::kContactPlate, kInOperation, 30, "weekly")}),
+  };
+  for (environment::LocationCommand& location : plan) location.monitored_since = since;
+  return plan;
+}
+
+// A result as carlos enters it, in the type's own unit.
+struct DemoSample {
+  const char* location;
+  SampleType type;
+  Occupancy occupancy;
+  double result;
+  int exposure_minutes;  // Settle plates only; 0 for the rest.
+  const char* person;    // Glove prints only: whose glove; nullptr for the rest.
+  const char* comment;   // nullptr: none.
+};
+
+// Before processing: the rooms at rest.
+constexpr std::array<DemoSample, 6> kAtRestSamples{{
+    {"LEI-B101-ROOM", SampleType::kParticles05, Occupancy::kAtRest, 1240, 0, nullptr, nullptr},
+    {"LEI-B101-ROOM", SampleType::kParticles5, Occupancy::kAtRest, 6, 0, nullptr, nullptr},
+    {"LEI-B102-ROOM", SampleType::kParticles05, Occupancy::kAtRest, 910, 0, nullptr, nullptr},
+    {"LEI-B102-ROOM", SampleType::kParticles5, Occupancy::kAtRest, 3, 0, nullptr, nullptr},
+    {"LEI-C110-ROOM", SampleType::kParticles05, Occupancy::kAtRest, 61800, 0, nullptr, nullptr},
+    {"LEI-D120-ROOM", SampleType::kParticles05, Occupancy::kAtRest, 385000, 0, nullptr, nullptr},
+}};
+
+// During processing: mostly clean, but the active air sample beside BSC-01 in suite 1 is above the
+// grade B action limit.
+constexpr std::array<DemoSample, 27> kInOperationSamples{{
+    {"LEI-B101-BSC-01", SampleType::kParticles05, Occupancy::kInOperation, 180, 0, nullptr,
+     nullptr},
+    {"LEI-B101-BSC-01", SampleType::kParticles5, Occupancy::kInOperation, 0, 0, nullptr, nullptr},
+    {"LEI-B101-BSC-01", SampleType::kActiveAir, Occupancy::kInOperation, 0, 0, nullptr, nullptr},
+    {"LEI-B101-BSC-01", SampleType::kSettlePlate, Occupancy::kInOperation, 0, 235, nullptr,
+     nullptr},
+    {"LEI-B101-BSC-01", SampleType::kGlovePrint, Occupancy::kInOperation, 0, 0, "priya", nullptr},
+    {"LEI-B101-BSC-01", SampleType::kGlovePrint, Occupancy::kInOperation, 0, 0, "oliver", nullptr},
+    {"LEI-B101-ROOM", SampleType::kParticles05, Occupancy::kInOperation, 41200, 0, nullptr,
+     nullptr},
+    {"LEI-B101-ROOM", SampleType::kParticles5, Occupancy::kInOperation, 118, 0, nullptr, nullptr},
+    {"LEI-B101-ROOM", SampleType::kActiveAir, Occupancy::kInOperation, 14, 0, nullptr,
+     "1 m3 sampled beside BSC-01 while materials were passed in; colonies sent for "
+     "identification"},
+    {"LEI-B101-ROOM", SampleType::kSettlePlate, Occupancy::kInOperation, 1, 240, nullptr, nullptr},
+    {"LEI-B101-FLOOR", SampleType::kContactPlate, Occupancy::kInOperation, 1, 0, nullptr, nullptr},
+    {"LEI-B102-BSC-02", SampleType::kParticles05, Occupancy::kInOperation, 120, 0, nullptr,
+     nullptr},
+    {"LEI-B102-BSC-02", SampleType::kParticles5, Occupancy::kInOperation, 0, 0, nullptr, nullptr},
+    {"LEI-B102-BSC-02", SampleType::kActiveAir, Occupancy::kInOperation, 0, 0, nullptr, nullptr},
+    {"LEI-B102-BSC-02", SampleType::kSettlePlate, Occupancy::kInOperation, 0, 180, nullptr,
+     nullptr},
+    {"LEI-B102-BSC-02", SampleType::kGlovePrint, Occupancy::kInOperation, 0, 0, "priya", nullptr},
+    {"LEI-B102-ROOM", SampleType::kParticles05, Occupancy::kInOperation, 28900, 0, nullptr,
+     nullptr},
+    {"LEI-B102-ROOM", SampleType::kParticles5, Occupancy::kInOperation, 74, 0, nullptr, nullptr},
+    {"LEI-B102-ROOM", SampleType::kActiveAir, Occupancy::kInOperation, 1, 0, nullptr, nullptr},
+    {"LEI-B102-ROOM", SampleType::kSettlePlate, Occupancy::kInOperation, 1, 180, nullptr, nullptr},
+    {"LEI-B102-FLOOR", SampleType::kContactPlate, Occupancy::kInOperation, 0, 0, nullptr, nullptr},
+    {"LEI-C110-ROOM", SampleType::kParticles05, Occupancy::kInOperation, 684000, 0, nullptr,
+     nullptr},
+    {"LEI-C110-ROOM", SampleType::kActiveAir, Occupancy::kInOperation, 7, 0, nullptr, nullptr},
+    {"LEI-C110-ROOM", SampleType::kSettlePlate, Occupancy::kInOperation, 4, 240, nullptr, nullptr},
+    {"LEI-C110-ROOM", SampleType::kContactPlate, Occupancy::kInOperation, 3, 0, nullptr, nullptr},
+    {"LEI-D120-ROOM", SampleType::kActiveAir, Occupancy::kInOperation, 22, 0, nullptr, nullptr},
+    {"LEI-D120-ROOM", SampleType::kContactPlate, Occupancy::kInOperation, 9, 0, nullptr, nullptr},
+}};
+
+// What the monitoring found: how many results, alerts and excursions, and the deviations raised.
+struct MonitoringTally {
+  int recorded = 0;
+  int alerts = 0;
+  int excursions = 0;
+  std::map<std::string, int> labelled;  // Per day "yyyymmdd": the last label number given.
+  std::vector<std::string> alert_days;  // The day of each alert.
+  std::vector<quality::DeviationState> deviations;
+};
+
+// carlos enters `input`, labelled for the day it was taken: "EM-<yyyymmdd>-001" on.
+Status EnterSample(EnvironmentService& area, const RequestContext& carlos,
+                   environment::SampleInput input, MonitoringTally& tally) {
+  std::string day = Day(input.taken_at);
+  day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
+  std::string number = std::to_string(++tally.labelled[day]);
+  number.insert(0, 3 - std::min<std::size_t>(3, number.size()), '0');
+  input.id = "EM-" + day + "-" + number;
+  input.unit = std::string(environment::ResultUnit(input.type));
+  ALIQUOT_ASSIGN_OR_RETURN(SampleRecorded recorded, area.RecordSample(carlos, input));
+  ++tally.recorded;
+  if (recorded.sample.outcome == environment::Outcome::kAlert) {
+    ++tally.alerts;
+    tally.alert_days.push_back(Day(input.taken_at));
+  }
+  if (recorded.sample.outcome == environment::Outcome::kAction) ++tally.excursions;
+  if (recorded.deviation) tally.deviations.push_back(std::move(*recorded.deviation));
+  return {};
+}
+
+// carlos enters `samples`, taken now.
+Status RecordSamples(Staff& staff, std::span<const DemoSample> samples, MonitoringTally& tally) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext carlos, staff.At("carlos"));
+  EnvironmentService& area = staff.Areas().Environment();
+  const Timestamp taken = area.Now();
+  for (const DemoSample& sample : samples) {
+    environment::SampleInput input;
+    input.location = sample.location;
+    input.type = sample.type;
+    input.occupancy = sample.occupancy;
+    input.taken_at = taken;
+    input.result = sample.result;
+    if (sample.exposure_minutes > 0) input.exposure_minutes = sample.exposure_minutes;
+    if (sample.person != nullptr) input.person = sample.person;
+    if (sample.comment != nullptr) input.comment = sample.comment;
+    ALIQUOT_RETURN_IF_ERROR(EnterSample(area, carlos, std::move(input), tally));
+  }
+  return {};
+}
+
+// SplitMix64 with a fixed seed: the history varies from day to day as real counts do, and is the
+// same on every run (given the weekday the demo runs on).
+class DemoRandom {
+ public:
+  explicit DemoRandom(std::uint64_t seed) : state_(seed) {}
+
+  // Uniform in [0, 1).
+  double Uniform() {
+    state_ += 0x9e3779b97f4a7c15U;
+    std::uint64_t z = state_;
+    z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9U;
+    z = (z ^ (z >> 27U)) * 0x94d049bb133111ebU;
+    z ^= z >> 31U;
+    return static_cast<double>(z >> 11U) * 0x1.0p-53;
+  }
+  // A whole number in [low, high].
+  int Between(int low, int high) {
+    return low + static_cast<int>(Uniform() * static_cast<double>(high - low + 1));
+  }
+  // A particle count around `typical`: from 0.4 to 1.6 times it.
+  double Around(double typical) { return std::round(typical * (0.4 + 1.2 * Uniform())); }
+  // A colony count: 0 but `in_hundred` times in a hundred, then 1 to `most`.
+  double Colonies(int in_hundred, int most) {
+    return Uniform() * 100 < in_hundred ? Between(1, most) : 0;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+// Weekdays as the history's routine uses them; 1970-01-01 was a Thursday.
+enum Weekday { kSunday, kMonday, kTuesday, kWednesday, kThursday, kFriday, kSaturday };
+Weekday WeekdayOf(Timestamp day) {
+  return static_cast<Weekday>((day.Micros() / kMicrosPerDay + kThursday) % 7);
+}
+
+Timestamp At(Timestamp midnight, int hour, int minute) {
+  return Timestamp::FromMicros(midnight.Micros() +
+                               (std::int64_t{hour} * 60 + minute) * 60 * kMicrosPerSecond);
+}
+
+// The results of the kHistoryDays before today, as SOP-QC-010's routine produced them (docs/
+// demo.md): the rooms at rest on Mondays; suite 1 in operation on Mondays, Wednesdays and Fridays,
+// suite 2 on Tuesdays and Thursdays, each session sampled in its cabinet (particles, active air, a
+// settle plate, the operators' gloves) and its room (particles, active air, a settle plate), the
+// floor on the suite's first two sessions of the week; the preparation room and the airlock on
+// Wednesdays, the airlock's particles at rest on the month's first Monday. Every result stays
+// below its site alert level (grade A viable counts are 0: any growth is an excursion), but the
+// one alert: a settle plate in suite 2 about three weeks ago.
+class MonitoringHistory {
+ public:
+  MonitoringHistory(const std::vector<environment::LocationCommand>& plan, Timestamp now)
+      : plan_(plan), today_(Timestamp::FromMicros(now.Micros() - now.Micros() % kMicrosPerDay)) {}
+
+  std::vector<environment::SampleInput> Samples() {
+    for (int days_ago = kHistoryDays; days_ago >= 1; --days_ago) {
+      const Timestamp day = DaysAfter(today_, -days_ago);
+      const Weekday weekday = WeekdayOf(day);
+      if (weekday == kSaturday || weekday == kSunday) continue;
+      if (weekday == kMonday) RoomsAtRest(day);
+      const std::string date = Day(day);  // "2026-01-21"
+      const bool first_week_of_month = date[8] == '0' && date[9] <= '7';
+      if (weekday == kMonday && first_week_of_month) {
+        Add("LEI-D120-ROOM", SampleType::kParticles05, Occupancy::kAtRest, At(day, 7, 5),
+            random_.Around(420000));
+      }
+      if (weekday == kWednesday) PreparationAndAirlock(day);
+      if (weekday == kMonday || weekday == kWednesday || weekday == kFriday) {
+        std::vector<const char*> operators = {"oliver"};
+        if (weekday == kWednesday) operators.push_back("priya");
+        Session(day, "LEI-B101", "BSC-01", operators, weekday != kFriday, false);
+      } else {
+        // The alert: the first suite 2 session 23 days ago or later.
+        const bool alert = days_ago <= 23 && !alert_given_;
+        alert_given_ = alert_given_ || alert;
+        Session(day, "LEI-B102", "BSC-02", {"priya"}, true, alert);
+      }
+    }
+    return std::move(samples_);
+  }
+
+ private:
+  void RoomsAtRest(Timestamp day) {
+    for (const char* room : {"LEI-B101-ROOM", "LEI-B102-ROOM"}) {
+      Add(room, SampleType::kParticles05, Occupancy::kAtRest, At(day, 7, 30), random_.Around(950));
+      Add(room, SampleType::kParticles5, Occupancy::kAtRest, At(day, 7, 30), random_.Between(0, 8));
+    }
+  }
+
+  void PreparationAndAirlock(Timestamp day) {
+    const char* room = "LEI-C110-ROOM";
+    Add(room, SampleType::kParticles05, Occupancy::kAtRest, At(day, 7, 15), random_.Around(64000));
+    Add(room, SampleType::kParticles05, Occupancy::kInOperation, At(day, 10, 30),
+        random_.Around(650000));
+    Add(room, SampleType::kActiveAir, Occupancy::kInOperation, At(day, 10, 40),
+        random_.Colonies(40, 6));
+    Add(room, SampleType::kSettlePlate, Occupancy::kInOperation, At(day, 10, 0),
+        random_.Colonies(40, 5), 240);
+    Add(room, SampleType::kContactPlate, Occupancy::kInOperation, At(day, 14, 30),
+        random_.Colonies(30, 4));
+    Add("LEI-D120-ROOM", SampleType::kActiveAir, Occupancy::kInOperation, At(day, 8, 15),
+        random_.Between(4, 30));
+    Add("LEI-D120-ROOM", SampleType::kContactPlate, Occupancy::kInOperation, At(day, 15, 0),
+        random_.Between(1, 12));
+  }
+
+  // One processing session in `room`'s suite, from about 9:00 for about four hours.
+  void Session(Timestamp day, const std::string& room, const std::string& cabinet_id,
+               const std::vector<const char*>& operators, bool floor, bool alert) {
+    const std::string cabinet = room + "-" + cabinet_id;
+    const std::string grade_b = room + "-ROOM";
+    const Timestamp start = At(day, 9, random_.Between(0, 45));
+    const auto later = [&](int minutes) {
+      return Timestamp::FromMicros(start.Micros() + std::int64_t{minutes} * 60 * kMicrosPerSecond);
+    };
+    constexpr Occupancy kInOperation = Occupancy::kInOperation;
+    Add(cabinet, SampleType::kParticles05, kInOperation, later(60), random_.Around(150));
+    Add(cabinet, SampleType::kParticles5, kInOperation, later(60), random_.Colonies(30, 3));
+    Add(cabinet, SampleType::kActiveAir, kInOperation, later(90), 0.0);
+    Add(cabinet, SampleType::kSettlePlate, kInOperation, later(0), 0.0, random_.Between(180, 240));
+    for (const char* person : operators) {
+      Add(cabinet, SampleType::kGlovePrint, kInOperation, later(235), 0.0, 0, person);
+    }
+    Add(grade_b, SampleType::kParticles05, kInOperation, later(75), random_.Around(34000));
+    Add(grade_b, SampleType::kParticles5, kInOperation, later(75), random_.Around(110));
+    Add(grade_b, SampleType::kActiveAir, kInOperation, later(120), random_.Colonies(12, 2));
+    if (alert) {
+      samples_.push_back(Input(grade_b, SampleType::kSettlePlate, kInOperation, later(0), 4, 240,
+                               nullptr, "Above the alert level: trended; no action"));
+    } else {
+      Add(grade_b, SampleType::kSettlePlate, kInOperation, later(0), random_.Colonies(15, 2), 240);
+    }
+    if (floor) {
+      Add(room + "-FLOOR", SampleType::kContactPlate, kInOperation, later(245),
+          random_.Colonies(15, 2));
+    }
+  }
+
+  static environment::SampleInput Input(const std::string& location, SampleType type,
+                                        Occupancy occupancy, Timestamp taken, double result,
+                                        int exposure_minutes, const char* person,
+                                        const char* comment) {
+    environment::SampleInput input;
+    input.location = location;
+    input.type = type;
+    input.occupancy = occupancy;
+    input.taken_at = taken;
+    input.result = result;
+    if (exposure_minutes > 0) input.exposure_minutes = exposure_minutes;
+    if (person != nullptr) input.person = person;
+    if (comment != nullptr) input.comment = comment;
+    return input;
+  }
+
+  // A routine result, held below the location's alert level whatever the generator drew: only
+  // the one deliberate alert is above it, and grade A viable counts are 0.
+  void Add(const std::string& location, SampleType type, Occupancy occupancy, Timestamp taken,
+           double result, int exposure_minutes = 0, const char* person = nullptr) {
+    for (const environment::LocationCommand& command : plan_) {
+      if (command.id != location) continue;
+      if (command.grade == Grade::kA && environment::IsViable(type)) result = 0;
+      for (const environment::PlannedSample& planned : command.samples) {
+        if (planned.type != type || planned.occupancy != occupancy || !planned.alert_level) {
+          continue;
+        }
+        result = std::min(result, std::floor(*planned.alert_level * 0.8));
+      }
+    }
+    samples_.push_back(
+        Input(location, type, occupancy, taken, result, exposure_minutes, person, nullptr));
+  }
+
+  const std::vector<environment::LocationCommand>& plan_;
+  Timestamp today_;  // Midnight UTC of the day the demo runs.
+  DemoRandom random_{20260121};
+  bool alert_given_ = false;
+  std::vector<environment::SampleInput> samples_;
+};
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+// The deviation in words: "DEV-2026-0001 (batches B-2026-0001, B-2026-0002)".
+std::string DeviationWords(const quality::DeviationState& deviation) {
+  return deviation.id + " (batches " + Joined(deviation.details.batches) + ")";
+}
+
+// The equipment area and environmental monitoring, as the unit's people run them (see
+// docs/demo.md): erik defines the rooms and registers, qualifies and calibrates the equipment
+// (quinn verifies the qualifications); carlos plans and samples the environment; the operators
+// clean, and use the equipment for the two batches; vera verifies the cabinets' cleanings, but
+// the last one; priya is refused the out-of-service incubator; erik finds the QC pipette out of
+// tolerance. An excursion and the pipette each raise a deviation listing the batches exposed.
+Status CreateEquipment(Staff& staff, const std::function<void(std::string_view)>& say) {
+  EquipmentService& area = staff.Areas().Equipment();
+  const Timestamp now = area.Now();
+
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext erik, staff.At("erik"));
+  for (const DemoRoom& room : kRooms) {
+    environment::RoomCommand command;
+    command.id = room.id;
+    command.site = "LEI";
+    command.name = room.name;
+    command.grade = room.grade;
+    ALIQUOT_RETURN_IF_ERROR(area.DefineRoom(erik, command, ""));
+  }
+  say(std::to_string(kRooms.size()) +
+      " rooms defined by erik (equipment owner): LEI-B101 and LEI-B102 (grade B processing "
+      "suites), LEI-C110 (grade C preparation room), LEI-D120 (grade D airlock), LEI-QC01 and "
+      "LEI-CRY (unclassified)");
+
+  // The plan before any work, monitored since before the history carlos brings in.
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext carlos, staff.At("carlos"));
+  const std::vector<environment::LocationCommand> plan =
+      CarTMonitoringPlan(DaysAfter(now, -kMonitoredSinceDays));
+  std::size_t planned = 0;
+  for (const environment::LocationCommand& location : plan) {
+    ALIQUOT_RETURN_IF_ERROR(staff.Areas().Environment().DefineLocation(carlos, location, ""));
+    planned += location.samples.size();
+  }
+  say("environmental monitoring plan by carlos (QC analyst): " + std::to_string(plan.size()) +
+      " sampling locations (grade A in BSC-01 and BSC-02, grade B rooms and floors, C110, D120), " +
+      std::to_string(planned) +
+      " planned samples with site alert levels below the Annex 1 limits, monitored since " +
+      Day(DaysAfter(now, -kMonitoredSinceDays)));
+
+  MonitoringTally history;
+  for (environment::SampleInput& input : MonitoringHistory(plan, now).Samples()) {
+    ALIQUOT_RETURN_IF_ERROR(
+        EnterSample(staff.Areas().Environment(), carlos, std::move(input), history));
+  }
+  if (history.alerts != 1 || history.excursions != 0) {
+    return Unexpected(Internal("the demo's monitoring history crossed an alert level by accident"));
+  }
+  say("environmental monitoring history: " + std::to_string(history.recorded) + " results of the " +
+      std::to_string(kHistoryDays) +
+      " days before today entered by carlos (suite 1 in operation Monday, Wednesday and Friday, "
+      "suite 2 Tuesday and Thursday; C110 and D120 weekly), within limits but 1 above its alert "
+      "level (settle plate in LEI-B102, " +
+      history.alert_days.front() + ")");
+
+  const std::vector<DemoEquipment> set = CarTEquipment();
+  int files = 0;
+  ALIQUOT_RETURN_IF_ERROR(RegisterEquipment(staff, set, now, files));
+  std::string ids;
+  int calibrations = 0;
+  for (const DemoEquipment& item : set) {
+    ids += (ids.empty() ? "" : ", ") + item.id;
+    calibrations += static_cast<int>(item.calibrations.size());
+  }
+  say(std::to_string(set.size()) + " pieces of equipment registered by erik, each qualified by " +
+      "him and verified by quinn (QA reviewer): " + ids);
+  say(std::to_string(calibrations) +
+      " calibrations entered by erik from their certificates (performed 40 to 723 days ago); "
+      "BAL-01 calibrated 358 days ago, due " +
+      Day(DaysAfter(now, 7)) + "; BSC-01 and BSC-02 certified (preventive maintenance), " +
+      std::to_string(files) + " service report uploaded as PDF");
+
+  const std::string out_of_service =
+      "CO2 sensor drift: reads 5.0 % against 4.2 % on the reference analyser; service engineer "
+      "booked";
+  ALIQUOT_RETURN_IF_ERROR(
+      area.TakeOutOfService(erik, "INC-02", out_of_service).transform([](const EntryRecorded&) {}));
+  say("INC-02 (CO2 incubator, suite 2) taken out of service by erik: " + out_of_service);
+
+  MonitoringTally tally;
+  ALIQUOT_RETURN_IF_ERROR(RecordSamples(staff, kAtRestSamples, tally));
+
+  const std::map<std::string, std::string> patient_of = {
+      {"B-2026-0001", DonorCode(kCollections[0].donor)},
+      {"B-2026-0002", DonorCode(kCollections[1].donor)}};
+  for (const DemoCleaning& cleaning : kCleanedBeforeWork) {
+    ALIQUOT_RETURN_IF_ERROR(Clean(staff, cleaning));
+  }
+  for (const DemoUse& use : kFirstBatchUses)
+    ALIQUOT_RETURN_IF_ERROR(UseFor(staff, use, patient_of));
+  for (const DemoCleaning& cleaning : kCleanedAfterFirstBatch) {
+    ALIQUOT_RETURN_IF_ERROR(Clean(staff, cleaning));
+  }
+  say("batch B-2026-0001 in suite 1: " + std::to_string(kFirstBatchUses.size()) +
+      " equipment uses from the incoming counts to LN2 storage, each through the equipment "
+      "check with patient " +
+      patient_of.at("B-2026-0001") +
+      "; cleanings before and after, the cabinet's verified by vera");
+
+  for (const DemoUse& use : kSecondBatchUses) {
+    ALIQUOT_RETURN_IF_ERROR(UseFor(staff, use, patient_of));
+  }
+  // priya reaches for the suite 2 incubator: refused, and the refusal is in its logbook.
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext priya, staff.At("priya"));
+  equipment::UseInput incubation;
+  incubation.batch = "B-2026-0002";
+  incubation.step = kSecondBatchIncubation;
+  incubation.patient_code = patient_of.at("B-2026-0002");
+  const Result<EntryRecorded> refused = area.StartUse(priya, "INC-02", incubation);
+  if (refused) {
+    return Unexpected(Internal("the demo expected INC-02, out of service, to be refused"));
+  }
+  if (refused.error().Code() != ErrorCode::kFailedPrecondition) return Unexpected(refused.error());
+  ALIQUOT_RETURN_IF_ERROR(
+      UseFor(staff, {"priya", "INC-01", "B-2026-0002", kSecondBatchIncubation, Handling::kClosed},
+             patient_of, Ends::kLater));
+  // The cabinet cleaned after the session and signed by priya; vera has not yet verified it.
+  ALIQUOT_RETURN_IF_ERROR(Clean(staff, {"priya", "BSC-02", kSporicidal, nullptr}));
+  say("batch B-2026-0002 in suite 2 at day 0: priya refused at INC-02 (out of service, the "
+      "refusal in its logbook), incubating in INC-01 instead (in use); BSC-02's cleaning signed "
+      "by priya awaits vera's verification");
+
+  ALIQUOT_RETURN_IF_ERROR(RecordSamples(staff, kInOperationSamples, tally));
+  std::string raised;
+  for (const quality::DeviationState& deviation : tally.deviations) {
+    raised += (raised.empty() ? "" : ", ") + DeviationWords(deviation);
+  }
+  say("environmental monitoring today: " + std::to_string(tally.recorded) +
+      " results entered by carlos, at rest before processing and in operation during it; " +
+      std::to_string(tally.alerts) + " above an alert level and " +
+      std::to_string(tally.excursions) +
+      " above the action limit (active air 14 CFU/m3 in LEI-B101): deviation " + raised);
+
+  // The routine six-monthly calibration of the QC pipette finds it out of tolerance at 20 uL:
+  // adjusted, and a deviation lists the batches it served since its last good calibration.
+  equipment::CalibrationInput calibration;
+  calibration.provider = kInHouse;
+  calibration.reference_standard = "Gravimetric, ISO 8655-6, 10 replicates per volume on BAL-02";
+  calibration.points = {Adjusted(20, 20.9, 20.1, 0.5, "uL"), Adjusted(100, 100.7, 100.2, 1, "uL"),
+                        Adjusted(200, 200.9, 200.3, 1.6, "uL")};
+  calibration.comment =
+      "As found +0.9 uL (+4.5 %) at 20 uL: piston seal worn. Seal replaced, adjusted; as left "
+      "within tolerance at every volume.";
+  ALIQUOT_ASSIGN_OR_RETURN(const EntryRecorded pipette,
+                           area.RecordCalibration(erik, "PIP-02", calibration));
+  ALIQUOT_RETURN_IF_ERROR(
+      staff.Sign("erik", EntryRecord("PIP-02", pipette.entry), Meaning::kPerformed));
+  if (!pipette.deviation) {
+    return Unexpected(Internal("the demo expected PIP-02's calibration to raise a deviation"));
+  }
+  say("PIP-02 (QC pipette) found out of tolerance at calibration by erik (20 uL: 20.9), adjusted "
+      "and signed: deviation " +
+      DeviationWords(*pipette.deviation));
+  return {};
+}
+
 }  // namespace
 
 Status CreateDemoSite(Services& areas, const std::string& terminal,
@@ -1780,6 +2807,7 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
       "as the demo intends; the attempt is in the ledger");
 
   ALIQUOT_RETURN_IF_ERROR(CreateMaterials(staff, say));
+  ALIQUOT_RETURN_IF_ERROR(CreateEquipment(staff, say));
 
   ALIQUOT_RETURN_IF_ERROR(staff.SignOutEveryone());
   say(std::to_string(staff.SignatureCount()) + " electronic signatures in all");

@@ -1,10 +1,12 @@
 // The demo site, built once on a real SQLite store in a temporary folder with a FakeClock, as
 // `aliquot demo` builds it: each test signs in as a demo user would and asserts what they see on
-// the training, document and materials screens (docs/demo.md).
+// the training, document, materials, equipment and environmental monitoring screens
+// (docs/demo.md).
 #include "aliquot/app/demo_site.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -16,17 +18,24 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "aliquot/app/environment_service.h"
+#include "aliquot/app/equipment_service.h"
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/projectors.h"
+#include "aliquot/app/quality_service.h"
 #include "aliquot/app/services.h"
 #include "aliquot/core/ed25519.h"
 #include "aliquot/core/json.h"
 #include "aliquot/core/password_hash.h"
 #include "aliquot/core/secret_box.h"
+#include "aliquot/domain/environment/monitoring.h"
+#include "aliquot/domain/environment/room.h"
+#include "aliquot/domain/equipment/equipment.h"
 #include "aliquot/domain/materials/genealogy.h"
 #include "aliquot/domain/materials/lot.h"
 #include "aliquot/domain/materials/material.h"
 #include "aliquot/domain/materials/supplier.h"
+#include "aliquot/domain/quality/deviation.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 #include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
@@ -119,6 +128,13 @@ class DemoSiteTest : public ::testing::Test {
     return lot ? *lot : LotView{};
   }
 
+  // A piece of equipment as `context`'s user sees it on the equipment screen, now.
+  EquipmentView EquipmentOf(const RequestContext& context, const std::string& id) {
+    auto view = Areas().Equipment().Get(context, id, std::nullopt);
+    EXPECT_EQ(Describe(view), "ok") << id;
+    return view ? *view : EquipmentView{};
+  }
+
   // Every event of `type` in the ledger, oldest first, with its payload parsed.
   std::vector<std::pair<ledger::Event, Json>> Events(std::string_view type) {
     std::vector<std::pair<ledger::Event, Json>> found;
@@ -152,11 +168,11 @@ std::int64_t IntegerMember(const Json& json, std::string_view name) {
 }
 
 TEST_F(DemoSiteTest, SaysOneLinePerGroupOfStepsNotPerSignature) {
-  EXPECT_LT(world->said.size(), 40U);
+  EXPECT_LT(world->said.size(), 50U);
   EXPECT_THAT(world->said, ::testing::Contains(HasSubstr("oliver refused on SOP-CT-005")));
   EXPECT_THAT(world->said,
               ::testing::Contains(HasSubstr("RM-2026-0004 (IL-2) out of specification")));
-  EXPECT_THAT(world->said, ::testing::Contains("118 electronic signatures in all"));
+  EXPECT_THAT(world->said, ::testing::Contains("180 electronic signatures in all"));
   EXPECT_THAT(world->said, ::testing::Contains("user priya (Priya Raman), operator"));
 }
 
@@ -578,6 +594,269 @@ TEST_F(DemoSiteTest, TheVectorLotTracesForwardToThePatient_T_01_T_03) {
   ASSERT_EQ(Describe(il2), "ok");
   EXPECT_THAT(Sorted(il2->batches), ElementsAre("B-2026-0001", "B-2026-0002"));
   EXPECT_THAT(il2->patients, ElementsAre(donor));
+}
+
+// ---- Equipment and environmental monitoring
+// -----------------------------------------------------------------
+
+std::string DonorOf(const LotView& collection) {
+  return collection.lot.collection ? collection.lot.collection->donor_code : std::string();
+}
+
+TEST_F(DemoSiteTest, EveryPieceOfEquipmentIsQualifiedByErikAndVerifiedByQuinn_A11_01) {
+  const RequestContext erik = SignIn("erik");
+  auto rooms = Areas().Equipment().Rooms(erik);
+  ASSERT_EQ(Describe(rooms), "ok");
+  std::vector<std::string> graded;
+  for (const environment::RoomState& room : *rooms) {
+    graded.push_back(room.id + " " + std::string(environment::GradeName(room.grade)));
+  }
+  EXPECT_THAT(Sorted(graded), ElementsAre("LEI-B101 B", "LEI-B102 B", "LEI-C110 C",
+                                          "LEI-CRY "
+                                          "unclassified",
+                                          "LEI-D120 D", "LEI-QC01 unclassified"));
+
+  auto listed = Areas().Equipment().List(erik);
+  ASSERT_EQ(Describe(listed), "ok");
+  EXPECT_EQ(listed->size(), 16U);
+  for (const EquipmentView& view : *listed) {
+    const equipment::EquipmentState& state = view.state;
+    EXPECT_EQ(state.qualified, equipment::QualificationStatus::kQualified) << state.id;
+    ASSERT_TRUE(state.qualification.has_value()) << state.id;
+    EXPECT_EQ(state.qualification->signoff.performed_by, "erik") << state.id;
+    EXPECT_EQ(state.qualification->signoff.verified_by, "quinn") << state.id;
+    EXPECT_FALSE(state.definition.serial_number.empty()) << state.id;
+    // Nothing is overdue: the calibrations entered from the certificates are all in force.
+    EXPECT_FALSE(view.status.calibration_overdue) << state.id;
+    EXPECT_FALSE(view.status.maintenance_overdue) << state.id;
+  }
+}
+
+TEST_F(DemoSiteTest, TheOutOfServiceIncubatorRefusedPriyaAndItsLogbookSaysSo_G_06) {
+  const RequestContext priya = SignIn("priya", kDemoSuiteTabletToken);
+  EquipmentCheckInput input;
+  input.batch = "B-2026-0002";
+  input.patient_code = DonorOf(LotOf("AP-2026-0002"));
+  auto check = Areas().Equipment().Check(priya, "INC-02", input);
+  ASSERT_EQ(Describe(check), "ok");
+  EXPECT_EQ(check->refusal, equipment::UseRefusal::kOutOfService);
+  EXPECT_THAT(check->message, HasSubstr("CO2 sensor drift"));
+
+  auto logbook = Areas().Equipment().Logbook(priya, "INC-02", std::nullopt, std::nullopt, false, 1);
+  ASSERT_EQ(Describe(logbook), "ok");
+  ASSERT_EQ(logbook->entries.size(), 1U);
+  const equipment::LogbookEntry& refused = logbook->entries[0].entry;
+  EXPECT_EQ(refused.kind, equipment::EntryKind::kUseRefused);
+  EXPECT_EQ(refused.by, "priya");
+  EXPECT_EQ(refused.batch, "B-2026-0002");
+  EXPECT_TRUE(refused.alert);
+
+  // She incubates in suite 1's incubator instead: in use by her batch, for her patient.
+  const EquipmentView incubator = EquipmentOf(priya, "INC-01");
+  ASSERT_TRUE(incubator.status.in_use.has_value());
+  EXPECT_EQ(incubator.status.in_use->batch, "B-2026-0002");
+  EXPECT_EQ(incubator.status.in_use->patient_code, input.patient_code);
+  input.batch = "B-2026-0001";
+  input.patient_code = DonorOf(LotOf("AP-2026-0001"));
+  auto busy = Areas().Equipment().Check(priya, "INC-01", input);
+  ASSERT_EQ(Describe(busy), "ok");
+  EXPECT_EQ(busy->refusal, equipment::UseRefusal::kInUse);
+}
+
+TEST_F(DemoSiteTest, TheBalanceFallsDueForCalibrationSevenDaysOn_G_07) {
+  const RequestContext oliver = SignIn("oliver", kDemoSuiteTabletToken);
+  const EquipmentView balance = EquipmentOf(oliver, "BAL-01");
+  ASSERT_TRUE(balance.state.good_calibration.has_value());
+  EXPECT_EQ(balance.state.good_calibration->performed_on,
+            Timestamp::FromMicros(Now().Micros() - 358 * kDay));
+  EXPECT_EQ(balance.status.calibration_due, Timestamp::FromMicros(Now().Micros() + 7 * kDay));
+  EXPECT_FALSE(balance.status.calibration_overdue);
+
+  EquipmentCheckInput input;
+  input.batch = "B-2026-0002";
+  auto today = Areas().Equipment().Check(oliver, "BAL-01", input);
+  ASSERT_EQ(Describe(today), "ok");
+  EXPECT_TRUE(today->Allowed()) << today->message;
+  input.at = Timestamp::FromMicros(Now().Micros() + 7 * kDay);
+  auto then = Areas().Equipment().Check(oliver, "BAL-01", input);
+  ASSERT_EQ(Describe(then), "ok");
+  EXPECT_EQ(then->refusal, equipment::UseRefusal::kCalibrationOverdue);
+}
+
+TEST_F(DemoSiteTest, ThePipetteFoundOutOfToleranceRaisedADeviationListingBothBatches_G_04) {
+  const RequestContext quinn = SignIn("quinn");
+  auto deviations = Areas().Quality().Deviations(quinn, std::nullopt);
+  ASSERT_EQ(Describe(deviations), "ok");
+  ASSERT_EQ(deviations->size(), 2U);
+  const auto pipette =
+      std::find_if(deviations->begin(), deviations->end(), [](const auto& deviation) {
+        return deviation.details.source == quality::DeviationSource::kCalibration;
+      });
+  ASSERT_NE(pipette, deviations->end());
+  EXPECT_EQ(pipette->id, "DEV-2026-0002");
+  EXPECT_EQ(pipette->details.equipment, "PIP-02");
+  EXPECT_EQ(pipette->details.equipment_entry, 11);
+  EXPECT_EQ(pipette->raised_by, "erik");
+  EXPECT_THAT(pipette->details.batches, ElementsAre("B-2026-0001", "B-2026-0002"));
+  EXPECT_THAT(pipette->details.description, HasSubstr("20 uL: found 20.9"));
+
+  // Adjusted and signed: fit for use again, due in 180 days.
+  const EquipmentView view = EquipmentOf(quinn, "PIP-02");
+  ASSERT_TRUE(view.state.latest_calibration.has_value());
+  EXPECT_FALSE(view.state.latest_calibration->as_found_in_tolerance);
+  EXPECT_TRUE(view.state.latest_calibration->in_tolerance);
+  EXPECT_EQ(view.status.calibration_due, Timestamp::FromMicros(Now().Micros() + 180 * kDay));
+  auto check = Areas().Equipment().Check(quinn, "PIP-02", {});
+  ASSERT_EQ(Describe(check), "ok");
+  EXPECT_TRUE(check->Allowed()) << check->message;
+}
+
+TEST_F(DemoSiteTest, TheActiveAirExcursionInSuite1RaisedADeviationListingItsBatches_G_04) {
+  const RequestContext quinn = SignIn("quinn");
+  auto deviations = Areas().Quality().Deviations(quinn, std::nullopt);
+  ASSERT_EQ(Describe(deviations), "ok");
+  const auto excursion =
+      std::find_if(deviations->begin(), deviations->end(), [](const auto& deviation) {
+        return deviation.details.source == quality::DeviationSource::kEnvironment;
+      });
+  ASSERT_NE(excursion, deviations->end());
+  EXPECT_EQ(excursion->id, "DEV-2026-0001");
+  EXPECT_EQ(excursion->details.room, "LEI-B101");
+  EXPECT_EQ(excursion->details.location, "LEI-B101-ROOM");
+  EXPECT_EQ(excursion->raised_by, "carlos");
+  // The second batch incubates in suite 1's incubator: it was exposed too.
+  EXPECT_THAT(excursion->details.batches, ElementsAre("B-2026-0001", "B-2026-0002"));
+  // The exposure window opens at yesterday's compliant active air sample in suite 1 (a
+  // Wednesday session; the demo runs on a Thursday here), not at the start of monitoring.
+  EXPECT_THAT(excursion->details.description, HasSubstr("the last compliant sample of this type"));
+  ASSERT_TRUE(excursion->details.window_start.has_value());
+  EXPECT_LT(*excursion->details.window_start, Timestamp::FromMicros(Now().Micros() - kDay / 2));
+  EXPECT_GT(*excursion->details.window_start, Timestamp::FromMicros(Now().Micros() - kDay * 2));
+
+  auto sample = Areas().Environment().Sample(quinn, excursion->details.sample);
+  ASSERT_EQ(Describe(sample), "ok");
+  EXPECT_EQ(sample->type, environment::SampleType::kActiveAir);
+  EXPECT_DOUBLE_EQ(sample->result, 14);
+  EXPECT_EQ(sample->outcome, environment::Outcome::kAction);
+
+  // Each batch's deviations: both, for each.
+  auto second = Areas().Quality().Deviations(quinn, std::string("B-2026-0002"));
+  ASSERT_EQ(Describe(second), "ok");
+  EXPECT_EQ(second->size(), 2U);
+}
+
+TEST_F(DemoSiteTest, MonitoringHasNinetyDaysOfHistoryWithOneAlertAndOneExcursion_Annex1) {
+  const RequestContext carlos = SignIn("carlos");
+  auto locations = Areas().Environment().Locations(carlos);
+  ASSERT_EQ(Describe(locations), "ok");
+  EXPECT_EQ(locations->size(), 8U);
+  std::map<std::string, environment::LocationState> location_of;
+  for (const environment::LocationState& location : *locations) {
+    // Monitored since 120 days before the demo ran, though defined the day it ran.
+    EXPECT_EQ(location.monitored_since, Timestamp::FromMicros(Now().Micros() - 120 * kDay))
+        << location.id;
+    EXPECT_EQ(location.defined_at, Now()) << location.id;
+    location_of[location.id] = location;
+  }
+
+  SampleFilter filter;
+  filter.from = Timestamp::FromMicros(Now().Micros() - 120 * kDay);
+  filter.to = Now();
+  filter.limit = kMaxSamplePage;
+  auto samples = Areas().Environment().Samples(carlos, filter);
+  ASSERT_EQ(Describe(samples), "ok");
+  // 786 over the 90 days before today (the demo runs on a Thursday here) and 33 today.
+  EXPECT_EQ(samples->size(), 819U);
+  const Timestamp midnight = Timestamp::FromMicros(Now().Micros() - Now().Micros() % kDay);
+  std::size_t today = 0;
+  Timestamp earliest = Now();
+  std::vector<std::string> flagged;
+  std::optional<environment::SampleState> alert;
+  for (const environment::SampleState& sample : *samples) {
+    EXPECT_EQ(sample.recorded_by, "carlos");
+    EXPECT_EQ(sample.recorded_at, Now());
+    EXPECT_GE(sample.taken_at, location_of[sample.location].monitored_since) << sample.id;
+    EXPECT_THAT(sample.id, StartsWith("EM-"));
+    if (sample.taken_at >= midnight) ++today;
+    earliest = std::min(earliest, sample.taken_at);
+    // Grade A viable results: any growth is an action-level excursion, and there is none.
+    if (sample.grade == environment::Grade::kA && environment::IsViable(sample.type)) {
+      EXPECT_EQ(sample.result, 0) << sample.id;
+    }
+    if (sample.outcome == environment::Outcome::kWithinLimits) continue;
+    if (sample.outcome == environment::Outcome::kAlert) alert = sample;
+    flagged.push_back(std::string(environment::OutcomeName(sample.outcome)) + " " +
+                      sample.location + " " +
+                      std::string(environment::SampleTypeName(sample.type)));
+  }
+  EXPECT_EQ(today, 33U);
+  // About 90 days of history: the first weekday of the window.
+  EXPECT_GE(earliest, Timestamp::FromMicros(midnight.Micros() - 90 * kDay));
+  EXPECT_LT(earliest, Timestamp::FromMicros(midnight.Micros() - 87 * kDay));
+  EXPECT_THAT(Sorted(flagged),
+              ElementsAre("action LEI-B101-ROOM active_air", "alert LEI-B102-ROOM settle_plate"));
+  // The alert a few weeks ago: a 4 CFU settle plate against the alert level of 3, trended.
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_DOUBLE_EQ(alert->result, 4);
+  EXPECT_GE(alert->taken_at, Timestamp::FromMicros(midnight.Micros() - 23 * kDay));
+  EXPECT_LT(alert->taken_at, Timestamp::FromMicros(midnight.Micros() - 14 * kDay));
+  EXPECT_EQ(alert->comment, "Above the alert level: trended; no action");
+
+  // The trend of one location: suite 1's room, in operation three days a week.
+  SampleFilter room = filter;
+  room.location = "LEI-B101-ROOM";
+  auto trend = Areas().Environment().Samples(carlos, room);
+  ASSERT_EQ(Describe(trend), "ok");
+  const auto active_air = std::count_if(trend->begin(), trend->end(), [](const auto& sample) {
+    return sample.type == environment::SampleType::kActiveAir;
+  });
+  EXPECT_GE(active_air, 38);
+  EXPECT_LE(active_air, 40);
+}
+
+TEST_F(DemoSiteTest, TheSuite2CabinetsLastCleaningAwaitsVerasVerification_A11_01) {
+  const RequestContext vera = SignIn("vera", kDemoSuiteTabletToken);
+  const EquipmentView cabinet = EquipmentOf(vera, "BSC-02");
+  EXPECT_EQ(cabinet.status.clean, equipment::CleanStatus::kUsedSinceCleaning);
+  ASSERT_EQ(cabinet.status.awaiting.size(), 1U);
+  EXPECT_EQ(cabinet.status.awaiting[0],
+            "entry 12 (cleaning) awaits a second person's verification");
+  ASSERT_TRUE(cabinet.state.latest_cleaning.has_value());
+  EXPECT_EQ(cabinet.state.latest_cleaning->signoff.performed_by, "priya");
+
+  // Until vera verifies it, the next patient may not use the cabinet.
+  EquipmentCheckInput input;
+  input.batch = "B-2026-0003";
+  input.patient_code = DonorOf(LotOf("AP-2026-0003"));
+  auto check = Areas().Equipment().Check(vera, "BSC-02", input);
+  ASSERT_EQ(Describe(check), "ok");
+  EXPECT_EQ(check->refusal, equipment::UseRefusal::kNotClean);
+  EXPECT_THAT(check->message, HasSubstr("awaits a second person's verification"));
+
+  // Suite 1's cabinet, cleaned after the first patient and verified by vera, is clean for 72 h.
+  const EquipmentView suite1 = EquipmentOf(vera, "BSC-01");
+  EXPECT_EQ(suite1.status.clean, equipment::CleanStatus::kClean);
+  ASSERT_TRUE(suite1.state.clean.has_value());
+  EXPECT_EQ(suite1.state.clean->signoff.verified_by, "vera");
+  EXPECT_EQ(suite1.status.clean_until, Timestamp::FromMicros(Now().Micros() + 3 * kDay));
+}
+
+TEST_F(DemoSiteTest, TheCabinetsCertificationCitesTheServiceReport_G_07) {
+  const RequestContext erik = SignIn("erik");
+  const EquipmentView cabinet = EquipmentOf(erik, "BSC-01");
+  ASSERT_TRUE(cabinet.state.latest_maintenance.has_value());
+  EXPECT_EQ(cabinet.state.latest_maintenance->performed_on,
+            Timestamp::FromMicros(Now().Micros() - 150 * kDay));
+  EXPECT_EQ(cabinet.status.maintenance_due, Timestamp::FromMicros(Now().Micros() + 215 * kDay));
+  auto entry =
+      Areas().Equipment().Entry(erik, "BSC-01", cabinet.state.latest_maintenance->signoff.entry);
+  ASSERT_EQ(Describe(entry), "ok");
+  const std::string report = StringMember(entry->entry.details, "report_sha256");
+  ASSERT_FALSE(report.empty());
+  auto file = Areas().Documents().DownloadFile(erik, report);
+  ASSERT_EQ(Describe(file), "ok");
+  EXPECT_THAT(file->bytes, StartsWith("%PDF-1.4"));
+  EXPECT_THAT(file->bytes, HasSubstr("EN 12469 certification"));
 }
 
 TEST_F(DemoSiteTest, ASecondRunRefusesASiteWithUsers) {
