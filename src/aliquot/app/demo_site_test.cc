@@ -616,7 +616,7 @@ TEST_F(DemoSiteTest, EveryPieceOfEquipmentIsQualifiedByErikAndVerifiedByQuinn_A1
                                           "unclassified",
                                           "LEI-D120 D", "LEI-QC01 unclassified"));
 
-  auto listed = Areas().Equipment().List(erik);
+  auto listed = Areas().Equipment().List(erik, std::nullopt);
   ASSERT_EQ(Describe(listed), "ok");
   EXPECT_EQ(listed->size(), 16U);
   for (const EquipmentView& view : *listed) {

@@ -189,16 +189,21 @@ Status EquipmentService::Redefine(const RequestContext& context, const std::stri
   return {};
 }
 
-Result<std::vector<EquipmentView>> EquipmentService::List(const RequestContext& context) {
+Result<std::vector<EquipmentView>> EquipmentService::List(const RequestContext& context,
+                                                          std::optional<Timestamp> at) {
   ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kViewEquipment));
-  const Timestamp now = clock_.Now();
+  const Timestamp when = at.value_or(clock_.Now());
   std::vector<EquipmentView> views;
   ALIQUOT_RETURN_IF_ERROR(store_.Read([&](StoreReader& reader) -> Status {
     ALIQUOT_ASSIGN_OR_RETURN(std::vector<EquipmentState> all, LoadAllEquipment(reader));
     for (EquipmentState& state : all) {
+      if (at) {
+        ALIQUOT_ASSIGN_OR_RETURN(state, LoadEquipmentAt(reader, state.id, when));
+        if (!state.exists) continue;
+      }
       EquipmentView view;
-      ALIQUOT_ASSIGN_OR_RETURN(view.room, RoomOf(reader, state));
-      view.status = equipment::StatusAt(state, now);
+      ALIQUOT_ASSIGN_OR_RETURN(view.room, RoomOf(reader, state, at));
+      view.status = equipment::StatusAt(state, when);
       view.state = std::move(state);
       views.push_back(std::move(view));
     }

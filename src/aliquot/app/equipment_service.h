@@ -73,7 +73,10 @@ class EquipmentService {
                   const equipment::Definition& definition);
   Status Redefine(const RequestContext& context, const std::string& id,
                   const equipment::Definition& definition, const std::string& reason);
-  Result<std::vector<EquipmentView>> List(const RequestContext& context);
+  // Every piece of equipment as of `at` (default now); what was not yet registered then is left
+  // out.
+  Result<std::vector<EquipmentView>> List(const RequestContext& context,
+                                          std::optional<Timestamp> at);
   // As of `at` (default now): the state after the last entry recorded by then. kNotFound when it
   // did not exist then.
   Result<EquipmentView> Get(const RequestContext& context, const std::string& id,

@@ -450,8 +450,9 @@ class Routes {
   // --- Equipment
 
   Result<Response> List(const Request& request, const RequestContext& context) {
+    ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Timestamp> at, AtQuery(request));
     ALIQUOT_ASSIGN_OR_RETURN(const std::vector<app::EquipmentView> views,
-                             api_.equipment.List(context));
+                             api_.equipment.List(context, at));
     const std::optional<std::string_view> room = request.QueryParam("room");
     const std::optional<std::string_view> equipment_class = request.QueryParam("class");
     Json list = Json::MakeArray();

@@ -730,7 +730,7 @@ Result<UseCheck> CheckUse(const EquipmentState& state, const environment::RoomSt
       if (dirty) {
         return Refuse(check, UseRefusal::kNotClean,
                       id + " was last used by " + UseWords(use) + " (" + Minute(use.started) +
-                          ") and has not been cleaned since; " + rule + cleaning_note);
+                          ") and has no cleaning in effect since; " + rule + cleaning_note);
       }
       break;
     }
@@ -1026,6 +1026,7 @@ Result<ledger::NewEvent> TakeOutOfService(const EquipmentState& state, std::stri
   }
   ledger::NewEvent event = EntryEvent(state, EntryKind::kOutOfService, actor, terminal);
   event.payload.Set("reason", std::string(reason));
+  event.reason = std::string(reason);
   event.payload.Set("alert", true);
   return event;
 }

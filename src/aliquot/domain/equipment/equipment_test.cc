@@ -692,8 +692,8 @@ TEST(EquipmentCleaning, AfterEachUseMakesItDirtyOnceTheUseEnds) {
   UseCheck check = Check(log.state, Ask("B-0017", At(1, 3)));
   EXPECT_EQ(check.refusal, UseRefusal::kNotClean);
   EXPECT_EQ(check.message,
-            "BSC-01 was last used by batch B-0017 (2026-03-03 09:00 UTC) and has not been cleaned "
-            "since; it is cleaned after each use");
+            "BSC-01 was last used by batch B-0017 (2026-03-03 09:00 UTC) and has no cleaning in "
+            "effect since; it is cleaned after each use");
   Clean(log, At(1, 3));
   EXPECT_TRUE(Check(log.state, Ask("B-0018", At(1, 4))).Allowed());
 }
@@ -720,8 +720,8 @@ TEST(EquipmentCleaning, BetweenProductsLetsTheSameProductReuseIt) {
   const UseCheck check = Check(log.state, Ask("B-0019", At(1, 2), "", "CAR-T-BCMA"));
   EXPECT_EQ(check.refusal, UseRefusal::kNotClean);
   EXPECT_EQ(check.message,
-            "BSC-01 was last used by batch B-0017 (CAR-T-CD19) (2026-03-03 09:00 UTC) and has not "
-            "been cleaned since; it is cleaned between products");
+            "BSC-01 was last used by batch B-0017 (CAR-T-CD19) (2026-03-03 09:00 UTC) and has no "
+            "cleaning in effect since; it is cleaned between products");
   Clean(log, At(1, 2));
   Start(log, "B-0019", At(1, 3));
   End(log, "B-0019", At(1, 4));
@@ -739,9 +739,10 @@ TEST(EquipmentCleaning, BetweenPatientsRefusesAnotherPatientUntilACleaningIsSign
   EXPECT_TRUE(Check(log.state, Ask("B-0021", At(1, 2), kPatientA)).Allowed());
   UseCheck check = Check(log.state, Ask("B-0018", At(1, 2), kPatientB));
   EXPECT_EQ(check.refusal, UseRefusal::kNotClean);
-  EXPECT_EQ(check.message, "BSC-01 was last used by batch B-0017 (patient " + kPatientA +
-                               ") (2026-03-03 09:00 UTC) and has not been cleaned since; it is "
-                               "cleaned between patients");
+  EXPECT_EQ(check.message,
+            "BSC-01 was last used by batch B-0017 (patient " + kPatientA +
+                ") (2026-03-03 09:00 UTC) and has no cleaning in effect since; it is "
+                "cleaned between patients");
   // A request that names no patient cannot show it is the same patient.
   EXPECT_EQ(Check(log.state, Ask("B-0017", At(1, 2))).refusal, UseRefusal::kNotClean);
 
