@@ -16,12 +16,6 @@ using equipment::EquipmentState;
 using identity::Action;
 using identity::Meaning;
 
-std::vector<ledger::NewEvent> One(ledger::NewEvent event) {
-  std::vector<ledger::NewEvent> events;
-  events.push_back(std::move(event));
-  return events;
-}
-
 Result<EquipmentState> ExistingEquipment(StoreReader& reader, const std::string& id,
                                          const std::string& field) {
   ALIQUOT_ASSIGN_OR_RETURN(EquipmentState state, LoadEquipment(reader, id));
@@ -100,19 +94,6 @@ SignableRecord LogbookEntryRecord() {
 EquipmentService::EquipmentService(Store& store, BlobStore& blobs, Clock& clock,
                                    SessionService& sessions)
     : store_(store), blobs_(blobs), clock_(clock), sessions_(sessions) {}
-
-Status EquipmentService::CheckCitedFile(const std::optional<std::string>& sha256,
-                                        const std::string& field) {
-  if (!sha256) return {};
-  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<BlobInfo> blob, blobs_.StatBlob(*sha256));
-  if (!blob) {
-    return Unexpected(FailedPrecondition("no file with SHA-256 " + sha256->substr(0, 64) +
-                                             " was uploaded; upload it first (PUT /api/v1/files/"
-                                             "{sha256})",
-                                         field));
-  }
-  return {};
-}
 
 Status EquipmentService::DefineRoom(const RequestContext& context,
                                     const environment::RoomCommand& command,
@@ -411,7 +392,7 @@ Result<EntryRecorded> EquipmentService::RecordMaintenance(
       [&](StoreReader&, const EquipmentState& state,
           EntryRecorded&) -> Result<std::vector<ledger::NewEvent>> {
         // The file a record cites is in the store before the record is.
-        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(input.report_sha256, "report_sha256"));
+        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(blobs_, input.report_sha256, "report_sha256"));
         return equipment::RecordMaintenance(state, input, now, context.Actor(), context.terminal.id)
             .transform(One);
       });
@@ -425,7 +406,8 @@ Result<EntryRecorded> EquipmentService::RecordCalibration(
       store_, sessions_, context, Action::kMaintainEquipment, id,
       [&](StoreReader& reader, const EquipmentState& state,
           EntryRecorded& recorded) -> Result<std::vector<ledger::NewEvent>> {
-        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(input.certificate_sha256, "certificate_sha256"));
+        ALIQUOT_RETURN_IF_ERROR(
+            CheckCitedFile(blobs_, input.certificate_sha256, "certificate_sha256"));
         ALIQUOT_ASSIGN_OR_RETURN(
             ledger::NewEvent calibration,
             equipment::RecordCalibration(state, input, now, context.Actor(), context.terminal.id));
@@ -488,7 +470,7 @@ Result<EntryRecorded> EquipmentService::RecordQualification(
       store_, sessions_, context, Action::kManageEquipment, id,
       [&](StoreReader&, const EquipmentState& state,
           EntryRecorded&) -> Result<std::vector<ledger::NewEvent>> {
-        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(input.report_sha256, "report_sha256"));
+        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(blobs_, input.report_sha256, "report_sha256"));
         return equipment::RecordQualification(state, input, context.Actor(), context.terminal.id)
             .transform(One);
       });

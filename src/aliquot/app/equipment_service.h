@@ -121,8 +121,6 @@ class EquipmentService {
   Timestamp Now() const { return clock_.Now(); }
 
  private:
-  Status CheckCitedFile(const std::optional<std::string>& sha256, const std::string& field);
-
   Store& store_;
   BlobStore& blobs_;
   Clock& clock_;

@@ -135,26 +135,7 @@ MaterialService::MaterialService(Store& store, BlobStore& blobs, Clock& clock,
                                  SessionService& sessions)
     : store_(store), blobs_(blobs), clock_(clock), sessions_(sessions) {}
 
-Status MaterialService::CheckCitedFile(const std::optional<std::string>& sha256,
-                                       const std::string& field) {
-  if (!sha256) return {};
-  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<BlobInfo> blob, blobs_.StatBlob(*sha256));
-  if (!blob) {
-    return Unexpected(FailedPrecondition("no file with SHA-256 " + sha256->substr(0, 64) +
-                                             " was uploaded; upload it first (PUT /api/v1/files/"
-                                             "{sha256})",
-                                         field));
-  }
-  return {};
-}
-
 namespace {
-
-std::vector<ledger::NewEvent> One(ledger::NewEvent event) {
-  std::vector<ledger::NewEvent> events;
-  events.push_back(std::move(event));
-  return events;
-}
 
 Status Done(const Result<std::vector<ledger::Event>>& appended) {
   if (!appended) return Unexpected(appended.error());
@@ -181,7 +162,7 @@ Status MaterialService::RecordAudit(const RequestContext& context, const std::st
       store_, sessions_, context, Action::kManageSuppliers,
       [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
         // The file a record cites is in the store before the record is (once authorised).
-        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(command.report_sha256, "report_sha256"));
+        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(blobs_, command.report_sha256, "report_sha256"));
         ALIQUOT_ASSIGN_OR_RETURN(const SupplierState state, ExistingSupplier(reader, supplier));
         return materials::RecordAudit(state, command, now, context.Actor(), context.terminal.id)
             .transform(One);
@@ -285,18 +266,20 @@ Status MaterialService::ReceiveLot(const RequestContext& context,
 Status MaterialService::ReceiveCollection(const RequestContext& context,
                                           const materials::CollectionReceipt& receipt) {
   const Timestamp now = clock_.Now();
-  return Done(RunUseCase(
-      store_, sessions_, context, Action::kReceiveLot,
-      [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
-        // The file a record cites is in the store before the record is (once authorised).
-        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(receipt.logger_file_sha256, "logger_file_sha256"));
-        ALIQUOT_ASSIGN_OR_RETURN(const LotState state, LoadLot(reader, receipt.id));
-        ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
-                                 LoadMaterial(reader, receipt.material));
-        return materials::ReceiveCollection(state, receipt, material, now, context.Actor(),
-                                            context.terminal.id)
-            .transform(One);
-      }));
+  return Done(RunUseCase(store_, sessions_, context, Action::kReceiveLot,
+                         [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+                           // The file a record cites is in the store before the record is (once
+                           // authorised).
+                           ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(
+                               blobs_, receipt.logger_file_sha256, "logger_file_sha256"));
+                           ALIQUOT_ASSIGN_OR_RETURN(const LotState state,
+                                                    LoadLot(reader, receipt.id));
+                           ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
+                                                    LoadMaterial(reader, receipt.material));
+                           return materials::ReceiveCollection(state, receipt, material, now,
+                                                               context.Actor(), context.terminal.id)
+                               .transform(One);
+                         }));
 }
 
 Status MaterialService::ProduceLot(const RequestContext& context,
@@ -324,7 +307,7 @@ Status MaterialService::EnterCertificate(const RequestContext& context, const st
       store_, sessions_, context, Action::kTestLot,
       [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
         // The file a record cites is in the store before the record is (once authorised).
-        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(input.file_sha256, "file_sha256"));
+        ALIQUOT_RETURN_IF_ERROR(CheckCitedFile(blobs_, input.file_sha256, "file_sha256"));
         ALIQUOT_ASSIGN_OR_RETURN(const LotState state, ExistingLot(reader, lot, "lot_id"));
         ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
                                  LoadMaterial(reader, state.material));

@@ -119,8 +119,6 @@ class MaterialService {
   Timestamp Now() const { return clock_.Now(); }
 
  private:
-  Status CheckCitedFile(const std::optional<std::string>& sha256, const std::string& field);
-
   Store& store_;
   BlobStore& blobs_;
   Clock& clock_;

@@ -5,15 +5,40 @@
 // check's (P11-07).
 #pragma once
 
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/ports/store.h"
 #include "aliquot/app/session_service.h"
 #include "aliquot/domain/identity/permission.h"
 #include "aliquot/ledger/event.h"
 
 namespace aliquot::app {
+
+// What a use case that decides one event returns: `decided.transform(One)`.
+inline std::vector<ledger::NewEvent> One(ledger::NewEvent event) {
+  std::vector<ledger::NewEvent> events;
+  events.push_back(std::move(event));
+  return events;
+}
+
+// A record cites a file by SHA-256 only once the file is in the store (uploaded first):
+// kFailedPrecondition naming `field` otherwise. Nothing when `sha256` is absent.
+inline Status CheckCitedFile(BlobStore& blobs, const std::optional<std::string>& sha256,
+                             const std::string& field) {
+  if (!sha256) return {};
+  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<BlobInfo> blob, blobs.StatBlob(*sha256));
+  if (!blob) {
+    return Unexpected(FailedPrecondition("no file with SHA-256 " + sha256->substr(0, 64) +
+                                             " was uploaded; upload it first (PUT /api/v1/files/"
+                                             "{sha256})",
+                                         field));
+  }
+  return {};
+}
 
 // `decide(reader)` returns Result<std::vector<ledger::NewEvent>>; the events it returns are
 // appended together. Returns the appended (sealed) events.
