@@ -484,6 +484,57 @@ class Site {
     return probe_location_;
   }
 
+  // The targets of master batch records, made by the fixture people: a product and record of
+  // their own, whose version 1 (one step under the training document) a fixture document owner
+  // imported: its signable record id ("MBR-7:1").
+  std::string NewMbrDraft() {
+    const std::string sop = TrainingDocument();
+    const Person& owner = Fixture(Role::kDocumentOwner);
+    const std::string product = FreshName("PRD-");
+    const std::string record = FreshName("MBR-");
+    HttpResponse response =
+        server_.Request("PUT", "/api/v1/products/" + product, owner.session.Credentials(),
+                        Body({{"name", "Probe product"}, {"therapy", "autologous"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    response = server_.Request(
+        "POST", "/api/v1/mbrs", owner.session.Credentials(),
+        Body({{"mbr_id", record}, {"product", product}, {"title", "Probe process"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    const std::string definition = "format: aliquot.mbr/1\nmaster_batch_record: " + record +
+                                   "\nproduct: " + product +
+                                   "\ntitle: Probe process\nbatch_size: One probe\n"
+                                   "phases: [phase_1]\nunit_procedures:\n"
+                                   "  - id: probing\n    name: Probing\n    operations:\n"
+                                   "      - id: probe\n        name: Probe step\n"
+                                   "        sop: " +
+                                   sop + "\n";
+    testing::Headers headers = owner.session.Credentials();
+    headers.emplace_back("Content-Type", "application/yaml");
+    response = server_.Request(
+        "POST", "/api/v1/mbrs/" + record + "/versions?change_reason=Permission%20matrix%20probe",
+        headers, definition);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return record + ":1";
+  }
+
+  // The same, submitted by its preparer.
+  std::string NewMbrVersionInReview() {
+    std::string version = NewMbrDraft();
+    const HttpResponse response =
+        SignAs(Fixture(Role::kDocumentOwner), "mbr_version", version, "authored");
+    EXPECT_EQ(response.status, 201) << response.body;
+    return version;
+  }
+
+  // The same, checked by a QA reviewer.
+  std::string NewCheckedMbrVersion() {
+    std::string version = NewMbrVersionInReview();
+    const HttpResponse response =
+        SignAs(Fixture(Role::kQaReviewer), "mbr_version", version, "reviewed");
+    EXPECT_EQ(response.status, 201) << response.body;
+    return version;
+  }
+
   // The server's clock: the time of its latest event.
   Timestamp ServerNow() const {
     const Json head = ParseOrFail(AsAdministrator("GET", "/api/v1/ledger/head").body);
@@ -849,6 +900,20 @@ const std::vector<Probe>& Probes() {
                            {"taken_at", site.ServerNow().ToRfc3339()},
                            {"result", 1},
                            {"unit", "CFU/m3"}}));
+       }},
+      {"recipe.view", nullptr, [](Site&, Person&, const std::string&) { return Get("/api/v1/mbrs"); }},
+      {"recipe.author", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("PUT", "/api/v1/products/" + site.FreshName("PRD-"),
+                     Body({{"name", "Probe product"}, {"therapy", "allogeneic"}}));
+       }},
+      {"recipe.check", &Site::NewMbrVersionInReview,
+       [](Site& site, Person& person, const std::string& version) {
+         return site.SignatureRequest(person, "mbr_version", version, "reviewed");
+       }},
+      {"recipe.approve", &Site::NewCheckedMbrVersion,
+       [](Site& site, Person& person, const std::string& version) {
+         return site.SignatureRequest(person, "mbr_version", version, "approved");
        }},
   };
   return kProbes;

@@ -13,9 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "aliquot/app/demo_definitions.h"
 #include "aliquot/app/environment_service.h"
 #include "aliquot/app/equipment_service.h"
 #include "aliquot/app/material_service.h"
+#include "aliquot/app/recipe_service.h"
 #include "aliquot/core/json.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/domain/documents/document.h"
@@ -2540,6 +2542,66 @@ Status CreateEquipment(Staff& staff, const std::function<void(std::string_view)>
 
 }  // namespace
 
+// The CAR-T master batch record (G-01, S88-01): product CAR19 and MBR-CAR19, whose two versions
+// are the definition files in app/demo/, imported as a process engineer would import them.
+// Version 1, the Phase 1 process, is prepared by dora, checked by quinn and approved by anna;
+// version 2, the current process with the limits Phase 1 taught, is prepared by dora, checked by
+// quinn and approved by bram, effective now, superseding version 1.
+Status CreateRecipes(Staff& staff, const std::function<void(std::string_view)>& say) {
+  Services& areas = staff.Areas();
+  RecipeService& recipes = areas.Recipes();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext dora, staff.At("dora"));
+  recipes::ProductCommand product;
+  product.id = "CAR19";
+  product.name = "Autologous anti-CD19 CAR-T cells";
+  product.therapy = recipes::TherapyKind::kAutologous;
+  product.description =
+      "Patient-specific T cells transduced with a lentiviral anti-CD19 CAR (4-1BB/CD3-zeta), "
+      "cryopreserved in infusion bags";
+  ALIQUOT_RETURN_IF_ERROR(recipes.DefineProduct(dora, product));
+  recipes::CreateCommand record;
+  record.id = "MBR-CAR19";
+  record.product = "CAR19";
+  record.title = "Autologous anti-CD19 CAR-T, closed 1 L bag process";
+  ALIQUOT_RETURN_IF_ERROR(recipes.CreateMasterBatchRecord(dora, record));
+
+  struct Release {
+    std::string_view file;
+    const char* reason;
+    const char* approver;
+  };
+  const std::array<Release, 2> releases{
+      {{DemoCarTDefinitionPhase1(), "First issue: the Phase 1 process", "anna"},
+       {DemoCarTDefinitionCurrent(),
+        "Phase 2/3 process: limits tightened from the Phase 1 batch data, IL-7/IL-15 instead of "
+        "IL-2, MOI 2-4 (SOP-CT-005 version 2), a day-5 count and a second-person check of the "
+        "dose",
+        "bram"}}};
+  for (const Release& release : releases) {
+    ImportInput input;
+    input.text = std::string(release.file);
+    input.format = DefinitionFormat::kYaml;
+    input.change_reason = release.reason;
+    ALIQUOT_ASSIGN_OR_RETURN(const int version, recipes.ImportVersion(dora, "MBR-CAR19", input));
+    const identity::RecordRef signed_record{"mbr_version", MbrVersionId("MBR-CAR19", version)};
+    ALIQUOT_RETURN_IF_ERROR(staff.Sign("dora", signed_record, Meaning::kAuthored));
+    ALIQUOT_RETURN_IF_ERROR(staff.Sign("quinn", signed_record, Meaning::kReviewed,
+                                       std::string("Checked against the process description and "
+                                                   "SOP-CT-002 to SOP-CT-008")));
+    ALIQUOT_RETURN_IF_ERROR(staff.Sign(release.approver, signed_record, Meaning::kApproved));
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(const VersionDifferences differences,
+                           recipes.Differences(dora, "MBR-CAR19", 1, 2));
+  ALIQUOT_ASSIGN_OR_RETURN(const RecipeVersionView current, recipes.Version(dora, "MBR-CAR19", 2));
+  say("product CAR19 and master batch record MBR-CAR19: version 1 (Phase 1) and version 2 "
+      "(Phases 2-3, " +
+      std::to_string(current.definition.Steps().size()) +
+      " steps) imported from their definition files by dora, checked by quinn, approved by anna "
+      "and bram; version 2 effective now, " +
+      std::to_string(differences.differences.size()) + " differences from version 1");
+  return {};
+}
+
 Status CreateDemoSite(Services& areas, const std::string& terminal,
                       const std::function<void(std::string_view)>& say) {
   const DemoServices services{areas.Identity().identity, areas.Sessions(), areas.Signatures()};
@@ -2808,6 +2870,7 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
 
   ALIQUOT_RETURN_IF_ERROR(CreateMaterials(staff, say));
   ALIQUOT_RETURN_IF_ERROR(CreateEquipment(staff, say));
+  ALIQUOT_RETURN_IF_ERROR(CreateRecipes(staff, say));
 
   ALIQUOT_RETURN_IF_ERROR(staff.SignOutEveryone());
   say(std::to_string(staff.SignatureCount()) + " electronic signatures in all");

@@ -23,11 +23,13 @@
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/projectors.h"
 #include "aliquot/app/quality_service.h"
+#include "aliquot/app/recipe_service.h"
 #include "aliquot/app/services.h"
 #include "aliquot/core/ed25519.h"
 #include "aliquot/core/json.h"
 #include "aliquot/core/password_hash.h"
 #include "aliquot/core/secret_box.h"
+#include "aliquot/core/yaml.h"
 #include "aliquot/domain/environment/monitoring.h"
 #include "aliquot/domain/environment/room.h"
 #include "aliquot/domain/equipment/equipment.h"
@@ -36,6 +38,9 @@
 #include "aliquot/domain/materials/material.h"
 #include "aliquot/domain/materials/supplier.h"
 #include "aliquot/domain/quality/deviation.h"
+#include "aliquot/domain/recipes/definition.h"
+#include "aliquot/domain/recipes/diff.h"
+#include "aliquot/domain/recipes/master_batch_record.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 #include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
@@ -172,7 +177,7 @@ TEST_F(DemoSiteTest, SaysOneLinePerGroupOfStepsNotPerSignature) {
   EXPECT_THAT(world->said, ::testing::Contains(HasSubstr("oliver refused on SOP-CT-005")));
   EXPECT_THAT(world->said,
               ::testing::Contains(HasSubstr("RM-2026-0004 (IL-2) out of specification")));
-  EXPECT_THAT(world->said, ::testing::Contains("180 electronic signatures in all"));
+  EXPECT_THAT(world->said, ::testing::Contains("186 electronic signatures in all"));
   EXPECT_THAT(world->said, ::testing::Contains("user priya (Priya Raman), operator"));
 }
 
@@ -857,6 +862,65 @@ TEST_F(DemoSiteTest, TheCabinetsCertificationCitesTheServiceReport_G_07) {
   ASSERT_EQ(Describe(file), "ok");
   EXPECT_THAT(file->bytes, StartsWith("%PDF-1.4"));
   EXPECT_THAT(file->bytes, HasSubstr("EN 12469 certification"));
+}
+
+// G-01: each version prepared by dora, independently checked by quinn and approved by a third
+// person; version 2 effective now, version 1 superseded by it.
+TEST_F(DemoSiteTest, TheCarTMasterBatchRecordHasAPhase1VersionAndAnEffectiveCurrentOne_G_01) {
+  const RequestContext quinn = SignIn("quinn");
+  auto history = Areas().Recipes().History(quinn, "MBR-CAR19");
+  ASSERT_EQ(Describe(history), "ok");
+  ASSERT_EQ(history->versions.size(), 2U);
+  const RecipeVersionView& phase1 = history->versions[0];
+  const RecipeVersionView& current = history->versions[1];
+  EXPECT_EQ(phase1.status, recipes::VersionStatus::kSuperseded);
+  EXPECT_EQ(current.status, recipes::VersionStatus::kEffective);
+  EXPECT_EQ(phase1.version.phases, std::vector{recipes::ClinicalPhase::kPhase1});
+  EXPECT_EQ(current.version.phases,
+            (std::vector{recipes::ClinicalPhase::kPhase2, recipes::ClinicalPhase::kPhase3}));
+  for (const auto& [view, approver] : {std::pair{&phase1, "anna"}, std::pair{&current, "bram"}}) {
+    EXPECT_EQ(view->version.prepared_by, "dora");
+    EXPECT_EQ(view->version.checked_by, "quinn");
+    EXPECT_EQ(view->version.approved_by, approver);
+    std::vector<std::string> signers;
+    for (const identity::ElectronicSignature& signature : view->signatures.signatures) {
+      EXPECT_EQ(signature.content_hash, view->signatures.content_hash);
+      signers.push_back(signature.signer_id);
+    }
+    EXPECT_EQ(signers, (std::vector<std::string>{"dora", "quinn", approver}));
+  }
+  auto effective = Areas().Recipes().EffectiveAt(quinn, "MBR-CAR19", Now());
+  ASSERT_EQ(Describe(effective), "ok");
+  ASSERT_TRUE(effective->has_value());
+  EXPECT_EQ((*effective)->version.number, 2);
+  EXPECT_EQ((*effective)->definition.Steps().size(), 25U);
+}
+
+// S88-01, CMP-01: the definition files round-trip, and the two versions differ in what the demo
+// says they do (a transduction window of 18-48 h became 18-30 h).
+TEST_F(DemoSiteTest, TheCurrentVersionExportsToAFileThatImportsBackUnchanged_S88_01) {
+  const RequestContext dora = SignIn("dora");
+  auto exported = Areas().Recipes().ExportVersion(dora, "MBR-CAR19", 2);
+  ASSERT_EQ(Describe(exported), "ok");
+  auto reread = ParseYaml(*exported);
+  ASSERT_EQ(Describe(reread), "ok");
+  std::vector<recipes::Problem> problems;
+  const recipes::Definition definition = recipes::DefinitionFromJson(*reread, problems);
+  EXPECT_TRUE(problems.empty());
+  auto stored = Areas().Recipes().Version(dora, "MBR-CAR19", 2);
+  ASSERT_EQ(Describe(stored), "ok");
+  EXPECT_TRUE(definition == stored->definition);
+
+  auto differences = Areas().Recipes().Differences(dora, "MBR-CAR19", 1, 2);
+  ASSERT_EQ(Describe(differences), "ok");
+  bool window = false;
+  for (const recipes::Difference& difference : differences->differences) {
+    if (difference.path != "time_rules/transduction_window/max") continue;
+    window = true;
+    EXPECT_EQ(difference.before, Json("48 h"));
+    EXPECT_EQ(difference.after, Json("30 h"));
+  }
+  EXPECT_TRUE(window);
 }
 
 TEST_F(DemoSiteTest, ASecondRunRefusesASiteWithUsers) {

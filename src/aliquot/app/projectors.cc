@@ -8,6 +8,7 @@
 #include "aliquot/app/identity_records.h"
 #include "aliquot/app/material_records.h"
 #include "aliquot/app/quality_records.h"
+#include "aliquot/app/recipe_records.h"
 #include "aliquot/app/system_service.h"
 
 namespace aliquot::app {
@@ -21,6 +22,7 @@ std::unique_ptr<Projector> MakeAllProjectors() {
   parts.push_back(MakeEnvironmentProjector());
   parts.push_back(MakeEquipmentProjector());
   parts.push_back(MakeQualityProjector());
+  parts.push_back(MakeRecipesProjector());
   return std::make_unique<CompositeProjector>(std::move(parts));
 }
 

@@ -12,7 +12,8 @@ Services::Services(std::unique_ptr<IdentityServices> identity, Store& store, Blo
       materials_(store, blobs, clock, identity_->sessions),
       equipment_(store, blobs, clock, identity_->sessions),
       environment_(store, clock, identity_->sessions),
-      quality_(store, identity_->sessions) {}
+      quality_(store, identity_->sessions),
+      recipes_(store, clock, identity_->sessions, identity_->signatures) {}
 
 Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blobs, Clock& clock,
                                                    const SecretKey& credentials_key,
@@ -29,6 +30,8 @@ Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blob
   signatures.Register("supplier", SupplierRecord());
   signatures.Register("material_lot", MaterialLotRecord());
   signatures.Register("logbook_entry", LogbookEntryRecord());
+  signatures.Register("mbr_version", MbrVersionRecord());
+  signatures.Register("master_batch_record", MasterBatchRecordRecord());
   return services;
 }
 

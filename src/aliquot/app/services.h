@@ -13,6 +13,7 @@
 #include "aliquot/app/material_service.h"
 #include "aliquot/app/ports/blob_store.h"
 #include "aliquot/app/quality_service.h"
+#include "aliquot/app/recipe_service.h"
 #include "aliquot/app/training_service.h"
 
 namespace aliquot::app {
@@ -37,6 +38,7 @@ class Services {
   EquipmentService& Equipment() { return equipment_; }
   EnvironmentService& Environment() { return environment_; }
   QualityService& Quality() { return quality_; }
+  RecipeService& Recipes() { return recipes_; }
 
  private:
   Services(std::unique_ptr<IdentityServices> identity, Store& store, BlobStore& blobs, Clock& clock,
@@ -49,6 +51,7 @@ class Services {
   EquipmentService equipment_;
   EnvironmentService environment_;
   QualityService quality_;
+  RecipeService recipes_;
 };
 
 }  // namespace aliquot::app

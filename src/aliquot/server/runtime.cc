@@ -20,6 +20,7 @@
 #include "aliquot/http/ledger_routes.h"
 #include "aliquot/http/material_routes.h"
 #include "aliquot/http/metrics.h"
+#include "aliquot/http/recipe_routes.h"
 #include "aliquot/http/router.h"
 #include "aliquot/http/server.h"
 #include "aliquot/server/deferred_store.h"
@@ -256,6 +257,7 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   http::AddMaterialRoutes(router, {areas.Sessions(), areas.Materials()});
   http::AddEquipmentRoutes(
       router, {areas.Sessions(), areas.Equipment(), areas.Environment(), areas.Quality()});
+  http::AddRecipeRoutes(router, {areas.Sessions(), areas.Recipes()});
   http::ServerOptions http_options;
   http_options.address = options.address;
   http_options.port = options.port;

@@ -33,7 +33,7 @@ constexpr RoleSet kTrainingReaders{kVerifier,      kQaReviewer,          kQaAppr
                                    kDocumentOwner, kTrainingCoordinator, kAuditor};
 
 // In enum order: Actions() indexes it by the enum's value.
-constexpr std::array<ActionDefinition, 54> kTable{{
+constexpr std::array<ActionDefinition, 58> kTable{{
     {Action::kViewOwnSession, "session.view", "See one's own session, roles and permissions",
      ActionKind::kSelfService, kEveryRole},
     {Action::kLogout, "session.logout", "Sign out", ActionKind::kSelfService, kEveryRole},
@@ -175,6 +175,21 @@ constexpr std::array<ActionDefinition, 54> kTable{{
      ActionKind::kGmp, RoleSet{kQcAnalyst, kQaApprover}},
     {Action::kRecordMonitoring, "environment.record", "Record environmental monitoring results",
      ActionKind::kGmp, RoleSet{kQcAnalyst}},
+    {Action::kViewRecipes, "recipe.view",
+     "Read products, master batch records, their versions, definitions and differences",
+     ActionKind::kRead, kEveryRole},
+    {Action::kAuthorRecipe, "recipe.author",
+     "Define products and master batch records; import a definition as a draft version; sign it "
+     "as authored (prepared); propose a retirement",
+     ActionKind::kGmp, RoleSet{kDocumentOwner}},
+    {Action::kCheckRecipe, "recipe.check",
+     "Sign a master batch record version as reviewed (the independent check) or return it to "
+     "draft",
+     ActionKind::kGmp, RoleSet{kDocumentOwner, kQaReviewer, kQaApprover}},
+    {Action::kApproveRecipe, "recipe.approve",
+     "Sign a checked master batch record version as approved (effective on its date); approve a "
+     "retirement",
+     ActionKind::kGmp, RoleSet{kQaApprover}},
 }};
 
 constexpr bool TableIsInEnumOrder() {

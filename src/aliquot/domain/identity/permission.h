@@ -72,6 +72,11 @@ enum class Action : std::uint8_t {
   kVerifyEquipmentEntry,
   kPlanMonitoring,
   kRecordMonitoring,
+  // Master batch records: products, processes and their versions.
+  kViewRecipes,
+  kAuthorRecipe,
+  kCheckRecipe,
+  kApproveRecipe,
 };
 
 enum class ActionKind : std::uint8_t {
