@@ -14,6 +14,7 @@
 
 #include "aliquot/core/check.h"
 #include "aliquot/core/error.h"
+#include "aliquot/core/utf8.h"
 
 namespace aliquot {
 namespace {
@@ -32,61 +33,10 @@ int HexValue(char c) {
   return -1;
 }
 
-// The length of the well-formed UTF-8 sequence at text[pos] (RFC 3629 section 4), or 0 when the
-// bytes there are not one.
+// The length of the well-formed UTF-8 sequence at text[pos], or 0 when the bytes there are not one.
 std::size_t Utf8Length(std::string_view text, std::size_t pos) {
-  const auto byte_at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte_at(pos);
-  if (lead < 0x80) return 1;
-  if (lead < 0xC2 || lead > 0xF4) return 0;
-  std::size_t length = 4;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead < 0xE0) {
-    length = 2;
-  } else if (lead < 0xF0) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;   // Overlong below.
-    if (lead == 0xED) high = 0x9F;  // Surrogates above.
-  } else {
-    if (lead == 0xF0) low = 0x90;   // Overlong below.
-    if (lead == 0xF4) high = 0x8F;  // Beyond U+10FFFF above.
-  }
-  if (pos + length > text.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const unsigned char next = byte_at(pos + i);
-    if (next < 0x80 || next > 0xBF) return 0;
-    if (i == 1 && (next < low || next > high)) return 0;
-  }
-  return length;
-}
-
-// The code point of a well-formed sequence of `length` bytes at text[pos].
-char32_t DecodeUtf8(std::string_view text, std::size_t pos, std::size_t length) {
-  const auto byte_at = [&](std::size_t i) { return static_cast<unsigned char>(text[pos + i]); };
-  if (length == 1) return byte_at(0);
-  char32_t code_point = byte_at(0) & (length == 2 ? 0x1Fu : length == 3 ? 0x0Fu : 0x07u);
-  for (std::size_t i = 1; i < length; ++i) code_point = (code_point << 6) | (byte_at(i) & 0x3Fu);
-  return code_point;
-}
-
-void AppendUtf8(char32_t code_point, std::string& out) {
-  const auto unit = [](char32_t bits) { return static_cast<char>(bits); };
-  if (code_point < 0x80) {
-    out.push_back(unit(code_point));
-  } else if (code_point < 0x800) {
-    out.push_back(unit(0xC0 | (code_point >> 6)));
-    out.push_back(unit(0x80 | (code_point & 0x3F)));
-  } else if (code_point < 0x10000) {
-    out.push_back(unit(0xE0 | (code_point >> 12)));
-    out.push_back(unit(0x80 | ((code_point >> 6) & 0x3F)));
-    out.push_back(unit(0x80 | (code_point & 0x3F)));
-  } else {
-    out.push_back(unit(0xF0 | (code_point >> 18)));
-    out.push_back(unit(0x80 | ((code_point >> 12) & 0x3F)));
-    out.push_back(unit(0x80 | ((code_point >> 6) & 0x3F)));
-    out.push_back(unit(0x80 | (code_point & 0x3F)));
-  }
+  const Utf8Sequence sequence = DecodeUtf8(text, pos);
+  return sequence.problem == Utf8Problem::kNone ? sequence.length : 0;
 }
 
 // Characters YAML does not allow raw in a document (its c-printable set leaves out the C0 and C1
@@ -470,7 +420,7 @@ Status Parser::SplitLines() {
       if (length == 0) {
         return fail("invalid UTF-8 (byte " + HexByte(byte) + "); save the file as UTF-8");
       }
-      const char32_t code_point = DecodeUtf8(text_, pos, length);
+      const char32_t code_point = DecodeUtf8(text_, pos).code_point;
       if (IsForbiddenRaw(code_point)) {
         return fail("the control character " + CodePointName(code_point) +
                     " cannot appear in YAML text; write it as an escape in a \"double-quoted\" "
@@ -1380,7 +1330,7 @@ void ForEachCodePoint(std::string_view text, Visit visit) {
   for (std::size_t pos = 0; pos < text.size();) {
     const std::size_t length = Utf8Length(text, pos);
     ALIQUOT_CHECK_MSG(length > 0, "a Json string holds invalid UTF-8");
-    visit(DecodeUtf8(text, pos, length), pos, length);
+    visit(DecodeUtf8(text, pos).code_point, pos, length);
     pos += length;
   }
 }

@@ -1306,7 +1306,14 @@ class Validator {
   }
 
   void CheckSop(const std::string& sop, const std::string& pointer) {
-    if (sop.empty()) return;
+    // G-11, P11-09: execution lets only those trained on the SOP's effective version perform a
+    // step, so every step names the document that governs it.
+    if (sop.empty()) {
+      Add(pointer,
+          "the step names no governing SOP: write sop: <document id>; execution lets only "
+          "people trained on its effective version perform the step");
+      return;
+    }
     std::optional<DocumentReference> document;
     if (references_.document) document = references_.document(sop);
     if (!document) {
@@ -1925,11 +1932,14 @@ Error ProblemsError(
                         (problems.size() == 1 ? " problem:" : " problems:");
   for (std::size_t i = 0; i < problems.size() && i < kListed; ++i) {
     message += '\n';
-    if (position) {
-      if (std::optional<std::pair<int, int>> at = position(problems[i].pointer)) {
-        message +=
-            "line " + std::to_string(at->first) + ", column " + std::to_string(at->second) + ": ";
-      }
+    std::optional<std::pair<int, int>> at;
+    if (position) at = position(problems[i].pointer);
+    if (at) {
+      message +=
+          "line " + std::to_string(at->first) + ", column " + std::to_string(at->second) + ": ";
+    } else if (!problems[i].pointer.empty()) {
+      // Without a file to point into (a JSON body, the approval's check), the pointer says where.
+      message += problems[i].pointer + ": ";
     }
     message += problems[i].message;
   }

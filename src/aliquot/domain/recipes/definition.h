@@ -36,8 +36,12 @@ std::optional<ParameterKind> ParameterKindFromName(std::string_view name);
 // How much a parameter matters: a critical process parameter (CPP) or critical quality attribute
 // (CQA, a test result) breaching its action limits is a deviation; a key process parameter (KPP)
 // is controlled but not critical to quality; an informational one only records.
-enum class Criticality { kCriticalProcessParameter, kKeyProcessParameter, kInformational,
-                         kCriticalQualityAttribute };
+enum class Criticality {
+  kCriticalProcessParameter,
+  kKeyProcessParameter,
+  kInformational,
+  kCriticalQualityAttribute
+};
 std::string_view CriticalityName(Criticality criticality);  // "cpp", "kpp", "informational", "cqa"
 std::optional<Criticality> CriticalityFromName(std::string_view name);
 
@@ -66,8 +70,8 @@ struct ParameterDefinition {
   Criticality criticality = Criticality::kInformational;
   std::string unit;  // kNumber: required; kInteger: optional; others: none.
   std::optional<double> target;
-  Limits alert;   // Within the action limits; a value outside is flagged.
-  Limits action;  // A value outside is a deviation.
+  Limits alert;                         // Within the action limits; a value outside is flagged.
+  Limits action;                        // A value outside is a deviation.
   std::vector<std::string> options;     // kChoice: what may be chosen.
   std::vector<std::string> acceptable;  // kChoice: the options within limits (all, if empty).
   std::optional<bool> expected;         // kBoolean: the answer within limits.
@@ -266,7 +270,7 @@ struct References {
 // - materials: a material that exists; a quantity (or formula) of the material's unit's
 //   dimension, positive; a tolerance relative (%) or of the same dimension, not negative;
 // - samples: a quantity that parses; tests described;
-// - documents: a `sop` that exists and is usable;
+// - documents: every step's `sop` present, of a document that exists and is usable;
 // - equipment classes that exist;
 // - scan_identity naming declared identifiers;
 // - durations, time rules and clocks: quantities of time, min <= max, positive, at least one of
@@ -274,15 +278,15 @@ struct References {
 //   must come before it);
 // - batch inputs: numbers or integers.
 // Returns every problem found, in document order; empty when the definition may be approved.
-std::vector<Problem> ValidateDefinition(const Definition& definition,
-                                        const References& references);
+std::vector<Problem> ValidateDefinition(const Definition& definition, const References& references);
 
 // One error for a list of problems: kInvalidArgument with field = the first problem's pointer and a
 // message listing each problem on its own line (at most 50, then how many more), each prefixed by
-// "line L, column C: " when `position` knows where the pointer is in the file:
+// "line L, column C: " when `position` knows where the pointer is in the file, and by its pointer
+// otherwise:
 // "the definition has 2 problems:\nline 41, column 11: ...\nline 77, column 9: ...".
-Error ProblemsError(const std::vector<Problem>& problems,
-                    const std::function<std::optional<std::pair<int, int>>(std::string_view)>&
-                        position);
+Error ProblemsError(
+    const std::vector<Problem>& problems,
+    const std::function<std::optional<std::pair<int, int>>(std::string_view)>& position);
 
 }  // namespace aliquot::recipes

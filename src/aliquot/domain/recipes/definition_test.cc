@@ -672,6 +672,14 @@ TEST(DefinitionValidation, RefusesASopThatIsNotInDocumentControlOrRetired) {
                          {"SOP-CT-050 was retired on 2026-03-01"}));
 }
 
+// Verifies G-11: every step names the SOP whose training execution demands.
+TEST(DefinitionValidation, RefusesAStepWithoutItsGoverningSop_G_11) {
+  Definition definition = CarT();
+  StepOf(definition, "apheresis_receipt").sop.clear();
+  EXPECT_TRUE(HasProblem(Validated(definition), Path(kReceiptStep, "/sop"),
+                         {"names no governing SOP", "trained"}));
+}
+
 TEST(DefinitionValidation, RefusesAMaterialThatDoesNotExist) {
   Definition definition = CarT();
   StepOf(definition, "activation").materials[0].material = "MAT-NOPE";
@@ -874,12 +882,13 @@ TEST(ProblemsError, ListsEachProblemWithItsLineAndColumn) {
   EXPECT_EQ(error.Message(),
             "the definition has 2 problems:\n"
             "line 4, column 8: the definition has no title: write one\n"
-            "'phase_4' is not a valid 'phase'");
+            "/phases/0: 'phase_4' is not a valid 'phase'");
 }
 
 TEST(ProblemsError, ListsProblemsWithoutPositions) {
   const Error error = ProblemsError({{"/title", "no title"}}, nullptr);
-  EXPECT_EQ(error.Message(), "the definition has 1 problem:\nno title");
+  // Without a file (a JSON body, the approval's check), the pointer says where.
+  EXPECT_EQ(error.Message(), "the definition has 1 problem:\n/title: no title");
   EXPECT_EQ(error.Field(), "/title");
 }
 
@@ -890,8 +899,8 @@ TEST(ProblemsError, ListsAtMostFiftyProblems) {
     problems.push_back({"/p" + std::to_string(i), "m" + std::to_string(i)});
   }
   const Error error = ProblemsError(problems, {});
-  EXPECT_TRUE(error.Message().starts_with("the definition has 53 problems:\nm0\nm1\n"));
-  EXPECT_TRUE(error.Message().ends_with("\nm49\nand 3 more problems")) << error.Message();
+  EXPECT_TRUE(error.Message().starts_with("the definition has 53 problems:\n/p0: m0\n/p1: m1\n"));
+  EXPECT_TRUE(error.Message().ends_with("\n/p49: m49\nand 3 more problems")) << error.Message();
 }
 
 // ---------------------------------------------------------------------------------------------
