@@ -19,9 +19,9 @@ std::string_view ChangeKindName(ChangeKind kind);  // "added", "removed", "chang
 // What a change is about, so a reviewer can filter ("every limit that changed"). kLimit covers a
 // parameter's or calculation's target, alert and action limits.
 enum class Subject {
-  kRecord,         // title, batch size, phases, product
+  kRecord,  // title, batch size, phases, product
   kUnitProcedure,
-  kStep,           // a step's own fields: name, instructions, sop, after, equipment, duration...
+  kStep,  // a step's own fields: name, instructions, sop, after, equipment, duration...
   kParameter,
   kLimit,
   kCalculation,
