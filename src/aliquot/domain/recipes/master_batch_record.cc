@@ -435,7 +435,7 @@ Result<ledger::NewEvent> DraftVersion(const MasterBatchRecordState& state,
         "change_reason is required: say why this version is made (what changed and why)",
         "change_reason"));
   }
-  ALIQUOT_RETURN_IF_ERROR(CheckParagraph(change_reason, "change_reason", 1, 2000));
+  ALIQUOT_RETURN_IF_ERROR(CheckParagraph(change_reason, "change_reason", 5, 2000));
   if (command.requested_effective && *command.requested_effective < now) {
     return Unexpected(InvalidArgument("effective_from " + command.requested_effective->ToRfc3339() +
                                           " is in the past; a version becomes effective now or "

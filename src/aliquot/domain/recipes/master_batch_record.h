@@ -128,12 +128,13 @@ struct DraftCommand {
 
 // Drafts a new version (`version` nullopt) or replaces the definition of the draft `version`.
 // The definition's master_batch_record and product must be this record's. Returns
-// kInvalidArgument naming the field (change_reason required; master_batch_record / product not
-// this record's; effective_from in the past), kFailedPrecondition for a new version while another
-// is a draft, in review or waiting for its effective date ("version 3 is in review: ..."), for
-// replacing a version that is not a draft (an effective version is immutable: "version 2 is
-// effective and cannot change; import the change as a new version"), or once the record is
-// retired; kNotFound for an unknown `version`. The event carries the whole definition.
+// kInvalidArgument naming the field (change_reason of 5-2000 bytes, as for documents;
+// master_batch_record / product not this record's; effective_from in the past), kFailedPrecondition
+// for a new version while another is a draft, in review or waiting for its effective date ("version
+// 3 is in review: ..."), for replacing a version that is not a draft (an effective version is
+// immutable: "version 2 is effective and cannot change; import the change as a new version"), or
+// once the record is retired; kNotFound for an unknown `version`. The event carries the whole
+// definition.
 Result<ledger::NewEvent> DraftVersion(const MasterBatchRecordState& state,
                                       std::optional<int> version, const DraftCommand& command,
                                       Timestamp now, const ledger::Actor& actor,
