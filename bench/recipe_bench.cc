@@ -673,7 +673,8 @@ World& TheWorld() {
   product.name = "Autologous anti-CD19 CAR-T cells, scale-out process";
   product.therapy = recipes::TherapyKind::kAutologous;
   product.description = "The CAR19 construct, expanded over twelve passages in closed bags";
-  MustSucceed(recipes.DefineProduct(world->dora, product), "defining the product");
+  MustSucceed(recipes.DefineProduct(world->dora, product).transform([](bool) {}),
+              "defining the product");
   MustSucceed(recipes.CreateMasterBatchRecord(
                   world->dora, {std::string(kRecord), std::string(kProduct),
                                 "Autologous anti-CD19 CAR-T, closed-bag scale-out process"}),

@@ -372,31 +372,31 @@ class RecipeApiTest : public testing::ServedSiteTest {
     EXPECT_TRUE(Items(Member(ParseOrFail(record.body), "versions")).empty()) << record.body;
   }
 
-  // SOP-CT-004 with an effective version 1: dora uploads its file, creates the document, drafts
-  // and submits the version; rita reviews it and anna approves it (as document_api_test does).
-  void PublishSop() const {
-    const std::string bytes = "%PDF-1.7\nSOP-CT-004: apheresis receipt, counting and culture\n";
+  // SOP `id` (SOP-CT-004 unless said) with an effective version 1: dora uploads its file, creates
+  // the document, drafts and submits the version; rita reviews it and anna approves it (as
+  // document_api_test does). With `approve` false the version stays a draft.
+  void PublishSop(const std::string& id = kSop, bool approve = true) const {
+    const std::string bytes = "%PDF-1.7\n" + id + ": apheresis receipt, counting and culture\n";
     const HttpResponse uploaded = As("dora", "PUT", "/api/v1/files/" + Sha256Hex(bytes), bytes,
                                      {{"Content-Type", "application/pdf"}});
     ASSERT_EQ(uploaded.status, 201) << uploaded.body;
     const HttpResponse created = As("dora", "POST", "/api/v1/documents",
-                                    Body({{"document_id", kSop},
+                                    Body({{"document_id", id},
                                           {"site", "LEI"},
                                           {"kind", "sop"},
                                           {"review_interval_months", 24}}));
     ASSERT_EQ(created.status, 201) << created.body;
-    const HttpResponse drafted =
-        As("dora", "POST", std::string("/api/v1/documents/") + kSop + "/versions",
-           Body({{"title", "Apheresis receipt, cell counting and culture"},
-                 {"file_sha256", Sha256Hex(bytes)},
-                 {"file_name", "SOP-CT-004.pdf"},
-                 {"change_reason", "First issue"},
-                 {"revision", "major"}}));
+    const HttpResponse drafted = As("dora", "POST", "/api/v1/documents/" + id + "/versions",
+                                    Body({{"title", "Apheresis receipt, cell counting and culture"},
+                                          {"file_sha256", Sha256Hex(bytes)},
+                                          {"file_name", id + ".pdf"},
+                                          {"change_reason", "First issue"},
+                                          {"revision", "major"}}));
     ASSERT_EQ(drafted.status, 201) << drafted.body;
+    if (!approve) return;
     for (const auto& [signer, meaning] : std::vector<std::pair<std::string, std::string>>{
              {"dora", "authored"}, {"rita", "reviewed"}, {"anna", "approved"}}) {
-      const HttpResponse signed_response =
-          Sign(signer, "document_version", std::string(kSop) + ":1", meaning);
+      const HttpResponse signed_response = Sign(signer, "document_version", id + ":1", meaning);
       ASSERT_EQ(signed_response.status, 201)
           << signer << " " << meaning << ": " << signed_response.body;
     }
@@ -953,6 +953,18 @@ TEST_P(RecipeApiTest, EveryProblemOfADefinitionFileIsRefusedAtItsLineAndColumn_G
     }
   }
 
+  // G-11: a step is governed only by an approved procedure, not by a document still in draft.
+  ASSERT_NO_FATAL_FAILURE(PublishSop("SOP-CT-050", false));
+  const HttpResponse draft_sop =
+      Import(Edited(std::string(kDefinition), "sop: SOP-CT-004", "sop: SOP-CT-050"));
+  EXPECT_EQ(draft_sop.status, 400) << draft_sop.body;
+  EXPECT_TRUE(StringMember(ParseOrFail(draft_sop.body), "field").ends_with("/sop"))
+      << draft_sop.body;
+  EXPECT_TRUE(Contains(StringMember(ParseOrFail(draft_sop.body), "message"),
+                       "SOP-CT-050 has no approved version yet"))
+      << draft_sop.body;
+  const std::int64_t size_with_sop = LedgerSize();
+
   // The request itself: a body that is neither YAML nor JSON, and a version without its reason.
   ExpectError(Import(std::string(kDefinition), "dora", kReason, "text/plain"), 400,
               "invalid_argument", "Content-Type", "a definition sent as text/plain");
@@ -962,7 +974,8 @@ TEST_P(RecipeApiTest, EveryProblemOfADefinitionFileIsRefusedAtItsLineAndColumn_G
               "change_reason", "a version with a blank change reason");
 
   EXPECT_EQ(CanonicalJson(History()), history) << "a refused import recorded a version";
-  EXPECT_EQ(LedgerSize(), size) << "a refused import recorded something";
+  EXPECT_EQ(LedgerSize(), size_with_sop) << "a refused import recorded something";
+  EXPECT_GT(size_with_sop, size);
 
   // The file every case was made from is itself correct.
   const HttpResponse imported = Import(std::string(kDefinition));

@@ -2540,8 +2540,6 @@ Status CreateEquipment(Staff& staff, const std::function<void(std::string_view)>
   return {};
 }
 
-}  // namespace
-
 // The CAR-T master batch record (G-01, S88-01): product CAR19 and MBR-CAR19, whose two versions
 // are the definition files in app/demo/, imported as a process engineer would import them.
 // Version 1, the Phase 1 process, is prepared by dora, checked by quinn and approved by anna;
@@ -2601,6 +2599,8 @@ Status CreateRecipes(Staff& staff, const std::function<void(std::string_view)>& 
       std::to_string(differences.differences.size()) + " differences from version 1");
   return {};
 }
+
+}  // namespace
 
 Status CreateDemoSite(Services& areas, const std::string& terminal,
                       const std::function<void(std::string_view)>& say) {

@@ -1,5 +1,6 @@
 #include "aliquot/app/recipe_service.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <memory>
@@ -35,19 +36,21 @@ std::optional<recipes::SignatureMeaning> VersionMeaning(Meaning meaning) {
   }
 }
 
-// What a version's signatures bind to: the record, the version and what it says and why, not where
-// it is in its approval, so the preparer's, checker's and approver's signatures all stand on the
-// same content (11.70).
-Json VersionContent(const MasterBatchRecordState& record, const VersionState& version,
-                    const Definition& definition) {
+// What a version's signatures bind to: the record, the version, why it was made and the SHA-256 of
+// its definition as the ledger's draft event holds it, not where it is in its approval, so the
+// preparer's, checker's and approver's signatures all stand on the same content (11.70). The hash,
+// rather than the definition re-encoded by the running code, keeps every past signature valid
+// whatever later versions of the code write.
+Json VersionContent(const MasterBatchRecordState& record, const VersionState& version) {
   Json content = Json::MakeObject();
   content.Set("master_batch_record", record.id);
+  content.Set("product", record.product);
   content.Set("version", version.number);
   content.Set("change_reason", version.change_reason);
   content.Set("requested_effective", version.requested_effective
                                          ? Json(version.requested_effective->ToRfc3339())
                                          : Json());
-  content.Set("definition", recipes::DefinitionToJson(definition));
+  content.Set("definition_sha256", version.content_sha256);
   return content;
 }
 
@@ -79,8 +82,9 @@ Result<Definition> ReadDefinition(const ImportInput& input, const recipes::Refer
       }));
 }
 
-// Approval checks the definition again: a document retired or a material withdrawn since the draft
-// was imported stops the version here, with every problem named (G-01).
+// Approval checks the definition again: a document retired or made unusable, or a material no
+// longer defined, since the draft was imported stops the version here, with every problem named
+// (G-01).
 Status CheckStillValid(StoreReader& reader, const MasterBatchRecordState& record, int version,
                        Timestamp now) {
   ALIQUOT_ASSIGN_OR_RETURN(const Definition definition, LoadDefinition(reader, record.id, version));
@@ -138,13 +142,25 @@ recipes::References ReferencesIn(StoreReader& reader, Timestamp now, Status& fai
     if (!document) {
       if (failure) failure = Unexpected(document.error());
     } else if (document->exists) {
+      // A step is performed to an approved procedure (G-11: the training gate asks for the version
+      // effective then), so a document governs a step once one of its versions is approved, and
+      // only if it says how work is done: a form does not.
+      const bool approved = std::any_of(
+          document->versions.begin(), document->versions.end(),
+          [](const documents::VersionState& v) { return v.stage == documents::Stage::kApproved; });
       recipes::DocumentReference reference;
       if (document->retired_from && *document->retired_from <= now) {
         reference.unusable = std::string(id) + " was retired on " +
                              document->retired_from->ToRfc3339().substr(0, 10) +
                              ": no step can be performed under it";
-      } else if (document->versions.empty()) {
-        reference.unusable = std::string(id) + " has no version yet: draft and approve one first";
+      } else if (document->kind == documents::DocumentKind::kForm) {
+        reference.unusable = std::string(id) +
+                             " is a form: a step is governed by an SOP, a work instruction or a "
+                             "specification";
+      } else if (!approved) {
+        reference.unusable = std::string(id) +
+                             " has no approved version yet: a step can be governed only by an "
+                             "approved procedure";
       }
       answer = reference;
     }
@@ -173,18 +189,20 @@ RecipeService::RecipeService(Store& store, Clock& clock, SessionService& session
                              SignatureService& signatures)
     : store_(store), clock_(clock), sessions_(sessions), signatures_(signatures) {}
 
-Status RecipeService::DefineProduct(const RequestContext& context,
-                                    const recipes::ProductCommand& command) {
-  return RunUseCase(store_, sessions_, context, Action::kAuthorRecipe,
-                    [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
-                      ALIQUOT_RETURN_IF_ERROR(recipes::ValidateRecordId(command.id, "product_id"));
-                      ALIQUOT_ASSIGN_OR_RETURN(const recipes::ProductState state,
-                                               LoadProduct(reader, command.id));
-                      return recipes::DefineProduct(state, command, context.Actor(),
-                                                    context.terminal.id)
-                          .transform(One);
-                    })
-      .transform([](auto&&) {});
+Result<bool> RecipeService::DefineProduct(const RequestContext& context,
+                                          const recipes::ProductCommand& command) {
+  bool created = false;
+  ALIQUOT_RETURN_IF_ERROR(RunUseCase(
+      store_, sessions_, context, Action::kAuthorRecipe,
+      [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+        ALIQUOT_RETURN_IF_ERROR(recipes::ValidateRecordId(command.id, "product_id"));
+        ALIQUOT_ASSIGN_OR_RETURN(const recipes::ProductState state,
+                                 LoadProduct(reader, command.id));
+        created = !state.exists;
+        return recipes::DefineProduct(state, command, context.Actor(), context.terminal.id)
+            .transform(One);
+      }));
+  return created;
 }
 
 Result<std::vector<recipes::ProductState>> RecipeService::Products(const RequestContext& context) {
@@ -436,10 +454,8 @@ SignableRecord MbrVersionRecord() {
                              LoadMasterBatchRecord(reader, parsed->first));
     const VersionState* version = state.Version(parsed->second);
     if (!state.exists || version == nullptr) return std::optional<RecordContent>();
-    ALIQUOT_ASSIGN_OR_RETURN(const Definition definition,
-                             LoadDefinition(reader, state.id, version->number));
     RecordContent content;
-    content.content = VersionContent(state, *version, definition);
+    content.content = VersionContent(state, *version);
     // G-01, A11-01: who prepared or checked it does not check or approve it too.
     content.authors = recipes::VersionPreparers(*version);
     content.streams = {recipes::MasterBatchRecordStream(state.id)};

@@ -58,12 +58,20 @@ class RecipeService {
  public:
   RecipeService(Store& store, Clock& clock, SessionService& sessions, SignatureService& signatures);
 
-  Status DefineProduct(const RequestContext& context, const recipes::ProductCommand& command);
+  // Defines a product or renames it (recipe.author); returns true when it was new. Errors:
+  // kInvalidArgument naming the field (product_id, name), kFailedPrecondition (field "therapy")
+  // for a change of therapy kind.
+  Result<bool> DefineProduct(const RequestContext& context, const recipes::ProductCommand& command);
+  // Every product, in id order (recipe.view).
   Result<std::vector<recipes::ProductState>> Products(const RequestContext& context);
+  // One product; kNotFound (field "product_id") when there is none.
   Result<recipes::ProductState> Product(const RequestContext& context, const std::string& id);
 
+  // Creates a master batch record of a defined product, with no version yet (recipe.author).
+  // Errors: kInvalidArgument (mbr_id, product_id, title), kNotFound (product), kAlreadyExists.
   Status CreateMasterBatchRecord(const RequestContext& context,
                                  const recipes::CreateCommand& command);
+  // Every master batch record with its versions' lifecycle, in id order (recipe.view).
   Result<std::vector<recipes::MasterBatchRecordState>> MasterBatchRecords(
       const RequestContext& context);
 
@@ -81,15 +89,23 @@ class RecipeService {
   // The definition file of any version (EmitYaml of DefinitionToJson): what import reads back.
   Result<std::string> ExportVersion(const RequestContext& context, const std::string& record_id,
                                     int version);
+  // The record and every version with its status now and its signatures (recipe.view); kNotFound
+  // (field "mbr_id") for an unknown record.
   Result<RecipeHistory> History(const RequestContext& context, const std::string& record_id);
+  // One version with its definition and signatures; kNotFound (field "mbr_id" or "version").
   Result<RecipeVersionView> Version(const RequestContext& context, const std::string& record_id,
                                     int version);
   // The version effective at `at`, with its definition; nullopt when none was.
   Result<std::optional<RecipeVersionView>> EffectiveAt(const RequestContext& context,
                                                        const std::string& record_id, Timestamp at);
+  // What changed from version `from` to `to` (recipe.view, CMP-01); kNotFound (field "from" or
+  // "to") for a version the record does not have.
   Result<VersionDifferences> Differences(const RequestContext& context,
                                          const std::string& record_id, int from, int to);
 
+  // Proposes retiring the record from `effective` (default now), for QA to approve by signing the
+  // record "master_batch_record" (recipe.author). Errors: the domain's (nothing effective or
+  // pending, already retired, a date in the past).
   Status ProposeRetirement(const RequestContext& context, const std::string& record_id,
                            const std::string& reason, std::optional<Timestamp> effective);
 

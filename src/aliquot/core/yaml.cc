@@ -337,6 +337,22 @@ class Parser {
     if (positions_ != nullptr) positions_->Add(std::move(pointer), value, key);
   }
 
+  // The pointer of a child node at `at`. Pointers are built only when positions are recorded, and
+  // then their total size is bounded: a long key over many items would otherwise make a file under
+  // the body limit hold gigabytes of pointers.
+  template <typename Token>
+  Result<std::string> Child(const std::string& pointer, const Token& token, YamlPosition at) {
+    if (positions_ == nullptr) return std::string();
+    std::string child = JsonPointerAppend(pointer, token);
+    pointer_bytes_ += child.size();
+    if (pointer_bytes_ > kMaxPointerBytes) {
+      return FailAt(at,
+                    "the document has too many or too long keys to record where each value "
+                    "is; keep keys short");
+    }
+    return child;
+  }
+
   Status SplitLines();
   Status SkipBlankLines();
   Status ExpectLineEnd(std::string_view after_what);
@@ -376,6 +392,9 @@ class Parser {
 
   std::string_view text_;
   YamlPositions* positions_;
+  // What Child has built so far, and its bound: 64 MiB, far above any real definition's few MB.
+  static constexpr std::size_t kMaxPointerBytes = std::size_t{64} << 20;
+  std::size_t pointer_bytes_ = 0;
   YamlParseOptions options_;
   std::vector<Line> lines_;
   std::size_t line_ = 0;  // The line being read.
@@ -923,7 +942,7 @@ Status Parser::ParseFlow(int depth, const std::string& pointer, Json& out) {
     }
     while (true) {
       if (Peek() == ',') return empty_entry();
-      std::string child = JsonPointerAppend(pointer, items.size());
+      ALIQUOT_ASSIGN_OR_RETURN(std::string child, Child(pointer, items.size(), Here()));
       Json item;
       YamlPosition at;
       ALIQUOT_RETURN_IF_ERROR(ParseFlowNode(depth + 1, child, item, at));
@@ -974,7 +993,7 @@ Status Parser::ParseFlow(int depth, const std::string& pointer, Json& out) {
                                 std::to_string(it->second.column) +
                                 "); a key may appear only once in a mapping");
     }
-    std::string child = JsonPointerAppend(pointer, key);
+    ALIQUOT_ASSIGN_OR_RETURN(std::string child, Child(pointer, key, key_at));
     if (skip_to_next()) return unclosed();
     Json value;
     YamlPosition at = key_at;
@@ -1157,7 +1176,7 @@ Status Parser::ParseBlockSequence(int indent, int depth, const std::string& poin
     const YamlPosition dash_at = Here();
     ++pos_;  // '-'
     SkipWhite();
-    std::string child = JsonPointerAppend(pointer, items.size());
+    ALIQUOT_ASSIGN_OR_RETURN(std::string child, Child(pointer, items.size(), dash_at));
     Json item;
     YamlPosition at = dash_at;
     if (Peek() == '\n' || Peek() == '#') {
@@ -1208,7 +1227,7 @@ Status Parser::ParseBlockMapping(int indent, int depth, const std::string& point
                                 std::to_string(it->second.column) +
                                 "); a key may appear only once in a mapping");
     }
-    std::string child = JsonPointerAppend(pointer, key);
+    ALIQUOT_ASSIGN_OR_RETURN(std::string child, Child(pointer, key, key_at));
     Json value;
     YamlPosition at = key_at;
     SkipWhite();

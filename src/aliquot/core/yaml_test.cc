@@ -1050,5 +1050,23 @@ TEST(Yaml, ReadsLargeFilesInOnePass) {
   EXPECT_EQ(positions.Of("/v/50000"), At(1, 150'005));
 }
 
+// A hostile file under the body limit: one 50 KB key over 10,000 items. Read without positions it
+// is an ordinary document; recording where each item is would hold 500 MB of pointers, so that is
+// refused, with the position where the bound was crossed.
+TEST(Yaml, BoundsWhatRecordingPositionsMayHold) {
+  const std::string key(50'000, 'k');
+  std::string text = key + ":\n";
+  for (int i = 0; i < 10'000; ++i) text += "  - 1\n";
+  auto plain = ParseYaml(text);
+  ASSERT_TRUE(plain.has_value()) << plain.error().Message();
+  EXPECT_EQ(plain->Find(key)->AsArray().size(), 10'000U);
+  YamlPositions positions;
+  auto placed = ParseYaml(text, &positions);
+  ASSERT_FALSE(placed.has_value());
+  EXPECT_EQ(placed.error().Code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(placed.error().Message(), ::testing::StartsWith("line "));
+  EXPECT_THAT(placed.error().Message(), ::testing::HasSubstr("too many or too long keys"));
+}
+
 }  // namespace
 }  // namespace aliquot

@@ -199,14 +199,10 @@ class Routes {
                              body.OptionalString("description"));
     command.description = description.value_or("");
     ALIQUOT_RETURN_IF_ERROR(body.CheckNoOtherMembers());
-    ALIQUOT_ASSIGN_OR_RETURN(const std::vector<recipes::ProductState> before,
-                             api_.recipes.Products(context));
-    bool existed = false;
-    for (const recipes::ProductState& product : before) existed |= product.id == command.id;
-    ALIQUOT_RETURN_IF_ERROR(api_.recipes.DefineProduct(context, command));
+    ALIQUOT_ASSIGN_OR_RETURN(const bool created, api_.recipes.DefineProduct(context, command));
     ALIQUOT_ASSIGN_OR_RETURN(const recipes::ProductState product,
                              api_.recipes.Product(context, command.id));
-    return JsonResponse(existed ? kOk : kCreated, ProductJson(product));
+    return JsonResponse(created ? kCreated : kOk, ProductJson(product));
   }
 
   Result<Response> Records(const Request& /*request*/, const RequestContext& context) {

@@ -237,9 +237,17 @@ class Reader {
  public:
   explicit Reader(std::vector<Problem>& problems) : problems_(problems) {}
 
+  // Problems beyond kMaxProblems are only counted (Unlisted), so that a hostile file cannot make
+  // the answer itself unbounded.
   void Add(std::string pointer, std::string message) {
+    if (problems_.size() >= kMaxProblems) {
+      ++unlisted_;
+      return;
+    }
     problems_.push_back(Problem{std::move(pointer), std::move(message)});
   }
+  std::size_t Unlisted() const { return unlisted_; }
+  static constexpr std::size_t kMaxProblems = 500;
 
   // True when `json` is a mapping; reports each required member it lacks at `pointer`. `what`
   // names the object in messages: "a parameter", "'alert'".
@@ -299,6 +307,14 @@ class Reader {
     }
     const Json::Array& array = value.AsArray();
     out.clear();
+    // Options, predecessors, equipment classes, identifiers: tens at most in a real process. The
+    // bound keeps the duplicate checks on them, quadratic, from being a way to stall the server.
+    constexpr std::size_t kMaxEntries = 256;
+    if (array.size() > kMaxEntries) {
+      Add(at, Quoted(key) + " lists " + std::to_string(array.size()) + " entries; at most " +
+                  std::to_string(kMaxEntries) + " are allowed");
+      return;
+    }
     out.reserve(array.size());
     for (std::size_t i = 0; i < array.size(); ++i) {
       if (!array[i].IsString()) {
@@ -377,6 +393,7 @@ class Reader {
 
  private:
   std::vector<Problem>& problems_;
+  std::size_t unlisted_ = 0;
 };
 
 void ReadParameter(Reader& reader, const Json& json, const std::string& pointer,
@@ -741,6 +758,16 @@ class Validator {
   }
 
   std::vector<Problem> Run() {
+    // A bound on what a definition may ask of the validator: the step graph's sets are quadratic
+    // in the steps, and a real process has tens of them, not thousands.
+    std::size_t steps = 0;
+    for (const UnitProcedure& unit : definition_.unit_procedures) steps += unit.operations.size();
+    if (steps > kMaxSteps) {
+      Add("/unit_procedures", "the definition has " + std::to_string(steps) +
+                                  " steps; a master batch record may have at most " +
+                                  std::to_string(kMaxSteps));
+      return std::move(problems_);
+    }
     Index();
     OrderSteps();
     CheckFormulas();
@@ -756,11 +783,25 @@ class Validator {
     CheckUnitProcedures();
     CheckTimeRules();
     CheckExpiryClocks();
+    if (unlisted_ > 0) {
+      problems_.push_back(Problem{"", "and " + std::to_string(unlisted_) +
+                                          " more problems not listed: correct these first"});
+    }
     return std::move(problems_);
   }
 
  private:
+  static constexpr std::size_t kMaxSteps = 2000;
+  // Problems kept in full; beyond them only counted, so a hostile file cannot make the answer
+  // itself unbounded.
+  static constexpr std::size_t kMaxProblems = 500;
+  static constexpr std::size_t kMaxCycles = 10;
+
   void Add(std::string pointer, std::string message) {
+    if (problems_.size() >= kMaxProblems) {
+      ++unlisted_;
+      return;
+    }
     problems_.push_back(Problem{std::move(pointer), std::move(message)});
   }
 
@@ -919,7 +960,7 @@ class Validator {
             cycle.push_back(stack[i].step);
           }
           std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
-          if (!seen.insert(cycle).second) continue;
+          if (seen.size() >= kMaxCycles || !seen.insert(cycle).second) continue;
           std::string path;
           for (std::size_t s : cycle) path += steps_[s].step->id + " -> ";
           path += steps_[cycle.front()].step->id;
@@ -1721,6 +1762,7 @@ class Validator {
   std::vector<StepSet> ancestors_;
   std::map<std::string, std::string, std::less<>> step_ids_;
   std::vector<Problem> problems_;
+  std::size_t unlisted_ = 0;
 };
 
 }  // namespace
@@ -1915,6 +1957,10 @@ Definition DefinitionFromJson(const Json& json, std::vector<Problem>& problems) 
     } else {
       reader.Unknown(key, at, "the definition", kDefinitionFields);
     }
+  }
+  if (reader.Unlisted() > 0) {
+    problems.push_back(Problem{"", "and " + std::to_string(reader.Unlisted()) +
+                                       " more problems not listed: correct these first"});
   }
   return definition;
 }

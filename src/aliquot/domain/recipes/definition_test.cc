@@ -672,6 +672,38 @@ TEST(DefinitionValidation, RefusesASopThatIsNotInDocumentControlOrRetired) {
                          {"SOP-CT-050 was retired on 2026-03-01"}));
 }
 
+// A hostile definition cannot make the check unbounded: every step waiting for every other
+// (thousands of cycles) gives a bounded list, and more steps than any process has are refused
+// before the step graph is built.
+TEST(DefinitionValidation, BoundsTheProblemsOfAHostileStepGraph) {
+  Definition definition = CarT();
+  UnitProcedure& unit = definition.unit_procedures.front();
+  unit.operations.clear();
+  for (int i = 0; i < 120; ++i) {
+    unit.operations.push_back(MakeStep("s" + std::to_string(i), "Step", "SOP-CT-002"));
+  }
+  for (Step& step : unit.operations) {
+    std::vector<std::string> all;
+    for (const Step& other : unit.operations) {
+      if (&other != &step) all.push_back(other.id);
+    }
+    step.after = all;
+  }
+  const std::vector<Problem> problems = Validated(definition);
+  std::size_t cycles = 0;
+  for (const Problem& problem : problems) {
+    cycles += problem.message.find("form a cycle") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_GE(cycles, 1U);
+  EXPECT_LE(cycles, 10U);
+  EXPECT_LE(problems.size(), 501U);
+
+  for (int i = 120; i < 2001; ++i) {
+    unit.operations.push_back(MakeStep("s" + std::to_string(i), "Step", "SOP-CT-002"));
+  }
+  EXPECT_TRUE(HasProblem(Validated(definition), "/unit_procedures", {"at most 2000"}));
+}
+
 // Verifies G-11: every step names the SOP whose training execution demands.
 TEST(DefinitionValidation, RefusesAStepWithoutItsGoverningSop_G_11) {
   Definition definition = CarT();

@@ -719,6 +719,13 @@ Status ApplyMasterBatchRecordEvent(MasterBatchRecordState& state, const ledger::
   } else if (type == kRejected) {
     if (version->stage != Stage::kInReview) return Unexpected(payload.Corrupt("not in review"));
     version->stage = Stage::kDraft;
+    // G-01: whoever submitted the rejected round stays one of its preparers, so they cannot check
+    // or approve the next round either.
+    if (version->prepared_by && *version->prepared_by != version->drafted_by &&
+        std::find(version->contributors.begin(), version->contributors.end(),
+                  *version->prepared_by) == version->contributors.end()) {
+      version->contributors.push_back(*version->prepared_by);
+    }
     version->prepared_by.reset();
     version->checked_by.reset();
   } else if (type == kApproved) {

@@ -67,7 +67,8 @@ struct VersionState {
   std::optional<Timestamp> requested_effective;
   std::string drafted_by;
   Timestamp drafted_at;
-  std::vector<std::string> contributors;   // Who updated the draft since: co-preparers.
+  // Who updated the draft since, and who submitted a round that was rejected: co-preparers.
+  std::vector<std::string> contributors;
   std::optional<std::string> prepared_by;  // Submitted for review by signature "authored".
   std::optional<std::string> checked_by;   // "reviewed": the independent check.
   std::optional<std::string> approved_by;  // "approved".

@@ -523,6 +523,24 @@ TEST(MasterBatchRecord, RefusesApprovalOnceTheRequestedEffectiveDateHasPassed_G_
 
 // --- Rejection -----------------------------------------------------------------------------------
 
+// G-01: a person who submitted a round that was rejected is still one of the version's preparers:
+// after the drafter submits it again and someone checks it, the first submitter cannot approve.
+TEST(MasterBatchRecord, WhoSubmittedARejectedRoundNeverApprovesTheVersion_G_01) {
+  History record = WithDraft();
+  ASSERT_TRUE(
+      record.Apply(Sign(record, SignatureMeaning::kAuthored, Day(2), kContributor), Day(2)));
+  ASSERT_TRUE(record.Apply(
+      Sign(record, SignatureMeaning::kRejected, Day(3), kChecker, "Missing the day-5 count"),
+      Day(3)));
+  const std::vector<std::string> preparers = VersionPreparers(*record.State().Version(1));
+  EXPECT_NE(std::find(preparers.begin(), preparers.end(), "cole"), preparers.end());
+  ASSERT_TRUE(record.Apply(Sign(record, SignatureMeaning::kAuthored, Day(4), kPreparer), Day(4)));
+  ASSERT_TRUE(record.Apply(Sign(record, SignatureMeaning::kReviewed, Day(5), kChecker), Day(5)));
+  EXPECT_TRUE(Refused(Sign(record, SignatureMeaning::kApproved, Day(6), kContributor),
+                      ErrorCode::kPermissionDenied, "meaning"));
+  EXPECT_TRUE(Sign(record, SignatureMeaning::kApproved, Day(6), kApprover));
+}
+
 TEST(MasterBatchRecord, ARejectedVersionReturnsToDraftWithItsReason_A11_05) {
   History record = Checked();
   const Result<ledger::NewEvent> rejected = Sign(record, SignatureMeaning::kRejected, Day(4),
