@@ -494,7 +494,7 @@ class Site {
     const std::string record = FreshName("MBR-");
     HttpResponse response =
         server_.Request("PUT", "/api/v1/products/" + product, owner.session.Credentials(),
-                        Body({{"name", "Probe product"}, {"therapy", "autologous"}}));
+                        Body({{"name", "Probe product"}, {"therapy", "allogeneic"}}));
     EXPECT_EQ(response.status, 201) << response.body;
     response = server_.Request(
         "POST", "/api/v1/mbrs", owner.session.Credentials(),

@@ -182,6 +182,16 @@ recipes::References ReferencesIn(StoreReader& reader, Timestamp now, Status& fai
     cache->materials.emplace(std::string(id), answer);
     return answer;
   };
+  references.product = [&reader,
+                        &failure](std::string_view id) -> std::optional<recipes::ProductReference> {
+    Result<recipes::ProductState> product = LoadProduct(reader, std::string(id));
+    if (!product) {
+      if (failure) failure = Unexpected(product.error());
+      return std::nullopt;
+    }
+    if (!product->exists) return std::nullopt;
+    return recipes::ProductReference{product->therapy == recipes::TherapyKind::kAutologous};
+  };
   return references;
 }
 

@@ -728,6 +728,7 @@ struct Resolution {
 // problem of its own (so the formulas using it are not refused a second time for it).
 struct ValueState {
   bool numeric = true;           // False: a parameter of a kind formulas cannot compute with.
+  bool optional = false;         // An optional parameter: it may have no value to compute with.
   std::string_view kind_name;    // For the message when not numeric.
   std::optional<NameInfo> info;  // Unset: broken.
 };
@@ -840,6 +841,7 @@ class Validator {
 
   ValueState ParameterState(const ParameterDefinition& parameter) const {
     ValueState state;
+    state.optional = parameter.requirement == Requirement::kOptional;
     if (parameter.kind != ParameterKind::kNumber && parameter.kind != ParameterKind::kInteger) {
       state.numeric = false;
       state.kind_name = ParameterKindName(parameter.kind);
@@ -1055,6 +1057,14 @@ class Validator {
                            " parameter: formulas compute only with numbers and integers";
       return resolution;
     }
+    if (state.optional) {
+      // G-03: a calculation is recorded with the batch; one whose input may never be entered
+      // could not be.
+      resolution.problem = Quoted(name) +
+                           " is optional and may have no value: a formula may use only required "
+                           "values; make it required or compute without it";
+      return resolution;
+    }
     resolution.info = state.info;
     return resolution;
   }
@@ -1221,6 +1231,35 @@ class Validator {
       CheckUnique(seen, identifier.id, pointer + "/id", "identifier", "in the definition");
       CheckName(identifier.name, pointer + "/name", "the identifier", "name");
     }
+    CheckChainOfIdentity();
+  }
+
+  // T-01, T-02 (21 CFR 1271.290): an autologous batch carries its patient's distinct
+  // identification code, and its labels are scanned against it somewhere in the process.
+  void CheckChainOfIdentity() {
+    if (!references_.product) return;
+    const std::optional<ProductReference> product = references_.product(definition_.product);
+    if (!product || !product->autologous) return;
+    std::vector<std::string> codes;
+    for (const Identifier& identifier : definition_.identifiers) {
+      if (identifier.format == IdentifierFormat::kCoiCode) codes.push_back(identifier.id);
+    }
+    if (codes.empty()) {
+      Add("/identifiers", "product " + definition_.product +
+                              " is autologous: declare the patient's distinct identification "
+                              "code as an identifier of format coi_code, so that it travels with "
+                              "every batch");
+      return;
+    }
+    for (const Step* step : definition_.Steps()) {
+      for (const std::string& scanned : step->scan_identity) {
+        if (std::find(codes.begin(), codes.end(), scanned) != codes.end()) return;
+      }
+    }
+    Add("/identifiers", "product " + definition_.product + " is autologous, but no step scans " +
+                            codes.front() +
+                            ": list it under scan_identity where labels are matched (at least at "
+                            "receipt of the starting material and at labelling)");
   }
 
   void CheckUnitProcedures() {

@@ -244,9 +244,17 @@ struct DocumentReference {
 struct MaterialReference {
   std::string unit;  // What its lots are counted in: "mL".
 };
+// What the product says about the chain of identity: an autologous batch is one patient's own
+// cells, returned to that patient (21 CFR 1271.290, T-01, T-02).
+struct ProductReference {
+  bool autologous = false;
+};
 struct References {
   std::function<std::optional<DocumentReference>(std::string_view id)> document;
   std::function<std::optional<MaterialReference>(std::string_view id)> material;
+  // Unset, or nullopt for the definition's product: the product is not checked here (the record's
+  // own checks name an unknown product).
+  std::function<std::optional<ProductReference>(std::string_view id)> product;
 };
 
 // Everything approval demands of a definition (G-01), each problem at its pointer:
@@ -272,7 +280,8 @@ struct References {
 // - samples: a quantity that parses; tests described;
 // - documents: every step's `sop` present, of a document that exists and is usable;
 // - equipment classes that exist;
-// - scan_identity naming declared identifiers;
+// - scan_identity naming declared identifiers; for an autologous product, an identifier of format
+//   coi_code that at least one step scans (T-01, T-02);
 // - durations, time rules and clocks: quantities of time, min <= max, positive, at least one of
 //   min and max; steps that exist; a time rule whose `to` may follow its `from` (not a step that
 //   must come before it);

@@ -235,6 +235,11 @@ References SiteReferences() {
     if (found == kUnits.end()) return std::nullopt;
     return MaterialReference{found->second};
   };
+  references.product = [](std::string_view id) -> std::optional<ProductReference> {
+    if (id == "CAR19") return ProductReference{true};
+    if (id == "ALLO7") return ProductReference{false};
+    return std::nullopt;
+  };
   return references;
 }
 
@@ -643,6 +648,21 @@ TEST(DefinitionValidation, RefusesAFormulaUsingAParameterThatIsNotANumber) {
                          {"'appearance' is a choice parameter"}));
 }
 
+// Verifies G-03: a calculation recorded with the batch needs every value it uses, so an optional
+// parameter (which may never be entered) cannot feed a formula.
+TEST(DefinitionValidation, RefusesAFormulaUsingAnOptionalParameter_G_03) {
+  Definition definition = CarT();
+  Step& enrichment = StepOf(definition, "enrichment");
+  enrichment.parameters[1].requirement = Requirement::kOptional;
+  const std::vector<Problem> problems = Validated(definition);
+  bool found = false;
+  for (const Problem& problem : problems) {
+    found |= problem.pointer.starts_with(Path(kEnrichmentStep, "/calculations/")) &&
+             problem.message.find("is optional and may have no value") != std::string::npos;
+  }
+  EXPECT_TRUE(found) << "no problem for the optional '" << enrichment.parameters[1].id << "'";
+}
+
 TEST(DefinitionValidation, RefusesAFormulaDividingByAValueThatMayBeZero) {
   Definition definition = CarT();
   StepOf(definition, "enrichment").parameters[1].action = {.high = 500};  // Volume may be 0.
@@ -702,6 +722,23 @@ TEST(DefinitionValidation, BoundsTheProblemsOfAHostileStepGraph) {
     unit.operations.push_back(MakeStep("s" + std::to_string(i), "Step", "SOP-CT-002"));
   }
   EXPECT_TRUE(HasProblem(Validated(definition), "/unit_procedures", {"at most 2000"}));
+}
+
+// Verifies T-01, T-02: an autologous product's patient code travels with the batch and is scanned
+// somewhere; an allogeneic product is not held to it.
+TEST(DefinitionValidation, AnAutologousProcessCarriesAndScansThePatientCode_T_01_T_02) {
+  Definition unscanned = CarT();
+  for (UnitProcedure& unit : unscanned.unit_procedures) {
+    for (Step& step : unit.operations) step.scan_identity.clear();
+  }
+  EXPECT_TRUE(HasProblem(Validated(unscanned), "/identifiers", {"autologous", "scan_identity"}));
+  Definition undeclared = unscanned;
+  undeclared.identifiers.clear();
+  EXPECT_TRUE(HasProblem(Validated(undeclared), "/identifiers", {"autologous", "coi_code"}));
+  undeclared.product = "ALLO7";
+  for (const Problem& problem : Validated(undeclared)) {
+    EXPECT_EQ(problem.message.find("autologous"), std::string::npos) << problem.message;
+  }
 }
 
 // Verifies G-11: every step names the SOP whose training execution demands.
