@@ -1098,5 +1098,45 @@ TEST_P(RecipeApiTest, AnOperatorReadsMasterBatchRecordsButCannotImportOne_P11_07
   EXPECT_EQ(StringMember(Version(1), "status"), "draft");
 }
 
+// Verifies G-01 and A11-05: a master batch record is retired by a document owner's proposal and
+// QA's approval by e-signature; from then no version is effective and none can be drafted, and the
+// versions it had stay readable with their signatures.
+TEST_P(RecipeApiTest, ARetirementProposedAndApprovedByQaEndsTheRecord_G01_A11_05) {
+  ASSERT_NO_FATAL_FAILURE(SetUpSite());
+  ASSERT_NO_FATAL_FAILURE(Approve(std::string(kDefinition), 1));
+  const std::string retirement = std::string("/api/v1/mbrs/") + kRecord + "/retirement";
+
+  // Nothing to approve before a proposal; a QA reviewer may not propose one.
+  EXPECT_EQ(Sign("anna", "master_batch_record", kRecord, "approved").status, 409);
+  ExpectError(As("rita", "POST", retirement,
+                 Body({{"reason", "Process transferred to the Amsterdam site"}})),
+              403, "permission_denied", "action", "a QA reviewer proposing a retirement");
+
+  const HttpResponse proposed = As("dora", "POST", retirement,
+                                   Body({{"reason", "Process transferred to the Amsterdam site"}}));
+  ASSERT_EQ(proposed.status, 200) << proposed.body;
+  EXPECT_EQ(StringMember(ParseOrFail(proposed.body), "retirement_reason"),
+            "Process transferred to the Amsterdam site");
+  EXPECT_EQ(StringMember(Version(1), "status"), "effective") << "a proposal retires nothing";
+
+  // Only QA approves it; the proposer's own signature is refused by her role as well.
+  ExpectError(Sign("rita", "master_batch_record", kRecord, "approved"), 403, "permission_denied",
+              "action", "a QA reviewer approving a retirement");
+  ExpectError(Sign("dora", "master_batch_record", kRecord, "approved"), 403, "permission_denied",
+              "action", "the proposer approving her own retirement");
+  const HttpResponse approved = Sign("anna", "master_batch_record", kRecord, "approved");
+  ASSERT_EQ(approved.status, 201) << approved.body;
+
+  const Json history = History();
+  EXPECT_FALSE(StringMember(history, "retired_from").empty()) << CanonicalJson(history);
+  EXPECT_TRUE(Member(history, "effective_version").IsNull()) << CanonicalJson(history);
+  const Json v1 = Version(1);
+  EXPECT_EQ(StringMember(v1, "status"), "retired") << CanonicalJson(v1);
+  EXPECT_EQ(Items(Member(v1, "signatures")).size(), 3U);
+  EXPECT_EQ(Effective().status, 404);
+  ExpectError(Import(std::string(kDefinition)), 409, "failed_precondition", "master_batch_record",
+              "a new version of a retired record");
+}
+
 }  // namespace
 }  // namespace aliquot
