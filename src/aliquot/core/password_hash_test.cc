@@ -88,8 +88,11 @@ TEST(PasswordHash, ReportsAStringThatIsNotArgon2idAsDataLoss) {
 
 TEST(PasswordHash, RefusesTheRightPasswordAgainstAnAlteredHash) {
   std::string hash = HashOrFail("pw");
-  // The last character is part of the hash itself, not the salt or the cost.
-  hash.back() = hash.back() == 'A' ? 'B' : 'A';
+  // The last character is part of the hash itself, not the salt or the cost. It encodes the last
+  // 4 bits of 32 bytes in unpadded base64, with two zero bits after them: only A, E, I, ... 0, 4, 8
+  // are well-formed there. 'B' is not, so a hash ending in 'A' (one in sixteen) made this test
+  // refuse the string as malformed instead of as a mismatch.
+  hash.back() = hash.back() == 'A' ? 'E' : 'A';
   EXPECT_EQ(VerifyPassword(hash, "pw"), false);
 }
 
