@@ -628,6 +628,8 @@ void DomainBench(benchmark::State& state) {
 struct World {
   testing::TempDir dir;
   testing::FakeClock clock;
+  // The demo's history runs on its own clock, over the fake one (docs/demo.md).
+  app::DemoClock demo{clock, app::DemoStart(clock.Now())};
   std::unique_ptr<app::Projector> projector = app::MakeAllProjectors();
   SecretKey credentials_key = SecretKey::Generate();
   std::unique_ptr<storage::SqliteStore> store;
@@ -648,7 +650,7 @@ World& TheWorld() {
   const Steady::time_point began = Steady::now();
   world->store = Must(storage::SqliteStore::Open({(world->dir / "aliquot.sqlite").string(),
                                                   storage::OpenMode::kReadWriteCreate},
-                                                 world->clock, *world->projector),
+                                                 world->demo, *world->projector),
                       "opening the store");
   const Ed25519SigningKey checkpoint_key = Ed25519SigningKey::FromSeed(Ed25519SigningKey::Seed{7});
   app::SystemService system(*world->store);
@@ -657,10 +659,11 @@ World& TheWorld() {
              "initialising");
   // The password hash at its minimum cost: signing in is identity_bench's figure, not this one's.
   world->services =
-      Must(app::Services::Create(*world->store, *world->store, world->clock, world->credentials_key,
+      Must(app::Services::Create(*world->store, *world->store, world->demo, world->credentials_key,
                                  {PasswordHashCost::Minimum(), app::kDefaultMaxUploadBytes}),
            "creating the services");
-  MustSucceed(app::CreateDemoSite(*world->services, "bench:recipe_bench", [](std::string_view) {}),
+  MustSucceed(app::CreateDemoSite(*world->services, world->demo, "bench:recipe_bench",
+                                  [](std::string_view) {}),
               "creating the demo site");
   world->dora =
       Must(world->services->Sessions().SignIn({std::string(app::kDemoQaTerminalToken), "dora",

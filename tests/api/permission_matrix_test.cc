@@ -484,6 +484,52 @@ class Site {
     return probe_location_;
   }
 
+  // The targets of deviations. A balance of its own, registered by a fixture equipment owner and
+  // found out of tolerance at its first calibration: the deviation that raised, open.
+  std::string NewDeviation() {
+    const Person& owner = Fixture(Role::kEquipmentOwner);
+    const std::string balance = FreshName("BAL-");
+    HttpResponse response =
+        server_.Request("POST", "/api/v1/equipment", owner.session.Credentials(),
+                        Body({{"equipment_id", balance},
+                              {"name", "Probe balance"},
+                              {"class", "balance"},
+                              {"room", ProbeRoom()},
+                              {"calibration_interval_days", 365},
+                              {"measures", "g"},
+                              {"cleaning_rule", "none"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    const Json point(Json::Object{
+        {"nominal", 100}, {"as_found", 100.0042}, {"tolerance", 0.001}, {"unit", "g"}});
+    response = server_.Request("POST", "/api/v1/equipment/" + balance + "/calibrations",
+                               owner.session.Credentials(),
+                               Body({{"provider", "Probe metrology"},
+                                     {"reference_standard", "Weight set WS-0042"},
+                                     {"points", Json::Array{point}}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    const Json recorded = ParseOrFail(response.body);
+    const Json* deviation = recorded.Find("deviation");
+    std::string id = deviation != nullptr ? StringMember(*deviation, "deviation_id") : "";
+    EXPECT_FALSE(id.empty()) << response.body;
+    return id;
+  }
+
+  // The same, assessed by a fixture QA reviewer as needing no investigation.
+  std::string NewAssessedDeviation() {
+    std::string id = NewDeviation();
+    const HttpResponse response =
+        server_.Request("POST", "/api/v1/deviations/" + id + "/assessment",
+                        Fixture(Role::kQaReviewer).session.Credentials(), AssessmentBody());
+    EXPECT_EQ(response.status, 201) << response.body;
+    return id;
+  }
+
+  static std::string AssessmentBody() {
+    return Body({{"classification", "minor"},
+                 {"impact", "None: the balance weighed no batch"},
+                 {"investigation_required", false}});
+  }
+
   // The targets of master batch records, made by the fixture people: a product and record of
   // their own, whose version 1 (one step under the training document) a fixture document owner
   // imported: its signable record id ("MBR-7:1").
@@ -535,6 +581,112 @@ class Site {
     return version;
   }
 
+  // `person` trained on the training document (read and understood), once.
+  void Train(const Person& person) {
+    if (!trained_.insert(person.user_id).second) return;
+    const HttpResponse response =
+        SignAs(person, "training", person.user_id + ":" + TrainingDocument() + ":1", "performed");
+    EXPECT_TRUE(response.status == 201 || response.status == 409) << response.body;
+  }
+
+  // The targets of batch execution, made by the fixture people. A master batch record of their
+  // own, effective now: one step, "probe", under the training document and verified by a second
+  // person, whose bill of materials is the probe apheresis, 1 mL with a tolerance of 100 % (a
+  // batch's starting material is a material its record uses; this one completes without a
+  // consumption).
+  std::string ProbeBatchRecord() {
+    if (!probe_batch_record_.empty()) return probe_batch_record_;
+    DefineProbeMaterials();
+    const std::string sop = TrainingDocument();
+    const Person& owner = Fixture(Role::kDocumentOwner);
+    const std::string product = FreshName("PRD-");
+    const std::string record = FreshName("MBR-");
+    HttpResponse response =
+        server_.Request("PUT", "/api/v1/products/" + product, owner.session.Credentials(),
+                        Body({{"name", "Probe batch product"}, {"therapy", "allogeneic"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    response = server_.Request(
+        "POST", "/api/v1/mbrs", owner.session.Credentials(),
+        Body({{"mbr_id", record}, {"product", product}, {"title", "Probe batch process"}}));
+    EXPECT_EQ(response.status, 201) << response.body;
+    const std::string definition =
+        "format: aliquot.mbr/1\nmaster_batch_record: " + record + "\nproduct: " + product +
+        "\ntitle: Probe batch process\nbatch_size: One probe batch\nphases: [phase_1]\n"
+        "unit_procedures:\n"
+        "  - id: probing\n    name: Probing\n    operations:\n"
+        "      - id: probe\n        name: Probe step\n        sop: " +
+        sop +
+        "\n        verification: second_person\n        materials:\n"
+        "          - material: " +
+        std::string(kProbeApheresis) +
+        "\n            quantity: 1 mL\n            tolerance: 100 %\n";
+    testing::Headers headers = owner.session.Credentials();
+    headers.emplace_back("Content-Type", "application/yaml");
+    response = server_.Request(
+        "POST", "/api/v1/mbrs/" + record + "/versions?change_reason=Permission%20matrix%20probe",
+        headers, definition);
+    EXPECT_EQ(response.status, 201) << response.body;
+    const std::string version = record + ":1";
+    for (const auto& [role, meaning] :
+         std::vector<std::pair<Role, std::string>>{{Role::kDocumentOwner, "authored"},
+                                                   {Role::kQaReviewer, "reviewed"},
+                                                   {Role::kQaApprover, "approved"}}) {
+      response = SignAs(Fixture(role), "mbr_version", version, meaning);
+      EXPECT_EQ(response.status, 201) << meaning << ": " << response.body;
+    }
+    probe_batch_record_ = record;
+    return probe_batch_record_;
+  }
+
+  // The body of a new batch of the probe record, from one apheresis collection of the probes'.
+  std::string BatchBody() {
+    if (probe_collection_.empty()) probe_collection_ = NewCollection();
+    return Body(
+        {{"master_batch_record", ProbeBatchRecord()}, {"starting_material", probe_collection_}});
+  }
+
+  // A planned batch, created by a fixture verifier: its id.
+  std::string NewBatch() {
+    const std::string body = BatchBody();
+    const HttpResponse response = server_.Request(
+        "POST", "/api/v1/batches", Fixture(Role::kVerifier).session.Credentials(), body);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return StringMember(ParseOrFail(response.body), "batch_id");
+  }
+
+  // The step of a new batch started and completed by a fixture operator, awaiting a second
+  // person's verification: its record id ("B-2026-0007:probe").
+  std::string NewStepAwaitingVerification() {
+    const std::string batch = NewBatch();
+    const Person& performer = Fixture(Role::kOperator);
+    Train(performer);
+    for (const char* action : {"start", "complete"}) {
+      const HttpResponse response =
+          server_.Request("POST", "/api/v1/batches/" + batch + "/steps/probe/" + action,
+                          performer.session.Credentials(), "");
+      EXPECT_EQ(response.status, 201) << action << ": " << response.body;
+    }
+    return batch + ":probe";
+  }
+
+  // The same, verified by a fixture verifier: the batch, completed.
+  std::string NewCompletedBatch() {
+    const std::string step = NewStepAwaitingVerification();
+    const HttpResponse response = SignAs(Fixture(Role::kVerifier), "batch_step", step, "verified");
+    EXPECT_EQ(response.status, 201) << response.body;
+    return step.substr(0, step.find(':'));
+  }
+
+  // The same, its review started by a fixture QA reviewer: nothing to review, ready for release.
+  std::string NewBatchUnderReview() {
+    std::string batch = NewCompletedBatch();
+    const HttpResponse response =
+        server_.Request("POST", "/api/v1/batches/" + batch + "/review",
+                        Fixture(Role::kQaReviewer).session.Credentials(), "");
+    EXPECT_EQ(response.status, 201) << response.body;
+    return batch;
+  }
+
   // The server's clock: the time of its latest event.
   Timestamp ServerNow() const {
     const Json head = ParseOrFail(AsAdministrator("GET", "/api/v1/ledger/head").body);
@@ -572,6 +724,9 @@ class Site {
   std::string probe_supplier_;
   std::string probe_room_;
   std::string probe_location_;
+  std::set<std::string> trained_;
+  std::string probe_batch_record_;
+  std::string probe_collection_;
 };
 
 Json::Array RolesAt(const std::string& site, const std::string& role) {
@@ -914,6 +1069,59 @@ const std::vector<Probe>& Probes() {
       {"recipe.approve", &Site::NewCheckedMbrVersion,
        [](Site& site, Person& person, const std::string& version) {
          return site.SignatureRequest(person, "mbr_version", version, "approved");
+       }},
+      // A fixture equipment owner's balance found out of tolerance: its deviation, assessed (again
+      // when assessed before).
+      {"deviation.assess", &Site::NewDeviation,
+       [](Site&, Person&, const std::string& deviation) {
+         return Send("POST", "/api/v1/deviations/" + deviation + "/assessment",
+                     Site::AssessmentBody());
+       }},
+      // The same, assessed by a fixture QA reviewer, closed by signing it approved with the
+      // justification as the comment.
+      {"deviation.close", &Site::NewAssessedDeviation,
+       [](Site& site, Person& person, const std::string& deviation) {
+         ProbeRequest request = site.SignatureRequest(person, "deviation", deviation, "approved");
+         Json body = ParseOrFail(request.body);
+         body.Set("comment", "No product impact: the balance weighed no batch");
+         request.body = CanonicalJson(body);
+         return request;
+       }},
+      {"batch.view", nullptr,
+       [](Site&, Person&, const std::string&) { return Get("/api/v1/batches"); }},
+      // A batch of the fixture people's effective record, from the probes' apheresis collection.
+      {"batch.create", nullptr,
+       [](Site& site, Person&, const std::string&) {
+         return Send("POST", "/api/v1/batches", site.BatchBody());
+       }},
+      // The step of a fixture verifier's new batch started, with no body, by a person trained on
+      // its SOP: the probe for training.complete trained everyone it permits; should the order
+      // change, they are trained here first.
+      {"batch.execute", &Site::NewBatch,
+       [](Site& site, Person& person, const std::string& batch) {
+         if (identity::Permits(identity::RoleSet{person.role},
+                               identity::Action::kCompleteTraining)) {
+           site.Train(person);
+         }
+         return Send("POST", "/api/v1/batches/" + batch + "/steps/probe/start", "");
+       }},
+      // A fixture operator's step, verified by another person.
+      {"batch.verify", &Site::NewStepAwaitingVerification,
+       [](Site& site, Person& person, const std::string& step) {
+         return site.SignatureRequest(person, "batch_step", step, "verified");
+       }},
+      {"batch.supervise", &Site::NewBatch,
+       [](Site&, Person&, const std::string& batch) {
+         return Send("POST", "/api/v1/batches/" + batch + "/hold", kReason);
+       }},
+      {"batch.review", &Site::NewCompletedBatch,
+       [](Site&, Person&, const std::string& batch) {
+         return Send("POST", "/api/v1/batches/" + batch + "/review", "");
+       }},
+      // A batch under review with nothing left to review, released by a QA approver.
+      {"batch.release", &Site::NewBatchUnderReview,
+       [](Site& site, Person& person, const std::string& batch) {
+         return site.SignatureRequest(person, "batch", batch, "released");
        }},
   };
   return kProbes;

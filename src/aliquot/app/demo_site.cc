@@ -5,21 +5,28 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "aliquot/app/batch_service.h"
+#include "aliquot/app/demo_clock.h"
 #include "aliquot/app/demo_definitions.h"
 #include "aliquot/app/environment_service.h"
 #include "aliquot/app/equipment_service.h"
 #include "aliquot/app/material_service.h"
 #include "aliquot/app/recipe_service.h"
+#include "aliquot/core/check.h"
 #include "aliquot/core/json.h"
 #include "aliquot/core/sha256.h"
+#include "aliquot/core/yaml.h"
 #include "aliquot/domain/documents/document.h"
 #include "aliquot/domain/environment/monitoring.h"
 #include "aliquot/domain/environment/room.h"
@@ -28,6 +35,8 @@
 #include "aliquot/domain/materials/material.h"
 #include "aliquot/domain/materials/supplier.h"
 #include "aliquot/domain/quality/deviation.h"
+#include "aliquot/domain/recipes/definition.h"
+#include "aliquot/domain/recipes/formula.h"
 #include "aliquot/domain/training/training.h"
 
 namespace aliquot::app {
@@ -508,23 +517,34 @@ std::string TerminalTokenOf(const std::string& user) {
   return std::string(kDemoQaTerminalToken);
 }
 
-// The site's people at work: signed in at their own terminals since their first sign-in (or, for
-// anyone not, when first needed), all signed out at the end. Counts the signatures they make.
+// The site's people at work. Each signs in at their own terminal when they start work and out when
+// they stop: whoever would have reached the session's idle limit (15 minutes) before the demo's
+// clock moves on is signed out a few minutes after their last action, and signs in again when next
+// needed. Counts the signatures they make.
 class Staff {
  public:
-  explicit Staff(Services& services) : services_(services) {}
+  Staff(Services& services, DemoClock& clock) : services_(services), clock_(clock) {}
 
-  // Keeps the session of `user`'s first sign-in for their work (one Argon2id check fewer).
+  // Keeps the session of `user`'s first sign-in for their first work.
   void Adopt(const std::string& user, const RequestContext& context) {
-    signed_in_.emplace(user, context);
+    signed_in_[user] = {context, clock_.Now(), clock_.Now()};
   }
 
   Result<RequestContext> At(const std::string& user) {
-    if (const auto found = signed_in_.find(user); found != signed_in_.end()) return found->second;
+    const Timestamp now = clock_.Now();
+    if (const auto found = signed_in_.find(user); found != signed_in_.end()) {
+      if (now.Micros() - found->second.since.Micros() < kLongestSession) {
+        found->second.last_use = now;
+        return found->second.context;
+      }
+      // A session lasts at most 12 hours: a long shift signs in again.
+      ALIQUOT_RETURN_IF_ERROR(services_.Sessions().SignOut(found->second.context));
+      signed_in_.erase(found);
+    }
     ALIQUOT_ASSIGN_OR_RETURN(
         RequestContext context,
         FirstSignIn(services_.Sessions(), user, std::string(kDemoPassword), TerminalTokenOf(user)));
-    signed_in_.emplace(user, context);
+    signed_in_[user] = {context, now, now};
     return context;
   }
 
@@ -546,21 +566,102 @@ class Staff {
     return {};
   }
 
+  Timestamp Now() { return clock_.Now(); }
+
+  // Moves the demo's clock on to `t` (a time already passed stays: the clock never goes back; the
+  // real now is as far as it goes). Whoever stops working before `t` signs out first, a few
+  // minutes after their last action.
+  Status To(Timestamp t) {
+    t = std::min(t, clock_.RealNow());
+    std::vector<std::pair<Timestamp, std::string>> idle;
+    for (const auto& [user, session] : signed_in_) {
+      if (t.Micros() - session.last_use.Micros() >= kIdleLimit) {
+        idle.emplace_back(session.last_use, user);
+      }
+    }
+    std::sort(idle.begin(), idle.end());
+    for (const auto& [last_use, user] : idle) {
+      const Timestamp leaves =
+          Timestamp::FromMicros(std::min(t.Micros(), last_use.Micros() + kSignOutAfter));
+      if (leaves > clock_.Now()) clock_.SetTo(leaves);
+      ALIQUOT_RETURN_IF_ERROR(services_.Sessions().SignOut(signed_in_.at(user).context));
+      signed_in_.erase(user);
+    }
+    if (t > clock_.Now()) clock_.SetTo(t);
+    return {};
+  }
+
+  // `minutes` later: the time one action takes at the bench.
+  Status Wait(int minutes) {
+    return To(Timestamp::FromMicros(clock_.Now().Micros() +
+                                    std::int64_t{minutes} * 60 * kMicrosPerSecond));
+  }
+
   Status SignOutEveryone() {
-    for (const auto& [user, context] : signed_in_) {
-      ALIQUOT_RETURN_IF_ERROR(services_.Sessions().SignOut(context));
+    for (const auto& [user, session] : signed_in_) {
+      ALIQUOT_RETURN_IF_ERROR(services_.Sessions().SignOut(session.context));
     }
     signed_in_.clear();
     return {};
   }
 
   Services& Areas() { return services_; }
+  DemoClock& Time() { return clock_; }
   int SignatureCount() const { return signatures_; }
 
  private:
+  // The default security policy's limits (docs/identity.md): 15 idle minutes, 12 hours.
+  static constexpr std::int64_t kIdleLimit = std::int64_t{15} * 60 * kMicrosPerSecond;
+  static constexpr std::int64_t kLongestSession = std::int64_t{11} * 3600 * kMicrosPerSecond;
+  static constexpr std::int64_t kSignOutAfter = std::int64_t{3} * 60 * kMicrosPerSecond;
+
+  struct Session {
+    RequestContext context;
+    Timestamp since;
+    Timestamp last_use;
+  };
+
   Services& services_;
-  std::map<std::string, RequestContext> signed_in_;
+  DemoClock& clock_;
+  std::map<std::string, Session> signed_in_;
   int signatures_ = 0;
+};
+
+// The demo's timeline: what happens when, run in time order on the demo's clock. Tasks at the same
+// instant run in the order they were added; a task added for an instant already passed runs when
+// its turn comes (its actions then bear that later time).
+class Agenda {
+ public:
+  void At(Timestamp at, std::string what, std::function<Status()> run) {
+    tasks_.push_back({at, static_cast<int>(tasks_.size()), std::move(what), std::move(run)});
+  }
+
+  Status Run(Staff& staff) {
+    std::stable_sort(tasks_.begin(), tasks_.end(), [](const Task& a, const Task& b) {
+      return a.at < b.at || (a.at == b.at && a.order < b.order);
+    });
+    for (const Task& task : tasks_) {
+      ALIQUOT_RETURN_IF_ERROR(staff.To(task.at));
+      const Status done = task.run();
+      if (!done) {
+        const Error& error = done.error();
+        return Unexpected(Error(
+            error.Code(), task.what + " (" + staff.Now().ToRfc3339() + "): " + error.Message(),
+            std::string(error.Field())));
+      }
+    }
+    tasks_.clear();
+    return {};
+  }
+
+ private:
+  struct Task {
+    Timestamp at;
+    int order = 0;
+    std::string what;
+    std::function<Status()> run;
+  };
+  std::vector<Task> tasks_;
 };
 
 identity::RecordRef VersionRecord(const std::string& document, int version) {
@@ -617,8 +718,8 @@ std::vector<DemoCurriculum> CarTCurricula() {
       {"CUR-OPERATOR",
        "Manufacturing operator and verifier",
        {Role::kOperator, Role::kVerifier},
-       {"SOP-CT-003", "SOP-CT-004", "SOP-CT-005", "SOP-CT-006", "SOP-CT-007", "SOP-CT-008",
-        "WI-CT-012"},
+       {"SOP-CT-002", "SOP-CT-003", "SOP-CT-004", "SOP-CT-005", "SOP-CT-006", "SOP-CT-007",
+        "SOP-CT-008", "WI-CT-012", "SPEC-CT-014"},
        std::nullopt},
       {"CUR-GOWNING",
        "Grade B gowning, requalified annually",
@@ -920,7 +1021,7 @@ std::vector<DemoSupplier> CarTSuppliers(Timestamp now) {
 
   DemoSupplier nordvec =
       Supplier("SUP-NORDVEC", "Nordvec Viral Vectors AB", "Forskargatan 8, 752 37 Uppsala, Sweden");
-  nordvec.audit = Audit(DaysAfter(now, -40), "on_site", AuditOutcome::kMajorFindings,
+  nordvec.audit = Audit(DaysAfter(now, -80), "on_site", AuditOutcome::kMajorFindings,
                         "Audit of the lentiviral vector CDMO: one major finding (environmental "
                         "monitoring excursions in the grade A fill isolator were not trended or "
                         "investigated) and three minor findings. CAPA plan accepted.");
@@ -986,6 +1087,7 @@ struct DemoLot {
   bool certificate_file = false;        // The supplier's PDF uploaded and cited.
   std::optional<std::string> identity;  // The identity test on receipt (passed), if any.
   std::optional<std::string> release;   // anna's comment releasing it; none: kept in quarantine.
+  int received_days_ago = kDemoHistoryDays;  // When wendy receives it: at the start of the demo.
   // Where the supplier's own limit, printed on its certificate, differs from the unit's.
   std::map<std::string, std::string> supplier_limits;
 };
@@ -1031,8 +1133,10 @@ std::vector<DemoLot> CarTLots(Timestamp now) {
       "Certificate reviewed against the specification: all results conform";
   std::vector<DemoLot> set;
 
-  DemoLot medium = Lot("RM-2026-0001", "MAT-MEDIUM", "SUP-HELIX", "HX24-0917", fridge, 6000,
-                       {1000, 1000, 1000, 1000, 1000, 1000}, DaysAfter(now, 300));
+  // Enough for the demo's batches: about 2 L into each Phase 1 complete medium and 1 L more for
+  // its harvest, 3 L for a batch of the current process.
+  DemoLot medium = Lot("RM-2026-0001", "MAT-MEDIUM", "SUP-HELIX", "HX24-0917", fridge, 24000,
+                       std::vector<double>(24, 1000), DaysAfter(now, 300));
   medium.certificate.results = {
       Passed("Sterility"),
       Measured("Endotoxin", 0.12, "EU/mL"),
@@ -1044,9 +1148,10 @@ std::vector<DemoLot> CarTLots(Timestamp now) {
   medium.release = conforms;
   set.push_back(std::move(medium));
 
-  // Short-dated stock, released for the washes of this week's batches.
+  // Short-dated stock bought for this week's harvest washes, received six days before the demo.
   DemoLot short_dated = Lot("RM-2026-0002", "MAT-MEDIUM", "SUP-HELIX", "HX24-0702", fridge, 2000,
                             {1000, 1000}, DaysAfter(now, 3));
+  short_dated.received_days_ago = 6;
   short_dated.certificate.results = {
       Passed("Sterility"),
       Measured("Endotoxin", 0.09, "EU/mL"),
@@ -1142,8 +1247,8 @@ std::vector<DemoLot> CarTLots(Timestamp now) {
   bags.release = conforms;
   set.push_back(std::move(bags));
 
-  DemoLot kits = Lot("RM-2026-0011", "MAT-KIT-TUBING", "SUP-MERIDIAN", "MSU-TK-3307", cage, 20,
-                     {10, 10}, DaysAfter(now, 820));
+  DemoLot kits = Lot("RM-2026-0011", "MAT-KIT-TUBING", "SUP-MERIDIAN", "MSU-TK-3307", cage, 30,
+                     {10, 10, 10}, DaysAfter(now, 820));
   kits.certificate.results = DeviceResults(1.8, "EU/kit");
   kits.release = conforms;
   set.push_back(std::move(kits));
@@ -1230,12 +1335,14 @@ std::string CertificatePdf(const DemoSupplier& supplier, const materials::Materi
 }
 
 // An apheresis collection as received: its donor's code, the shipping logger's extremes and what
-// QA decided on the donor's eligibility.
+// QA decided on the donor's eligibility. `collected_hours` counts from the end of collection to the
+// batch's receipt step (for a collection of a batch) or to the end of the demo (for the two still
+// at goods-in).
 struct DemoCollection {
   const char* id;
   const char* donor;  // The code's body; the label printer adds the check character.
   const char* facility;
-  int collected_hours_ago;
+  int collected_hours;
   double quantity_ml;
   double min_c;
   double max_c;
@@ -1243,15 +1350,31 @@ struct DemoCollection {
   bool released;
 };
 
-constexpr std::array<DemoCollection, 4> kCollections{{
-    {"AP-2026-0001", "W041326000417", "Apheresis unit, Rijnland Academic Hospital, Leiden", 26, 210,
-     3.1, 6.8, materials::Eligibility::kEligible, true},
-    {"AP-2026-0002", "W041326000423", "Apheresis unit, Rijnland Academic Hospital, Leiden", 20, 185,
-     2.9, 7.4, materials::Eligibility::kEligible, true},
-    {"AP-2026-0003", "W052126000431", "Cell collection centre, Noordwest Clinical Centre, Alkmaar",
-     30, 195, 3.4, 9.1, materials::Eligibility::kEligible, false},
-    {"AP-2026-0004", "W041326000446", "Apheresis unit, Rijnland Academic Hospital, Leiden", 6, 220,
-     2.6, 5.9, materials::Eligibility::kPending, false},
+constexpr const char* kLeiden = "Apheresis unit, Rijnland Academic Hospital, Leiden";
+constexpr const char* kAlkmaar = "Cell collection centre, Noordwest Clinical Centre, Alkmaar";
+
+// One collection per batch, in the order of the batches, then the two at goods-in when the demo
+// ends: one eligible but held after a shipping excursion to 9.1 C, one awaiting its donor's
+// eligibility. The second batch's logger peaked at 7.4 C: within 2-8 C, above the alert level.
+constexpr std::array<DemoCollection, 9> kCollections{{
+    {"AP-2026-0001", "W041326000417", kLeiden, 26, 210, 3.1, 6.8, materials::Eligibility::kEligible,
+     true},
+    {"AP-2026-0002", "W041326000423", kLeiden, 24, 185, 3.2, 7.4, materials::Eligibility::kEligible,
+     true},
+    {"AP-2026-0003", "W052126000438", kAlkmaar, 29, 205, 3.3, 6.2,
+     materials::Eligibility::kEligible, true},
+    {"AP-2026-0004", "W041326000452", kLeiden, 25, 195, 3.0, 6.5, materials::Eligibility::kEligible,
+     true},
+    {"AP-2026-0005", "W052126000469", kAlkmaar, 28, 220, 3.6, 6.9,
+     materials::Eligibility::kEligible, true},
+    {"AP-2026-0006", "W041326000475", kLeiden, 27, 200, 3.1, 6.1, materials::Eligibility::kEligible,
+     true},
+    {"AP-2026-0007", "W041326000481", kLeiden, 24, 190, 3.2, 6.6, materials::Eligibility::kEligible,
+     true},
+    {"AP-2026-0008", "W052126000431", kAlkmaar, 30, 195, 3.4, 9.1,
+     materials::Eligibility::kEligible, false},
+    {"AP-2026-0009", "W041326000446", kLeiden, 6, 220, 2.6, 5.9, materials::Eligibility::kPending,
+     false},
 }};
 
 std::string DonorCode(std::string_view body) {
@@ -1306,32 +1429,80 @@ Result<BlobInfo> Upload(Staff& staff, const std::string& user, const std::string
   return staff.Areas().Documents().UploadFile(context, Sha256::Of(bytes).Hex(), bytes, media_type);
 }
 
-// The materials area, as the unit's people run it (see docs/demo.md): carlos defines the
-// materials; quinn creates, audits and proposes the suppliers' qualifications, which anna signs;
-// wendy receives lots and apheresis collections; carlos enters certificates and identity tests;
-// bram determines donors' eligibility and anna releases what may be used; oliver prepares the
-// complete medium; priya and oliver run batch B-2026-0001 to its product unit and start
-// B-2026-0002.
-Status CreateMaterials(Staff& staff, const std::function<void(std::string_view)>& say) {
-  MaterialService& area = staff.Areas().Materials();
-  const Timestamp now = area.Now();
+using Say = std::function<void(std::string_view)>;
 
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext carlos, staff.At("carlos"));
-  const std::vector<materials::MaterialCommand> defined = CarTMaterials();
-  std::map<std::string, const materials::MaterialCommand*> material_by_id;
-  for (const materials::MaterialCommand& material : defined) {
-    ALIQUOT_RETURN_IF_ERROR(area.DefineMaterial(carlos, material, ""));
-    material_by_id[material.id] = &material;
+// What the materials area holds for the whole timeline: the materials, suppliers and purchased lots
+// as the demo defines them (lots received later are received from here when their day comes).
+struct MaterialsCatalog {
+  std::vector<materials::MaterialCommand> materials;
+  std::vector<DemoSupplier> suppliers;
+  std::vector<DemoLot> lots;
+
+  const materials::MaterialCommand& Material(const std::string& id) const {
+    const auto found = std::find_if(materials.begin(), materials.end(),
+                                    [&](const auto& material) { return material.id == id; });
+    ALIQUOT_CHECK(found != materials.end());
+    return *found;
   }
-  say(std::to_string(defined.size()) +
+  const DemoSupplier& Supplier(const std::string& id) const {
+    const auto found = std::find_if(suppliers.begin(), suppliers.end(), [&](const auto& supplier) {
+      return supplier.supplier.id == id;
+    });
+    ALIQUOT_CHECK(found != suppliers.end());
+    return *found;
+  }
+};
+
+// wendy receives `lot` into quarantine; carlos enters its certificate (with the supplier's PDF, for
+// some) and its identity test; anna releases it unless it stays in quarantine. Counts the files.
+Status ReceivePurchasedLot(Staff& staff, const MaterialsCatalog& catalog, const DemoLot& lot,
+                           int& files) {
+  MaterialService& area = staff.Areas().Materials();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext wendy, staff.At("wendy"));
+  materials::LotReceipt receipt = lot.receipt;
+  receipt.unit = catalog.Material(receipt.material).unit;
+  ALIQUOT_RETURN_IF_ERROR(area.ReceiveLot(wendy, receipt));
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(20));
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext carlos, staff.At("carlos"));
+  materials::CertificateInput certificate = lot.certificate;
+  if (lot.certificate_file) {
+    ALIQUOT_ASSIGN_OR_RETURN(const BlobInfo file,
+                             Upload(staff, "carlos",
+                                    CertificatePdf(catalog.Supplier(receipt.supplier),
+                                                   catalog.Material(receipt.material), lot),
+                                    "application/pdf"));
+    certificate.file_sha256 = file.sha256;
+    ++files;
+  }
+  ALIQUOT_RETURN_IF_ERROR(area.EnterCertificate(carlos, receipt.id, certificate, ""));
+  if (lot.identity) {
+    ALIQUOT_RETURN_IF_ERROR(area.RecordIdentityTest(carlos, receipt.id, true, *lot.identity,
+                                                    "Identity confirmed on receipt"));
+  }
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(10));
+  if (!lot.release) return {};
+  return staff.Sign("anna", {"material_lot", receipt.id}, Meaning::kReleased, *lot.release);
+}
+
+// The materials area as the unit set it up when the demo's history begins (see docs/demo.md):
+// carlos defines the materials; quinn creates, audits and proposes the suppliers' qualifications,
+// which anna signs; wendy receives the lots in stock, carlos enters their certificates and
+// identity tests, anna releases what may be used.
+Status SetUpMaterials(Staff& staff, const MaterialsCatalog& catalog, Timestamp now,
+                      const Say& say) {
+  MaterialService& area = staff.Areas().Materials();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext carlos, staff.At("carlos"));
+  for (const materials::MaterialCommand& material : catalog.materials) {
+    ALIQUOT_RETURN_IF_ERROR(area.DefineMaterial(carlos, material, ""));
+  }
+  say(std::to_string(catalog.materials.size()) +
       " materials defined by carlos (QC analyst) with their specifications: medium, IL-2, IL-7, "
       "IL-15, activation reagent, lentiviral vector, cryoprotectant, bags, tubing kits; "
       "apheresis (72 h), complete medium, CAR-T product");
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(30));
 
   ALIQUOT_ASSIGN_OR_RETURN(const RequestContext quinn, staff.At("quinn"));
-  const std::vector<DemoSupplier> suppliers = CarTSuppliers(now);
-  std::map<std::string, const DemoSupplier*> supplier_by_id;
-  for (const DemoSupplier& supplier : suppliers) {
+  for (const DemoSupplier& supplier : catalog.suppliers) {
     ALIQUOT_RETURN_IF_ERROR(area.CreateSupplier(quinn, supplier.supplier));
     ALIQUOT_RETURN_IF_ERROR(area.RecordAudit(quinn, supplier.supplier.id, supplier.audit));
     ALIQUOT_RETURN_IF_ERROR(
@@ -1341,183 +1512,146 @@ Status CreateMaterials(Staff& staff, const std::function<void(std::string_view)>
                    Meaning::kApproved,
                    "Audit and quality agreement reviewed: qualification "
                    "approved as proposed"));
-    supplier_by_id[supplier.supplier.id] = &supplier;
   }
-  say(std::to_string(suppliers.size()) +
+  say(std::to_string(catalog.suppliers.size()) +
       " suppliers audited by quinn (QA reviewer), qualifications approved by anna: SUP-NORDVEC "
       "(vector CDMO) conditional after a major audit finding; SUP-ALDER (cytokines) "
-      "requalification overdue since " +
+      "requalification due " +
       Day(DaysAfter(now, -25)) + ", qualified until " + Day(DaysAfter(now, 5)));
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(30));
 
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext wendy, staff.At("wendy"));
-  const std::vector<DemoLot> lots = CarTLots(now);
+  int received = 0;
   int released = 0;
   int files = 0;
-  for (const DemoLot& lot : lots) {
-    materials::LotReceipt receipt = lot.receipt;
-    receipt.unit = material_by_id.at(receipt.material)->unit;
-    ALIQUOT_RETURN_IF_ERROR(area.ReceiveLot(wendy, receipt));
-    materials::CertificateInput certificate = lot.certificate;
-    if (lot.certificate_file) {
-      ALIQUOT_ASSIGN_OR_RETURN(const BlobInfo file,
-                               Upload(staff, "carlos",
-                                      CertificatePdf(*supplier_by_id.at(receipt.supplier),
-                                                     *material_by_id.at(receipt.material), lot),
-                                      "application/pdf"));
-      certificate.file_sha256 = file.sha256;
-      ++files;
-    }
-    ALIQUOT_RETURN_IF_ERROR(area.EnterCertificate(carlos, receipt.id, certificate, ""));
-    if (lot.identity) {
-      ALIQUOT_RETURN_IF_ERROR(area.RecordIdentityTest(carlos, receipt.id, true, *lot.identity,
-                                                      "Identity confirmed on receipt"));
-    }
-    if (lot.release) {
-      ALIQUOT_RETURN_IF_ERROR(
-          staff.Sign("anna", {"material_lot", receipt.id}, Meaning::kReleased, *lot.release));
-      ++released;
-    }
+  for (const DemoLot& lot : catalog.lots) {
+    if (lot.received_days_ago != kDemoHistoryDays) continue;
+    ALIQUOT_RETURN_IF_ERROR(ReceivePurchasedLot(staff, catalog, lot, files));
+    ++received;
+    if (lot.release) ++released;
   }
-  say(std::to_string(lots.size()) +
+  say(std::to_string(received) +
       " lots received by wendy (warehouse), certificates and identity tests entered by carlos (" +
       std::to_string(files) + " with the supplier's PDF), " + std::to_string(released) +
       " released by anna; RM-2026-0004 (IL-2) out of specification, purity 92.4 %, held in "
-      "quarantine; RM-2026-0002 (medium) expires " +
-      Day(DaysAfter(now, 3)));
-
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext bram, staff.At("bram"));
-  std::map<std::string, std::string> donor_of;
-  for (const DemoCollection& collection : kCollections) {
-    const Timestamp collected = HoursAfter(now, -collection.collected_hours_ago);
-    ALIQUOT_ASSIGN_OR_RETURN(
-        const BlobInfo logger,
-        Upload(staff, "wendy", LoggerCsv(collection, collected, now), "text/csv"));
-    materials::CollectionReceipt receipt;
-    receipt.id = collection.id;
-    receipt.material = "MAT-APHERESIS";
-    receipt.donor_code = DonorCode(collection.donor);
-    receipt.collection_facility = collection.facility;
-    receipt.collected_at = collected;
-    receipt.quantity = collection.quantity_ml;
-    receipt.unit = "mL";
-    receipt.shipping_min_c = collection.min_c;
-    receipt.shipping_max_c = collection.max_c;
-    receipt.logger_file_sha256 = logger.sha256;
-    receipt.receiving_code = "GR-2026-02" + std::string(collection.id).substr(10);
-    receipt.storage_location = "Apheresis quarantine fridge QF-02 (2-8 C), one patient per shelf";
-    ALIQUOT_RETURN_IF_ERROR(area.ReceiveCollection(wendy, receipt));
-    donor_of[collection.id] = receipt.donor_code;
-    if (collection.eligibility != materials::Eligibility::kPending) {
-      ALIQUOT_RETURN_IF_ERROR(area.DetermineEligibility(
-          bram, collection.id, collection.eligibility == materials::Eligibility::kEligible,
-          "Autologous donor: screening questionnaire and medical history reviewed; HIV-1/2, HBV, "
-          "HCV, HTLV-I/II and syphilis markers non-reactive on the collection-day sample"));
-    }
-    if (collection.released) {
-      ALIQUOT_RETURN_IF_ERROR(staff.Sign("anna", {"material_lot", collection.id},
-                                         Meaning::kReleased,
-                                         "Chain of identity checked against the order; logger "
-                                         "2-8 C throughout; donor eligible"));
-    }
-  }
-  say("4 apheresis collections received by wendy with their logger files: AP-2026-0001 and "
-      "AP-2026-0002 eligible (bram, QA approver) and released by anna; AP-2026-0003 eligible "
-      "but held in quarantine after a shipping excursion to 9.1 C; AP-2026-0004 awaiting its "
-      "donor's eligibility");
-
-  // oliver prepares the complete medium; a vial of the out-of-specification IL-2 lot, picked by
-  // mistake, is refused at the bench, and the attempt is recorded.
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext oliver, staff.At("oliver"));
-  const Destination medium_lot{Destination::Kind::kLot, "IM-2026-0001"};
-  materials::ProducedLot complete;
-  complete.id = medium_lot.id;
-  complete.material = "MAT-CM-IL2";
-  complete.quantity = 1000;
-  complete.unit = "mL";
-  complete.containers = {500, 500};
-  complete.expiry = DaysAfter(now, 14);
-  complete.storage_location = "Suite 2 fridge F-02 (2-8 C)";
-  ALIQUOT_RETURN_IF_ERROR(area.ProduceLot(oliver, complete));
-  const Status refused =
-      ConsumeInto(staff, "oliver", "RM-2026-0004/1", "MAT-IL2", 5.5, "ug", medium_lot);
-  if (refused) {
-    return Unexpected(Internal("the demo expected the quarantined IL-2 lot to be refused"));
-  }
-  if (refused.error().Code() != ErrorCode::kFailedPrecondition) return Unexpected(refused.error());
-  ALIQUOT_RETURN_IF_ERROR(
-      ConsumeInto(staff, "oliver", "RM-2026-0001/1", "MAT-MEDIUM", 1000, "mL", medium_lot));
-  ALIQUOT_RETURN_IF_ERROR(
-      ConsumeInto(staff, "oliver", "RM-2026-0003/1", "MAT-IL2", 5.5, "ug", medium_lot));
-  ALIQUOT_RETURN_IF_ERROR(staff.Sign("anna", {"material_lot", medium_lot.id}, Meaning::kReleased,
-                                     "Preparation record reviewed: lots released and in date"));
-  say("complete medium IM-2026-0001 (1000 mL) made by oliver from RM-2026-0001 and RM-2026-0003, "
-      "released by anna; his scan of RM-2026-0004 (in quarantine) was refused at the bench, as "
-      "the demo intends");
-
-  // Batch B-2026-0001 for the first patient, from day 0 to the filled product unit; priya (trained
-  // on SOP-CT-005 version 2) activates and transduces, oliver formulates and fills.
-  const Destination first{Destination::Kind::kBatch, "B-2026-0001"};
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext priya, staff.At("priya"));
-  WithdrawInput sample;
-  sample.scanned = "AP-2026-0001";
-  sample.quantity = 2;
-  sample.unit = "mL";
-  sample.purpose = materials::WithdrawalPurpose::kSample;
-  sample.reason = "Incoming sampling: total nucleated cells, viability, CD3+ % (SOP-CT-004)";
-  ALIQUOT_RETURN_IF_ERROR(area.Withdraw(priya, sample));
-  struct Use {
-    const char* user;
-    const char* scanned;
-    const char* material;
-    double quantity;
-    const char* unit;
-  };
-  constexpr std::array<Use, 10> kFirstBatch{{
-      {"priya", "AP-2026-0001", "MAT-APHERESIS", 208, "mL"},
-      {"priya", "RM-2026-0010", "MAT-BAG-1L", 1, "bag"},
-      {"priya", "RM-2026-0011", "MAT-KIT-TUBING", 1, "kit"},
-      {"priya", "IM-2026-0001/1", "MAT-CM-IL2", 300, "mL"},
-      {"priya", "RM-2026-0005/1", "MAT-IL7", 3000, "ng"},
-      {"priya", "RM-2026-0006/1", "MAT-IL15", 1.5, "ug"},
-      {"priya", "RM-2026-0007/1", "MAT-CD3CD28", 1, "mL"},
-      // MOI 3 for 1.0 x 10^8 viable cells at 4.2 x 10^8 TU/mL.
-      {"priya", "RM-2026-0008/1", "MAT-LV-CD19", 0.71, "mL"},
-      {"oliver", "RM-2026-0002/1", "MAT-MEDIUM", 1000, "mL"},
-      {"oliver", "RM-2026-0009/1", "MAT-CRYO", 35, "mL"},
-  }};
-  for (const Use& use : kFirstBatch) {
-    ALIQUOT_RETURN_IF_ERROR(
-        ConsumeInto(staff, use.user, use.scanned, use.material, use.quantity, use.unit, first));
-  }
-  materials::ProducedLot product;
-  product.id = "DP-2026-0001";
-  product.material = "MAT-DP-CAR19";
-  product.batch = first.id;
-  product.patient_code = donor_of.at("AP-2026-0001");
-  product.quantity = 70;
-  product.unit = "mL";
-  product.expiry = DaysAfter(now, 365);
-  product.storage_location = "LN2 vapour storage LN2-02, rack 3, box 1";
-  ALIQUOT_RETURN_IF_ERROR(area.ProduceLot(oliver, product));
-  say("batch B-2026-0001: apheresis AP-2026-0001, complete medium, IL-7, IL-15, activation "
-      "reagent, vector RM-2026-0008 (0.71 mL, MOI 3), cryoprotectant, bags and kit consumed; "
-      "product unit DP-2026-0001 (70 mL) for patient " +
-      *product.patient_code + " in quarantine until its release testing");
-
-  const Destination second{Destination::Kind::kBatch, "B-2026-0002"};
-  constexpr std::array<Use, 4> kSecondBatch{{
-      {"priya", "AP-2026-0002", "MAT-APHERESIS", 185, "mL"},
-      {"priya", "RM-2026-0011", "MAT-KIT-TUBING", 1, "kit"},
-      {"priya", "IM-2026-0001/2", "MAT-CM-IL2", 250, "mL"},
-      {"priya", "RM-2026-0007/1", "MAT-CD3CD28", 0.9, "mL"},
-  }};
-  for (const Use& use : kSecondBatch) {
-    ALIQUOT_RETURN_IF_ERROR(
-        ConsumeInto(staff, use.user, use.scanned, use.material, use.quantity, use.unit, second));
-  }
-  say("batch B-2026-0002 at day 0: apheresis AP-2026-0002, complete medium and activation "
-      "reagent consumed; transduction tomorrow");
+      "quarantine");
   return {};
+}
+
+// wendy receives `collection` at goods-in with its logger file, bram (the second QA approver)
+// determines its donor's eligibility, and anna releases it unless it is held.
+Status ReceiveCollection(Staff& staff, const DemoCollection& collection, Timestamp collected) {
+  MaterialService& area = staff.Areas().Materials();
+  const Timestamp now = staff.Now();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext wendy, staff.At("wendy"));
+  ALIQUOT_ASSIGN_OR_RETURN(
+      const BlobInfo logger,
+      Upload(staff, "wendy", LoggerCsv(collection, collected, now), "text/csv"));
+  materials::CollectionReceipt receipt;
+  receipt.id = collection.id;
+  receipt.material = "MAT-APHERESIS";
+  receipt.donor_code = DonorCode(collection.donor);
+  receipt.collection_facility = collection.facility;
+  receipt.collected_at = collected;
+  receipt.quantity = collection.quantity_ml;
+  receipt.unit = "mL";
+  receipt.shipping_min_c = collection.min_c;
+  receipt.shipping_max_c = collection.max_c;
+  receipt.logger_file_sha256 = logger.sha256;
+  receipt.receiving_code = "GR-2026-02" + std::string(collection.id).substr(10);
+  receipt.storage_location = "Apheresis quarantine fridge QF-02 (2-8 C), one patient per shelf";
+  ALIQUOT_RETURN_IF_ERROR(area.ReceiveCollection(wendy, receipt));
+  if (collection.eligibility != materials::Eligibility::kPending) {
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(15));
+    ALIQUOT_ASSIGN_OR_RETURN(const RequestContext bram, staff.At("bram"));
+    ALIQUOT_RETURN_IF_ERROR(area.DetermineEligibility(
+        bram, collection.id, collection.eligibility == materials::Eligibility::kEligible,
+        "Autologous donor: screening questionnaire and medical history reviewed; HIV-1/2, HBV, "
+        "HCV, HTLV-I/II and syphilis markers non-reactive on the collection-day sample"));
+  }
+  if (!collection.released) return {};
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(10));
+  return staff.Sign("anna", {"material_lot", collection.id}, Meaning::kReleased,
+                    "Chain of identity checked against the order; logger 2-8 C throughout; "
+                    "donor eligible");
+}
+
+// The lots a batch draws on, and how much is left of each: the order the stock is used in.
+class Stock {
+ public:
+  void Add(const std::string& lot, const std::string& material, double quantity) {
+    lots_.push_back({lot, material, quantity});
+  }
+
+  // `amount` of `material` (in its lot unit), from the first lot holding enough: the lot labels to
+  // scan and how much of each. kFailedPrecondition when the stock runs short (the demo's bug).
+  Result<std::vector<std::pair<std::string, double>>> Take(const std::string& material,
+                                                           double amount) {
+    std::vector<std::pair<std::string, double>> taken;
+    double left = amount;
+    for (InStock& lot : lots_) {
+      if (lot.material != material || lot.balance <= 1e-9) continue;
+      const double drawn = std::min(left, lot.balance);
+      lot.balance -= drawn;
+      left -= drawn;
+      taken.emplace_back(lot.id, drawn);
+      if (left <= 1e-9) return taken;
+    }
+    return Unexpected(FailedPrecondition("the demo's stock of " + material + " ran out"));
+  }
+
+ private:
+  struct InStock {
+    std::string id;
+    std::string material;
+    double balance = 0;
+  };
+  std::vector<InStock> lots_;
+};
+
+// oliver prepares complete medium `id` for one Phase 1 batch: HelixCult with IL-2 at 100 IU/mL
+// (5.5 ug per litre), in the containers the batch's steps take it from, and anna releases it. For
+// the first, a vial of the out-of-specification IL-2 lot, picked by mistake, is refused at the
+// bench, and the attempt is recorded.
+Status PrepareCompleteMedium(Staff& staff, Stock& stock, const std::string& id,
+                             bool picks_the_quarantined_vial) {
+  MaterialService& area = staff.Areas().Materials();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext oliver, staff.At("oliver"));
+  const Destination medium_lot{Destination::Kind::kLot, id};
+  materials::ProducedLot complete;
+  complete.id = id;
+  complete.material = "MAT-CM-IL2";
+  complete.quantity = 2100;
+  complete.unit = "mL";
+  // The seeding, the transfer, the feed and the perfusion: one container each.
+  complete.containers = {100, 400, 500, 1100};
+  complete.expiry = DaysAfter(staff.Now(), 14);
+  complete.storage_location = "Suite fridge F-02 (2-8 C)";
+  ALIQUOT_RETURN_IF_ERROR(area.ProduceLot(oliver, complete));
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(5));
+  if (picks_the_quarantined_vial) {
+    const Status refused =
+        ConsumeInto(staff, "oliver", "RM-2026-0004/1", "MAT-IL2", 11.55, "ug", medium_lot);
+    if (refused) {
+      return Unexpected(Internal("the demo expected the quarantined IL-2 lot to be refused"));
+    }
+    if (refused.error().Code() != ErrorCode::kFailedPrecondition) {
+      return Unexpected(refused.error());
+    }
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(2));
+  }
+  for (const auto& [material, amount] :
+       std::array<std::pair<const char*, double>, 2>{{{"MAT-MEDIUM", 2100}, {"MAT-IL2", 11.55}}}) {
+    ALIQUOT_ASSIGN_OR_RETURN(const auto taken, stock.Take(material, amount));
+    for (const auto& [lot, quantity] : taken) {
+      ALIQUOT_RETURN_IF_ERROR(ConsumeInto(staff, "oliver", lot, material, quantity,
+                                          material == std::string("MAT-IL2") ? "ug" : "mL",
+                                          medium_lot));
+      ALIQUOT_RETURN_IF_ERROR(staff.Wait(3));
+    }
+  }
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(40));
+  return staff.Sign("anna", {"material_lot", id}, Meaning::kReleased,
+                    "Preparation record reviewed: lots released and in date");
 }
 
 // ---- Equipment, logbooks and environmental monitoring -----------------------------------------
@@ -1598,12 +1732,15 @@ DemoCalibration Thermometry(int days_ago, std::vector<CalibrationPoint> points) 
           std::move(points)};
 }
 
-// The unit's equipment for the CAR-T process, as erik (equipment owner) registers it. Cabinets,
-// incubators, the bioreactor, the cell processing system and the centrifuge are cleaned between
-// patients (autologous work, T-01); the cabinets' cleanings are verified by a second person and
-// hold 72 h. Instruments carry their calibration history: the balance BAL-01 was calibrated 358
-// days before the demo, so it falls due 7 days after it; the pipette PIP-02 was last calibrated
-// 172 days before (today's calibration finds it out of tolerance).
+// The unit's equipment for the CAR-T process, as erik (equipment owner) registers it: each suite
+// its cabinet, incubator, bioreactor, welder and pipette; the preparation room the cell processing
+// system, the apheresis refrigerator, the vector thawer, the tube sealer and the freezer; QC its
+// counter, cytometer and PCR instrument. Cabinets, incubators, bioreactors, the cell processing
+// system and the centrifuge are cleaned between patients (autologous work, T-01); the cabinets'
+// cleanings are verified by a second person and hold 72 h. Instruments carry their calibration
+// history, every certificate dated before the demo's history begins: the balance BAL-01 was
+// calibrated 358 days before the demo ends, so it falls due 7 days after; suite 2's pipette PIP-02
+// 172 days before (its calibration as the demo ends finds it out of tolerance).
 std::vector<DemoEquipment> CarTEquipment() {
   constexpr int kYearly = 365;
   const auto between_patients = [](std::optional<int> hold_hours, std::vector<EntryKind> checks) {
@@ -1677,7 +1814,7 @@ std::vector<DemoEquipment> CarTEquipment() {
                  describe(incubator, "CO2 incubator, suite 1", EquipmentClass::kIncubator,
                           "Thermo Fisher Scientific", "Heracell VIOS 160i", "42734116", "LEI-B101"),
                  "IQOQPQ-INC-01-2025",
-                 {Thermometry(60, {Point(37.0, 37.1, 0.5, "C")})},
+                 {Thermometry(80, {Point(37.0, 37.1, 0.5, "C")})},
                  std::nullopt});
   set.push_back({"INC-02",
                  describe(incubator, "CO2 incubator, suite 2", EquipmentClass::kIncubator,
@@ -1758,16 +1895,16 @@ std::vector<DemoEquipment> CarTEquipment() {
                 EquipmentClass::kPipette, "Eppendorf", "Research plus 100-1000 uL", "Q41837G",
                 "LEI-B101"),
        "IQ-PIP-01-2025",
-       {{40,
+       {{78,
          kInHouse,
          gravimetric,
          {Point(100, 100.9, 3, "uL"), Point(500, 501.8, 4, "uL"), Point(1000, 997.2, 8, "uL")}}},
        std::nullopt});
   set.push_back(
       {"PIP-02",
-       describe(calibrated(not_cleaned, 180, "uL"),
-                "Single-channel pipette 20-200 uL, QC laboratory", EquipmentClass::kPipette,
-                "Eppendorf", "Research plus 20-200 uL", "R29055H", "LEI-QC01"),
+       describe(calibrated(not_cleaned, 180, "uL"), "Single-channel pipette 20-200 uL, suite 2",
+                EquipmentClass::kPipette, "Eppendorf", "Research plus 20-200 uL", "R29055H",
+                "LEI-B102"),
        "IQ-PIP-02-2025",
        {{172,
          kInHouse,
@@ -1779,7 +1916,7 @@ std::vector<DemoEquipment> CarTEquipment() {
                           EquipmentClass::kCellCounter, "ChemoMetec", "NucleoCounter NC-202",
                           "NC202-1020566", "LEI-QC01"),
                  "IQOQ-NC-01-2025",
-                 {{60,
+                 {{85,
                    "ChemoMetec service",
                    "Certified count reference beads, lot 4417-B (1.00 x 10^6 beads/mL)",
                    {Point(1.0e6, 1.03e6, 1.0e5, "cells/mL")}}},
@@ -1796,6 +1933,48 @@ std::vector<DemoEquipment> CarTEquipment() {
        describe(maintained(not_cleaned, kYearly), "Sterile tube welder, suite 2",
                 EquipmentClass::kSterileWelder, "Terumo BCT", "TSCD-II", "TSC2-118302", "LEI-B102"),
        "IQOQ-SW-02-2026",
+       {},
+       std::nullopt});
+  set.push_back(
+      {"SW-01",
+       describe(maintained(not_cleaned, kYearly), "Sterile tube welder, suite 1",
+                EquipmentClass::kSterileWelder, "Terumo BCT", "TSCD-II", "TSC2-104877", "LEI-B101"),
+       "IQOQ-SW-01-2024",
+       {},
+       std::nullopt});
+  set.push_back({"BIO-02",
+                 describe(maintained(calibrated(patient_only, kYearly, "C"), kYearly),
+                          "Rocking-motion bioreactor, suite 2", EquipmentClass::kBioreactor,
+                          "Cytiva", "Xuri Cell Expansion System W25", "W25-1806032", "LEI-B102"),
+                 "IQOQPQ-BIO-02-2025",
+                 {Thermometry(100, {Point(37.0, 37.1, 0.5, "C")})},
+                 std::nullopt});
+  // Where the apheresis bags wait for manufacture, one patient per shelf.
+  set.push_back({"QF-02",
+                 describe(calibrated(not_cleaned, kYearly, "C"),
+                          "Apheresis quarantine refrigerator", EquipmentClass::kRefrigerator,
+                          "Liebherr", "MediLine LKUv 1610", "LK1610-77213", "LEI-C110"),
+                 "IQOQ-QF-02-2025",
+                 {Thermometry(130, {Point(5.0, 5.2, 1.0, "C")})},
+                 std::nullopt});
+  set.push_back(
+      {"THAW-01",
+       describe(not_cleaned, "Dry thawing device for vector vials", EquipmentClass::kThawingDevice,
+                "Cytiva", "VIA Thaw CB1000", "CB1-20419", "LEI-C110"),
+       "IQOQ-THAW-01-2025",
+       {},
+       std::nullopt});
+  set.push_back({"TS-01",
+                 describe(not_cleaned, "Tube sealer", EquipmentClass::kTubeSealer, "Terumo BCT",
+                          "TSCD Sealer", "TSS-33108", "LEI-C110"),
+                 "IQOQ-TS-01-2025",
+                 {},
+                 std::nullopt});
+  set.push_back(
+      {"PCR-01",
+       describe(maintained(not_cleaned, kYearly), "Real-time PCR instrument, QC laboratory",
+                EquipmentClass::kPcrInstrument, "Bio-Rad", "CFX Opus 96", "785BR13370", "LEI-QC01"),
+       "IQOQPQ-PCR-01-2025",
        {},
        std::nullopt});
   return set;
@@ -1893,103 +2072,6 @@ Status Clean(Staff& staff, const DemoCleaning& cleaning) {
   return staff.Sign(cleaning.verifier, record, Meaning::kVerified,
                     "Cleaning observed; agents in date, contact times kept");
 }
-
-// Whether a step opens the product to the air: an open manipulation is done in a grade A cabinet
-// that stands in a grade B room (Annex 1 (2022) 4.23, Table 1): the equipment check asks for B.
-enum class Handling { kClosed, kOpen };
-// Whether a use ends with its step, or goes on when the demo ends.
-enum class Ends { kWithTheStep, kLater };
-
-// A step of a batch that uses a piece of equipment, in the CAR-T process's words.
-struct DemoUse {
-  const char* user;
-  const char* equipment;
-  const char* batch;
-  const char* step;
-  Handling handling;
-};
-
-// `use.user` starts the use through the equipment check, naming the batch's patient, and ends it
-// with the step unless it goes on.
-Status UseFor(Staff& staff, const DemoUse& use,
-              const std::map<std::string, std::string>& patient_of,
-              Ends ends = Ends::kWithTheStep) {
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext user, staff.At(use.user));
-  equipment::UseInput input;
-  input.batch = use.batch;
-  input.step = use.step;
-  input.patient_code = patient_of.at(use.batch);
-  if (use.handling == Handling::kOpen) input.required_grade = Grade::kB;
-  EquipmentService& area = staff.Areas().Equipment();
-  ALIQUOT_ASSIGN_OR_RETURN(const EntryRecorded started, area.StartUse(user, use.equipment, input));
-  (void)started;
-  if (ends == Ends::kLater) return {};
-  return area.EndUse(user, use.equipment, use.batch, "").transform([](const EntryRecorded&) {});
-}
-
-// Everything cleaned before the first batch: the cabinets verified by vera.
-constexpr std::array<DemoCleaning, 6> kCleanedBeforeWork{{
-    {"priya", "BSC-01", kSporicidal, "vera"},
-    {"priya", "BSC-02", kSporicidal, "vera"},
-    {"priya", "CPS-01", kAlcohol, nullptr},
-    {"priya", "INC-01", kAlcohol, nullptr},
-    {"priya", "BIO-01", kAlcohol, nullptr},
-    {"oliver", "CEN-01", kAlcohol, nullptr},
-}};
-
-// Batch B-2026-0001 in suite 1, from the incoming counts to storage; carlos counts in the QC
-// laboratory with the pipette PIP-02.
-constexpr std::array<DemoUse, 15> kFirstBatchUses{{
-    {"carlos", "PIP-02", "B-2026-0001", "Incoming sampling: sample dilution for counting",
-     Handling::kClosed},
-    {"carlos", "NC-01", "B-2026-0001", "Incoming sampling: total nucleated cells and viability",
-     Handling::kClosed},
-    {"carlos", "FC-01", "B-2026-0001", "Incoming sampling: CD3+ %", Handling::kClosed},
-    {"priya", "CPS-01", "B-2026-0001", "Wash and T-cell enrichment", Handling::kClosed},
-    {"priya", "BSC-01", "B-2026-0001", "Activation (day 0): seeding and activation reagent",
-     Handling::kOpen},
-    {"priya", "INC-01", "B-2026-0001", "Activation (day 0): incubation at 37 C, 5% CO2",
-     Handling::kClosed},
-    {"priya", "BSC-01", "B-2026-0001", "Transduction (day 1): vector addition", Handling::kOpen},
-    {"priya", "PIP-01", "B-2026-0001", "Transduction (day 1): vector volume, 0.71 mL",
-     Handling::kOpen},
-    {"priya", "BIO-01", "B-2026-0001", "Expansion (day 2-9): 37 C, 5% CO2, perfusion",
-     Handling::kClosed},
-    {"oliver", "CPS-01", "B-2026-0001", "Harvest (day 9): bead removal, wash and concentration",
-     Handling::kClosed},
-    {"oliver", "CEN-01", "B-2026-0001", "Harvest (day 9): release sample pellets",
-     Handling::kClosed},
-    {"oliver", "BAL-01", "B-2026-0001", "Formulation and fill: bag fill weight", Handling::kClosed},
-    {"oliver", "CRF-01", "B-2026-0001", "Cryopreservation: -1 C/min to -80 C", Handling::kClosed},
-    {"oliver", "LN2-02", "B-2026-0001", "Storage at <= -150 C: rack 3, box 1", Handling::kClosed},
-    {"carlos", "NC-01", "B-2026-0001", "Release testing: viability and viable cell count",
-     Handling::kClosed},
-}};
-
-// After the first patient: everything it touched that is cleaned between patients.
-constexpr std::array<DemoCleaning, 5> kCleanedAfterFirstBatch{{
-    {"oliver", "BSC-01", kSporicidal, "vera"},
-    {"oliver", "CPS-01", kAlcohol, nullptr},
-    {"oliver", "INC-01", kAlcohol, nullptr},
-    {"oliver", "BIO-01", kAlcohol, nullptr},
-    {"oliver", "CEN-01", kAlcohol, nullptr},
-}};
-
-// Batch B-2026-0002 in suite 2, at day 0.
-constexpr std::array<DemoUse, 6> kSecondBatchUses{{
-    {"carlos", "PIP-02", "B-2026-0002", "Incoming sampling: sample dilution for counting",
-     Handling::kClosed},
-    {"carlos", "NC-01", "B-2026-0002", "Incoming sampling: total nucleated cells and viability",
-     Handling::kClosed},
-    {"carlos", "FC-01", "B-2026-0002", "Incoming sampling: CD3+ %", Handling::kClosed},
-    {"priya", "SW-02", "B-2026-0002", "Day 0: sterile weld of the apheresis bag to the kit",
-     Handling::kClosed},
-    {"priya", "CPS-01", "B-2026-0002", "Wash and T-cell enrichment", Handling::kClosed},
-    {"priya", "BSC-02", "B-2026-0002", "Activation (day 0): seeding and activation reagent",
-     Handling::kOpen},
-}};
-
-constexpr const char* kSecondBatchIncubation = "Activation (day 0): incubation at 37 C, 5% CO2";
 
 // One kind of sample planned at a location; no alert level for grade A viable samples, where any
 // growth is an action-level excursion.
@@ -2385,16 +2467,12 @@ std::string DeviationWords(const quality::DeviationState& deviation) {
   return deviation.id + " (batches " + Joined(deviation.details.batches) + ")";
 }
 
-// The equipment area and environmental monitoring, as the unit's people run them (see
-// docs/demo.md): erik defines the rooms and registers, qualifies and calibrates the equipment
-// (quinn verifies the qualifications); carlos plans and samples the environment; the operators
-// clean, and use the equipment for the two batches; vera verifies the cabinets' cleanings, but
-// the last one; priya is refused the out-of-service incubator; erik finds the QC pipette out of
-// tolerance. An excursion and the pipette each raise a deviation listing the batches exposed.
-Status CreateEquipment(Staff& staff, const std::function<void(std::string_view)>& say) {
+// The equipment area as erik (equipment owner) set it up when the demo's history begins: the
+// rooms, and every piece of equipment registered and qualified (quinn, QA reviewer, verifies each
+// qualification) with its calibration and maintenance history entered from certificates dated
+// before then. `now`: when the demo ends, which the certificates' dates count back from.
+Status SetUpEquipment(Staff& staff, Timestamp now, const Say& say) {
   EquipmentService& area = staff.Areas().Equipment();
-  const Timestamp now = area.Now();
-
   ALIQUOT_ASSIGN_OR_RETURN(const RequestContext erik, staff.At("erik"));
   for (const DemoRoom& room : kRooms) {
     environment::RoomCommand command;
@@ -2408,37 +2486,7 @@ Status CreateEquipment(Staff& staff, const std::function<void(std::string_view)>
       " rooms defined by erik (equipment owner): LEI-B101 and LEI-B102 (grade B processing "
       "suites), LEI-C110 (grade C preparation room), LEI-D120 (grade D airlock), LEI-QC01 and "
       "LEI-CRY (unclassified)");
-
-  // The plan before any work, monitored since before the history carlos brings in.
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext carlos, staff.At("carlos"));
-  const std::vector<environment::LocationCommand> plan =
-      CarTMonitoringPlan(DaysAfter(now, -kMonitoredSinceDays));
-  std::size_t planned = 0;
-  for (const environment::LocationCommand& location : plan) {
-    ALIQUOT_RETURN_IF_ERROR(staff.Areas().Environment().DefineLocation(carlos, location, ""));
-    planned += location.samples.size();
-  }
-  say("environmental monitoring plan by carlos (QC analyst): " + std::to_string(plan.size()) +
-      " sampling locations (grade A in BSC-01 and BSC-02, grade B rooms and floors, C110, D120), " +
-      std::to_string(planned) +
-      " planned samples with site alert levels below the Annex 1 limits, monitored since " +
-      Day(DaysAfter(now, -kMonitoredSinceDays)));
-
-  MonitoringTally history;
-  for (environment::SampleInput& input : MonitoringHistory(plan, now).Samples()) {
-    ALIQUOT_RETURN_IF_ERROR(
-        EnterSample(staff.Areas().Environment(), carlos, std::move(input), history));
-  }
-  if (history.alerts != 1 || history.excursions != 0) {
-    return Unexpected(Internal("the demo's monitoring history crossed an alert level by accident"));
-  }
-  say("environmental monitoring history: " + std::to_string(history.recorded) + " results of the " +
-      std::to_string(kHistoryDays) +
-      " days before today entered by carlos (suite 1 in operation Monday, Wednesday and Friday, "
-      "suite 2 Tuesday and Thursday; C110 and D120 weekly), within limits but 1 above its alert "
-      "level (settle plate in LEI-B102, " +
-      history.alert_days.front() + ")");
-
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(20));
   const std::vector<DemoEquipment> set = CarTEquipment();
   int files = 0;
   ALIQUOT_RETURN_IF_ERROR(RegisterEquipment(staff, set, now, files));
@@ -2451,74 +2499,71 @@ Status CreateEquipment(Staff& staff, const std::function<void(std::string_view)>
   say(std::to_string(set.size()) + " pieces of equipment registered by erik, each qualified by " +
       "him and verified by quinn (QA reviewer): " + ids);
   say(std::to_string(calibrations) +
-      " calibrations entered by erik from their certificates (performed 40 to 723 days ago); "
-      "BAL-01 calibrated 358 days ago, due " +
+      " calibrations entered by erik from their certificates (performed 78 to 723 days before the "
+      "demo ends); BAL-01 calibrated 358 days before, due " +
       Day(DaysAfter(now, 7)) + "; BSC-01 and BSC-02 certified (preventive maintenance), " +
       std::to_string(files) + " service report uploaded as PDF");
+  return {};
+}
 
-  const std::string out_of_service =
-      "CO2 sensor drift: reads 5.0 % against 4.2 % on the reference analyser; service engineer "
-      "booked";
-  ALIQUOT_RETURN_IF_ERROR(
-      area.TakeOutOfService(erik, "INC-02", out_of_service).transform([](const EntryRecorded&) {}));
-  say("INC-02 (CO2 incubator, suite 2) taken out of service by erik: " + out_of_service);
+// What the demo's deviations read like in its summary: "DEV-2026-0004 (batches ...)".
+std::string Raised(const std::vector<quality::DeviationState>& deviations) {
+  std::string raised;
+  for (const quality::DeviationState& deviation : deviations) {
+    raised += (raised.empty() ? "" : ", ") + DeviationWords(deviation);
+  }
+  return raised;
+}
+
+// carlos's monitoring plan, the results of the 90 days before today from the paper records, and
+// today's, all entered as the demo ends (each with the time it was taken): one result above an
+// alert level weeks ago, and today an active air sample in suite 1 above its action limit, whose
+// deviation lists the batches that used equipment in the room since the last compliant sample.
+Status MonitorTheEnvironment(Staff& staff, Timestamp now, const Say& say) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext carlos, staff.At("carlos"));
+  const std::vector<environment::LocationCommand> plan =
+      CarTMonitoringPlan(DaysAfter(now, -kMonitoredSinceDays));
+  std::size_t planned = 0;
+  for (const environment::LocationCommand& location : plan) {
+    ALIQUOT_RETURN_IF_ERROR(staff.Areas().Environment().DefineLocation(carlos, location, ""));
+    planned += location.samples.size();
+  }
+  MonitoringTally history;
+  for (environment::SampleInput& input : MonitoringHistory(plan, now).Samples()) {
+    ALIQUOT_RETURN_IF_ERROR(
+        EnterSample(staff.Areas().Environment(), carlos, std::move(input), history));
+  }
+  if (history.alerts != 1 || history.excursions != 0) {
+    return Unexpected(Internal("the demo's monitoring history crossed an alert level by accident"));
+  }
+  say("environmental monitoring plan by carlos (QC analyst): " + std::to_string(plan.size()) +
+      " sampling locations (grade A in BSC-01 and BSC-02, grade B rooms and floors, C110, D120), " +
+      std::to_string(planned) +
+      " planned samples with site alert levels below the Annex 1 limits, monitored since " +
+      Day(DaysAfter(now, -kMonitoredSinceDays)) + "; " + std::to_string(history.recorded) +
+      " results of the " + std::to_string(kHistoryDays) +
+      " days before today entered by carlos from the paper records (suite 1 in operation Monday, "
+      "Wednesday and Friday, suite 2 Tuesday and Thursday; C110 and D120 weekly), within limits "
+      "but 1 above its alert level (settle plate in LEI-B102, " +
+      history.alert_days.front() + ")");
 
   MonitoringTally tally;
   ALIQUOT_RETURN_IF_ERROR(RecordSamples(staff, kAtRestSamples, tally));
-
-  const std::map<std::string, std::string> patient_of = {
-      {"B-2026-0001", DonorCode(kCollections[0].donor)},
-      {"B-2026-0002", DonorCode(kCollections[1].donor)}};
-  for (const DemoCleaning& cleaning : kCleanedBeforeWork) {
-    ALIQUOT_RETURN_IF_ERROR(Clean(staff, cleaning));
-  }
-  for (const DemoUse& use : kFirstBatchUses)
-    ALIQUOT_RETURN_IF_ERROR(UseFor(staff, use, patient_of));
-  for (const DemoCleaning& cleaning : kCleanedAfterFirstBatch) {
-    ALIQUOT_RETURN_IF_ERROR(Clean(staff, cleaning));
-  }
-  say("batch B-2026-0001 in suite 1: " + std::to_string(kFirstBatchUses.size()) +
-      " equipment uses from the incoming counts to LN2 storage, each through the equipment "
-      "check with patient " +
-      patient_of.at("B-2026-0001") +
-      "; cleanings before and after, the cabinet's verified by vera");
-
-  for (const DemoUse& use : kSecondBatchUses) {
-    ALIQUOT_RETURN_IF_ERROR(UseFor(staff, use, patient_of));
-  }
-  // priya reaches for the suite 2 incubator: refused, and the refusal is in its logbook.
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext priya, staff.At("priya"));
-  equipment::UseInput incubation;
-  incubation.batch = "B-2026-0002";
-  incubation.step = kSecondBatchIncubation;
-  incubation.patient_code = patient_of.at("B-2026-0002");
-  const Result<EntryRecorded> refused = area.StartUse(priya, "INC-02", incubation);
-  if (refused) {
-    return Unexpected(Internal("the demo expected INC-02, out of service, to be refused"));
-  }
-  if (refused.error().Code() != ErrorCode::kFailedPrecondition) return Unexpected(refused.error());
-  ALIQUOT_RETURN_IF_ERROR(
-      UseFor(staff, {"priya", "INC-01", "B-2026-0002", kSecondBatchIncubation, Handling::kClosed},
-             patient_of, Ends::kLater));
-  // The cabinet cleaned after the session and signed by priya; vera has not yet verified it.
-  ALIQUOT_RETURN_IF_ERROR(Clean(staff, {"priya", "BSC-02", kSporicidal, nullptr}));
-  say("batch B-2026-0002 in suite 2 at day 0: priya refused at INC-02 (out of service, the "
-      "refusal in its logbook), incubating in INC-01 instead (in use); BSC-02's cleaning signed "
-      "by priya awaits vera's verification");
-
   ALIQUOT_RETURN_IF_ERROR(RecordSamples(staff, kInOperationSamples, tally));
-  std::string raised;
-  for (const quality::DeviationState& deviation : tally.deviations) {
-    raised += (raised.empty() ? "" : ", ") + DeviationWords(deviation);
-  }
   say("environmental monitoring today: " + std::to_string(tally.recorded) +
       " results entered by carlos, at rest before processing and in operation during it; " +
       std::to_string(tally.alerts) + " above an alert level and " +
       std::to_string(tally.excursions) +
-      " above the action limit (active air 14 CFU/m3 in LEI-B101): deviation " + raised);
+      " above the action limit (active air 14 CFU/m3 in LEI-B101): deviation " +
+      Raised(tally.deviations));
+  return {};
+}
 
-  // The routine six-monthly calibration of the QC pipette finds it out of tolerance at 20 uL:
-  // adjusted, and a deviation lists the batches it served since its last good calibration.
+// The routine six-monthly calibration of suite 2's pipette finds it out of tolerance at 20 uL:
+// adjusted, and a deviation lists the batches it served since its last good calibration.
+Status CalibrateTheSuite2Pipette(Staff& staff, const Say& say) {
+  EquipmentService& area = staff.Areas().Equipment();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext erik, staff.At("erik"));
   equipment::CalibrationInput calibration;
   calibration.provider = kInHouse;
   calibration.reference_standard = "Gravimetric, ISO 8655-6, 10 replicates per volume on BAL-02";
@@ -2534,20 +2579,15 @@ Status CreateEquipment(Staff& staff, const std::function<void(std::string_view)>
   if (!pipette.deviation) {
     return Unexpected(Internal("the demo expected PIP-02's calibration to raise a deviation"));
   }
-  say("PIP-02 (QC pipette) found out of tolerance at calibration by erik (20 uL: 20.9), adjusted "
-      "and signed: deviation " +
+  say("PIP-02 (suite 2 pipette) found out of tolerance at calibration by erik (20 uL: 20.9), "
+      "adjusted and signed: deviation " +
       DeviationWords(*pipette.deviation));
   return {};
 }
 
-// The CAR-T master batch record (G-01, S88-01): product CAR19 and MBR-CAR19, whose two versions
-// are the definition files in app/demo/, imported as a process engineer would import them.
-// Version 1, the Phase 1 process, is prepared by dora, checked by quinn and approved by anna;
-// version 2, the current process with the limits Phase 1 taught, is prepared by dora, checked by
-// quinn and approved by bram, effective now, superseding version 1.
-Status CreateRecipes(Staff& staff, const std::function<void(std::string_view)>& say) {
-  Services& areas = staff.Areas();
-  RecipeService& recipes = areas.Recipes();
+// The master batch record (G-01, S88-01): product CAR19 and MBR-CAR19, as dora defines them.
+Status DefineTheProcess(Staff& staff) {
+  RecipeService& recipes = staff.Areas().Recipes();
   ALIQUOT_ASSIGN_OR_RETURN(const RequestContext dora, staff.At("dora"));
   recipes::ProductCommand product;
   product.id = "CAR19";
@@ -2561,49 +2601,1084 @@ Status CreateRecipes(Staff& staff, const std::function<void(std::string_view)>& 
   record.id = "MBR-CAR19";
   record.product = "CAR19";
   record.title = "Autologous anti-CD19 CAR-T, closed 1 L bag process";
-  ALIQUOT_RETURN_IF_ERROR(recipes.CreateMasterBatchRecord(dora, record));
+  return recipes.CreateMasterBatchRecord(dora, record);
+}
 
-  struct Release {
-    std::string_view file;
-    const char* reason;
-    const char* approver;
-  };
-  const std::array<Release, 2> releases{
-      {{DemoCarTDefinitionPhase1(), "First issue: the Phase 1 process", "anna"},
-       {DemoCarTDefinitionCurrent(),
-        "Phase 2/3 process: limits tightened from the Phase 1 batch data, IL-7/IL-15 instead of "
-        "IL-2, MOI 2-4 (SOP-CT-005 version 2), a day-5 count and a second-person check of the "
-        "dose",
-        "bram"}}};
-  for (const Release& release : releases) {
-    ImportInput input;
-    input.text = std::string(release.file);
-    input.format = DefinitionFormat::kYaml;
-    input.change_reason = release.reason;
-    ALIQUOT_ASSIGN_OR_RETURN(const int version, recipes.ImportVersion(dora, "MBR-CAR19", input));
-    const identity::RecordRef signed_record{"mbr_version", MbrVersionId("MBR-CAR19", version)};
-    ALIQUOT_RETURN_IF_ERROR(staff.Sign("dora", signed_record, Meaning::kAuthored));
-    ALIQUOT_RETURN_IF_ERROR(staff.Sign("quinn", signed_record, Meaning::kReviewed,
-                                       std::string("Checked against the process description and "
-                                                   "SOP-CT-002 to SOP-CT-008")));
-    ALIQUOT_RETURN_IF_ERROR(staff.Sign(release.approver, signed_record, Meaning::kApproved));
+// A version of MBR-CAR19 imported from its definition file by dora, checked by quinn and approved
+// by `approver`: effective on approval, superseding the one before.
+Result<int> ApproveProcessVersion(Staff& staff, std::string_view file, const std::string& reason,
+                                  const std::string& approver) {
+  RecipeService& recipes = staff.Areas().Recipes();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext dora, staff.At("dora"));
+  ImportInput input;
+  input.text = std::string(file);
+  input.format = DefinitionFormat::kYaml;
+  input.change_reason = reason;
+  ALIQUOT_ASSIGN_OR_RETURN(const int version, recipes.ImportVersion(dora, "MBR-CAR19", input));
+  const identity::RecordRef signed_record{"mbr_version", MbrVersionId("MBR-CAR19", version)};
+  ALIQUOT_RETURN_IF_ERROR(staff.Sign("dora", signed_record, Meaning::kAuthored));
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(90));
+  ALIQUOT_RETURN_IF_ERROR(
+      staff.Sign("quinn", signed_record, Meaning::kReviewed,
+                 std::string("Checked against the process description and SOP-CT-002 to "
+                             "SOP-CT-008")));
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(60));
+  ALIQUOT_RETURN_IF_ERROR(staff.Sign(approver, signed_record, Meaning::kApproved));
+  return version;
+}
+
+// ---- Batches -----------------------------------------------------------------------------------
+
+using batches::ExceptionKind;
+using batches::InputValue;
+
+// The batches' values come from std::mt19937 with a constant seed, mapped onto ranges here (the
+// standard distributions differ between libraries; the engine's sequence does not), so every run
+// of the demo records the same batches.
+class DemoDraw {
+ public:
+  explicit DemoDraw(std::uint32_t seed) : engine_(seed) {}
+
+  // Uniform in [low, high].
+  double Uniform(double low, double high) {
+    return low + (high - low) * static_cast<double>(engine_()) / 4294967295.0;
   }
-  ALIQUOT_ASSIGN_OR_RETURN(const VersionDifferences differences,
-                           recipes.Differences(dora, "MBR-CAR19", 1, 2));
-  ALIQUOT_ASSIGN_OR_RETURN(const RecipeVersionView current, recipes.Version(dora, "MBR-CAR19", 2));
-  say("product CAR19 and master batch record MBR-CAR19: version 1 (Phase 1) and version 2 "
-      "(Phases 2-3, " +
-      std::to_string(current.definition.Steps().size()) +
-      " steps) imported from their definition files by dora, checked by quinn, approved by anna "
-      "and bram; version 2 effective now, " +
-      std::to_string(differences.differences.size()) + " differences from version 1");
+  // Uniform in [low, high], to `decimals` places: as an instrument or a person reads it.
+  double Reading(double low, double high, int decimals) {
+    return Round(Uniform(low, high), decimals);
+  }
+  static double Round(double value, int decimals) {
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
+  }
+  // To `digits` significant digits: a cell count as the counter prints it.
+  static double Significant(double value, int digits) {
+    const double unit =
+        std::pow(10.0, std::floor(std::log10(std::abs(value))) - static_cast<double>(digits - 1));
+    return std::round(value / unit) * unit;
+  }
+
+ private:
+  std::mt19937 engine_;
+};
+
+// How a batch ends when the demo does.
+enum class BatchEnd { kReleased, kUnderReview, kInProgress };
+
+// One patient's batch, as the demo runs it (docs/demo.md, "The batches").
+struct BatchPlan {
+  std::string name;  // "Phase 1, first patient"
+  int version = 1;   // The MBR-CAR19 version in force when it is created.
+  std::size_t collection = 0;
+  int suite = 1;      // The processing suite: its cabinet, incubator, bioreactor, welder, pipette.
+  Timestamp receipt;  // When its apheresis receipt step starts; its timetable counts from here.
+  double body_weight = 70;
+  double prescribed_dose = 1e6;  // CAR+ viable cells per kg.
+  BatchEnd end = BatchEnd::kReleased;
+  std::string last_step;  // kInProgress: the last step done when the demo ends.
+  // The crew: who receives and counts the apheresis and who checks with them; who activates and
+  // transduces (SOP-CT-005); who grows, freezes and stores (SOP-CT-006, SOP-CT-008, WI-CT-012);
+  // who harvests, formulates and fills (SOP-CT-007). vera enters the release results.
+  std::string receiver;
+  std::string partner;
+  std::string culture;
+  std::string grower;
+  std::string second_grower;
+  std::string harvester;
+  std::string exception_reviewer = "quinn";
+  int count_shift_minutes = 0;  // The day 3 to 7 counts earlier or later in the day.
+  // Values chosen instead of drawn, by "step.parameter": an alert, an excursion, a typo's truth.
+  std::map<std::string, double> chosen;
+  std::string excursion;  // "step.parameter" whose chosen value breaches its action limits.
+  std::string typo;       // "step.parameter" first entered as `typo_value`, then corrected.
+  double typo_value = 0;
+  bool incubator_refused = false;  // Its activation finds suite 2's incubator out of service.
+  std::string refused_at_gate;     // Asks the training gate before the transduction, refused.
+  std::string medium_lot;          // Phase 1: the complete medium prepared for it.
+  std::string product_lot;
+  int vector_vial = 0;  // The vial of RM-2026-0008 it thaws.
+  // The exceptions it is meant to have, as (step, kind); any other is the demo's mistake.
+  std::vector<std::pair<std::string, ExceptionKind>> expected;
+};
+
+// A value for a parameter, as entered.
+struct PlannedValue {
+  Json value;
+  std::string unit;
+};
+using PlannedValues = std::map<std::string, PlannedValue>;  // By "step.parameter".
+
+// Realistic values for one batch (the CGT primer's ranges, within every alert limit of both
+// versions of MBR-CAR19 unless chosen otherwise): the apheresis as the collection's record says,
+// cell counts that grow 2-3 fold by day 3 and 38-55 fold by day 9, viabilities of 85-97 %.
+PlannedValues DrawValues(const BatchPlan& plan, const DemoCollection& collection, DemoDraw& draw) {
+  PlannedValues values;
+  const auto number = [&](const std::string& key, double value, std::string unit) {
+    values[key] = {Json(value), std::move(unit)};
+  };
+  const auto answer = [&](const std::string& key, bool value) { values[key] = {Json(value), ""}; };
+  const auto option = [&](const std::string& key, std::string value) {
+    values[key] = {Json(std::move(value)), ""};
+  };
+  // Receipt: the collection's own record.
+  number("apheresis_receipt.shipping_min_temperature", collection.min_c, "C");
+  number("apheresis_receipt.shipping_max_temperature", collection.max_c, "C");
+  option("apheresis_receipt.logger_id", "LG-" + std::string(collection.id).substr(3));
+  number("apheresis_receipt.hours_since_collection", collection.collected_hours, "h");
+  answer("apheresis_receipt.shipper_seal_intact", true);
+  option("apheresis_receipt.bag_condition", "intact");
+  const double volume = collection.quantity_ml;
+  number("apheresis_receipt.apheresis_volume", volume, "mL");
+  // Incoming sample: 6-9.5 x 10^9 nucleated cells, 42-62 % of them T cells.
+  const double concentration = DemoDraw::Significant(draw.Uniform(6.0e9, 9.5e9) / volume, 3);
+  const double incoming_viability = draw.Reading(90, 97, 1);
+  const double cd3 = draw.Reading(42, 62, 1);
+  number("incoming_sampling.tnc_concentration", concentration, "cells/mL");
+  number("incoming_sampling.viability", incoming_viability, "%");
+  number("incoming_sampling.cd3_percent", cd3, "%");
+  const double viable_t_cells = concentration * volume * incoming_viability / 100 * cd3 / 100;
+  answer("enrichment_setup.leak_test_passed", true);
+  option("enrichment_setup.weld_inspection", "pass");
+  number("wash_enrichment.volume_processed", volume - 2, "mL");
+  number("wash_enrichment.spin_force", 300, "xg");
+  number("wash_enrichment.spin_time", 10, "min");
+  const double enriched_volume = std::round(draw.Uniform(96, 104));
+  number("wash_enrichment.enriched_volume", enriched_volume, "mL");
+  // Enrichment recovers 56-72 % of the T cells.
+  const double purity = draw.Reading(92, 97.5, 1);
+  const double recovery = draw.Uniform(0.56, 0.72);
+  number("enriched_count.viable_concentration",
+         DemoDraw::Significant(recovery * viable_t_cells / (purity / 100) / enriched_volume, 3),
+         "cells/mL");
+  number("enriched_count.viability", draw.Reading(92, 97, 1), "%");
+  number("enriched_count.cd3_purity", purity, "%");
+  number("enriched_count.cd4_cd8_ratio", draw.Reading(1.2, 2.4, 2), "1");
+  // Activation: 1.0 x 10^8 viable cells seeded in 100 mL.
+  const double culture_volume = 100;
+  const double density = DemoDraw::Significant(draw.Uniform(0.96e6, 1.04e6), 3);
+  const double seeded = density * culture_volume;
+  number("activation.culture_volume", culture_volume, "mL");
+  number("activation.seeding_density", density, "cells/mL");
+  number("activation.incubator_temperature", draw.Reading(36.9, 37.1, 1), "C");
+  number("activation.incubator_co2", draw.Reading(4.9, 5.1, 1), "%");
+  number("vector_thaw.thaw_time", std::round(draw.Uniform(4, 7)), "min");
+  answer("vector_thaw.fully_thawed", true);
+  number("transduction.vector_titer", 4.2e8, "TU/mL");  // RM-2026-0008's certificate.
+  number("transduction.moi", draw.Reading(2.8, 3.2, 1), "TU/cell");
+  answer("bioreactor_setup.leak_test_passed", true);
+  number("bioreactor_setup.temperature_set_point", 37.0, "C");
+  number("bioreactor_setup.co2_set_point", 5.0, "%");
+  number("bioreactor_setup.rocking_rate", 10, "rpm");
+  number("culture_transfer.medium_volume", 400, "mL");
+  number("culture_transfer.culture_volume", 500, "mL");
+  number("culture_transfer.temperature", draw.Reading(36.9, 37.1, 1), "C");
+  // The in-process counts: the bioreactor's readings and the culture's growth since seeding.
+  const auto count = [&](const std::string& step, double fold, double culture, double oxygen_low,
+                         double oxygen_high) {
+    number(step + ".temperature", draw.Reading(36.9, 37.1, 1), "C");
+    number(step + ".co2", draw.Reading(4.9, 5.1, 1), "%");
+    number(step + ".ph", draw.Reading(7.1, 7.3, 2), "pH");
+    number(step + ".dissolved_oxygen", std::round(draw.Uniform(oxygen_low, oxygen_high)), "%");
+    number(step + ".culture_volume", culture, "mL");
+    number(step + ".viable_concentration", DemoDraw::Significant(fold * seeded / culture, 3),
+           "cells/mL");
+    number(step + ".viability", draw.Reading(88, 95, 1), "%");
+  };
+  count("day_3_count", draw.Uniform(2.0, 3.0), std::round(draw.Uniform(496, 504)), 50, 70);
+  count("day_5_count", draw.Uniform(5.5, 8.0), std::round(draw.Uniform(492, 500)), 40, 60);
+  number("feed.medium_volume", 500, "mL");
+  number("feed.culture_volume", 1000, "mL");
+  count("day_7_count", draw.Uniform(15, 24), std::round(draw.Uniform(991, 1009)), 32, 48);
+  number("perfusion.perfusion_rate", std::round(draw.Uniform(480, 520)), "mL/d");
+  const double day_9_fold = draw.Uniform(38, 55);
+  const double day_9_volume = std::round(draw.Uniform(991, 1009));
+  count("day_9_count", day_9_fold, day_9_volume, 32, 48);
+  // Harvest: 86-95 % of the day 9 cells, washed into about 100 mL.
+  number("bead_removal.harvested_volume", day_9_volume, "mL");
+  values["bead_removal.magnetic_passes"] = {Json(2), ""};
+  const double harvest_volume = std::round(draw.Uniform(96, 104));
+  const double day_9_cells =
+      DemoDraw::Significant(day_9_fold * seeded / day_9_volume, 3) * day_9_volume;
+  number("harvest_wash.harvest_volume", harvest_volume, "mL");
+  number("harvest_wash.viable_concentration",
+         DemoDraw::Significant(day_9_cells * draw.Uniform(0.86, 0.95) / harvest_volume, 3),
+         "cells/mL");
+  number("harvest_wash.viability", draw.Reading(88, 95, 1), "%");
+  const double car = draw.Reading(32, 52, 1);
+  number("dose_calculation.car_expression", car, "%");
+  number("formulation.spin_force", 400, "xg");
+  number("formulation.spin_time", 10, "min");
+  number("formulation.cryoprotectant_temperature", draw.Reading(4, 6, 1), "C");
+  number("formulation.final_volume", draw.Reading(76.6, 77.4, 1), "mL");
+  number("fill_and_label.fill_volume", draw.Reading(69.7, 70.3, 1), "mL");
+  answer("fill_and_label.seal_intact", true);
+  option("fill_and_label.bag_inspection", "conforms");
+  answer("fill_and_label.label_matches_order", true);
+  answer("release_sampling.samples_labelled", true);
+  number("cryopreservation.start_temperature", draw.Reading(3.5, 5.5, 1), "C");
+  number("cryopreservation.cooling_rate", draw.Reading(-1.07, -0.93, 2), "C/min");
+  number("cryopreservation.end_temperature", draw.Reading(-91, -89, 1), "C");
+  answer("cryopreservation.freeze_curve_acceptable", true);
+  number("storage_transfer.carrier_time", draw.Reading(1.0, 1.8, 1), "min");
+  number("storage_transfer.storage_temperature", draw.Reading(-186, -181, 1), "C");
+  option("storage_transfer.storage_location",
+         "LN2-02, rack 3, box " + std::to_string(plan.collection + 1));
+  // Release testing, reported by QC after the 14 days of the sterility test.
+  number("release_testing.viability", draw.Reading(82, 92, 1), "%");
+  number("release_testing.cd3_identity", draw.Reading(94, 98.5, 1), "%");
+  number("release_testing.car_expression", DemoDraw::Round(car + draw.Uniform(-3, 3), 1), "%");
+  number("release_testing.vector_copy_number", draw.Reading(1.4, 3.2, 1), "copies/cell");
+  number("release_testing.potency", std::round(draw.Uniform(1500, 4200)), "pg/mL");
+  number("release_testing.endotoxin_concentration", draw.Reading(0.1, 0.45, 2), "EU/mL");
+  option("release_testing.sterility", "no_growth");
+  option("release_testing.mycoplasma", "not_detected");
+  option("release_testing.rcl", "not_detected");
+  for (const auto& [key, value] : plan.chosen) values.at(key).value = Json(value);
+  return values;
+}
+
+// The equipment the demo uses for each class a step names: its suite's own, or the unit's one.
+std::string EquipmentFor(const std::string& equipment_class, int suite) {
+  static const std::map<std::string, std::pair<const char*, const char*>> kBySuite = {
+      {"biosafety_cabinet", {"BSC-01", "BSC-02"}},
+      {"incubator", {"INC-01", "INC-02"}},
+      {"bioreactor", {"BIO-01", "BIO-02"}},
+      {"sterile_welder", {"SW-01", "SW-02"}},
+      {"pipette", {"PIP-01", "PIP-02"}},
+      {"refrigerator", {"QF-02", "QF-02"}},
+      {"cell_processing_system", {"CPS-01", "CPS-01"}},
+      {"cell_counter", {"NC-01", "NC-01"}},
+      {"flow_cytometer", {"FC-01", "FC-01"}},
+      {"thawing_device", {"THAW-01", "THAW-01"}},
+      {"centrifuge", {"CEN-01", "CEN-01"}},
+      {"tube_sealer", {"TS-01", "TS-01"}},
+      {"controlled_rate_freezer", {"CRF-01", "CRF-01"}},
+      {"ln2_storage", {"LN2-02", "LN2-02"}},
+      {"pcr_instrument", {"PCR-01", "PCR-01"}},
+  };
+  const auto found = kBySuite.find(equipment_class);
+  if (found == kBySuite.end()) return "";
+  return suite == 1 ? found->second.first : found->second.second;
+}
+
+// Who performs `step` of `plan` (and who completes it, when another shift does), and who checks it
+// as the second person where the step asks for one.
+struct Crew {
+  std::string performer;
+  std::string completer;
+  std::string verifier;
+};
+
+Crew CrewFor(const BatchPlan& plan, const std::string& step) {
+  const std::string& operator_on_hand = plan.receiver;  // oliver or priya, never vera.
+  const std::map<std::string, Crew> crews = {
+      {"apheresis_receipt", {plan.receiver, plan.receiver, plan.partner}},
+      {"incoming_sampling", {plan.receiver, plan.receiver, ""}},
+      {"enrichment_setup",
+       {plan.grower, plan.grower, plan.receiver != plan.grower ? plan.receiver : plan.partner}},
+      {"wash_enrichment", {plan.culture, plan.culture, ""}},
+      {"enriched_count", {plan.receiver, plan.receiver, ""}},
+      {"activation", {plan.culture, plan.culture, ""}},
+      {"vector_thaw", {plan.culture, plan.culture, ""}},
+      {"transduction",
+       {plan.culture, plan.culture, plan.culture == "vera" ? operator_on_hand : "vera"}},
+      {"bioreactor_setup", {plan.grower, plan.grower, plan.second_grower}},
+      {"culture_transfer", {plan.second_grower, plan.second_grower, ""}},
+      {"day_3_count", {plan.grower, plan.grower, ""}},
+      {"day_5_count", {plan.second_grower, plan.second_grower, ""}},
+      {"feed", {plan.second_grower, plan.second_grower, ""}},
+      {"day_7_count", {plan.grower, plan.grower, ""}},
+      // A perfusion of two days: started by one shift, ended by another.
+      {"perfusion", {plan.grower, plan.second_grower, ""}},
+      {"day_9_count", {plan.second_grower, plan.second_grower, ""}},
+      {"bead_removal", {plan.harvester, plan.harvester, ""}},
+      {"harvest_wash", {plan.harvester, plan.harvester, ""}},
+      {"dose_calculation", {plan.harvester, plan.harvester, "vera"}},
+      {"formulation", {plan.harvester, plan.harvester, ""}},
+      {"fill_and_label", {plan.harvester, plan.harvester, "vera"}},
+      {"release_sampling", {plan.harvester, plan.harvester, ""}},
+      {"cryopreservation", {plan.grower, plan.grower, ""}},
+      {"storage_transfer", {plan.grower, plan.grower, ""}},
+      {"release_testing", {"vera", "vera", ""}},
+  };
+  const auto found = crews.find(step);
+  return found == crews.end() ? Crew{} : found->second;
+}
+
+// When each step starts, ends and (where a second person checks it) is verified, in minutes after
+// the batch's apheresis receipt: the receipt day through activation (day 0), the transduction about
+// 21 h after it, the bioreactor from day 2, counts on days 3, 5 and 7, a perfusion of about two
+// days, the harvest on day 9 and the fill, freezing and storage that afternoon. Every hold time of
+// both versions is kept with room to spare; one step follows the next closely, so that whoever
+// works on them stays signed in (a session ends after 15 idle minutes).
+struct StepTimes {
+  int start = 0;
+  int end = 0;
+  int verified = -1;  // -1: no second person.
+};
+
+StepTimes TimesOf(const std::string& step, int count_shift) {
+  static const std::map<std::string, StepTimes> kTimes = {
+      {"apheresis_receipt", {0, 15, 17}},
+      {"incoming_sampling", {20, 35}},
+      {"enrichment_setup", {40, 55, 57}},
+      {"wash_enrichment", {60, 210}},
+      {"enriched_count", {215, 230}},
+      {"activation", {235, 255}},
+      {"vector_thaw", {1515, 1527}},
+      {"transduction", {1535, 1560, 1562}},
+      {"bioreactor_setup", {2880, 2895, 2897}},
+      {"culture_transfer", {2900, 2920}},
+      {"day_3_count", {4575, 4590}},
+      {"day_5_count", {7455, 7470}},
+      {"feed", {7475, 7490}},
+      {"day_7_count", {10335, 10350}},
+      {"perfusion", {10355, 13115}},
+      {"day_9_count", {13120, 13135}},
+      {"bead_removal", {13140, 13180}},
+      {"harvest_wash", {13185, 13245}},
+      {"dose_calculation", {13250, 13262, 13265}},
+      {"formulation", {13270, 13300}},
+      {"fill_and_label", {13305, 13320, 13322}},
+      {"cryopreservation", {13330, 13450}},
+      {"release_sampling", {13335, 13350}},
+      {"storage_transfer", {13455, 13465}},
+      {"release_testing", {13355, 13355}},  // Its end: when QC reports, 14 days on.
+  };
+
+  StepTimes times = kTimes.at(step);
+  if (step == "day_3_count" || step == "day_5_count" || step == "feed" || step == "day_7_count") {
+    times.start += count_shift;
+    times.end += count_shift;
+  }
+  if (step == "perfusion") times.start += count_shift;
+  return times;
+}
+
+Timestamp MinutesAfter(Timestamp t, int minutes) {
+  return Timestamp::FromMicros(t.Micros() + std::int64_t{minutes} * 60 * kMicrosPerSecond);
+}
+
+Timestamp Midnight(Timestamp t) {
+  return Timestamp::FromMicros(t.Micros() - t.Micros() % kMicrosPerDay);
+}
+
+// A batch on its way through the timeline: its plan, control recipe, the values it will record,
+// and what it became.
+struct BatchRun {
+  BatchPlan plan;
+  const recipes::Definition* recipe = nullptr;
+  PlannedValues values;
+  std::string id;       // Given by BatchService at creation.
+  std::string patient;  // The chain-of-identity code: its collection's donor.
+  std::vector<std::string> deviations;
+
+  const DemoCollection& Collection() const { return kCollections.at(plan.collection); }
+};
+
+// What a batch action's outcome means to the demo's next action: that it was done.
+Status Performed(const Result<ActionOutcome>& outcome) {
+  return outcome.transform([](const ActionOutcome&) {});
+}
+
+// Before `run`'s step uses `equipment`, it is cleaned if its rules ask for it: once a patient's
+// material has left it, before the next patient's (between patients, T-01), or when a cabinet's
+// cleaning lapsed unused (72 h). `cleaner` cleans it; vera verifies a cabinet's cleaning.
+Status EnsureClean(Staff& staff, const BatchRun& run, const std::string& equipment,
+                   const std::string& cleaner) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(cleaner));
+  EquipmentCheckInput input;
+  input.batch = run.id;
+  input.product = "CAR19";
+  input.patient_code = run.patient;
+  ALIQUOT_ASSIGN_OR_RETURN(const equipment::UseCheck check,
+                           staff.Areas().Equipment().Check(context, equipment, input));
+  if (check.refusal != equipment::UseRefusal::kNotClean) return {};
+  const bool cabinet = equipment.starts_with("BSC-");
+  const DemoCleaning cleaning{cleaner.c_str(), equipment.c_str(), cabinet ? kSporicidal : kAlcohol,
+                              cabinet ? "vera" : nullptr};
+  ALIQUOT_RETURN_IF_ERROR(Clean(staff, cleaning));
+  return staff.Wait(cabinet ? 12 : 5);
+}
+
+// What the formulas of `step` read in `view`'s batch: its own values, other steps' and the batch
+// inputs, each in the unit the definition gives it.
+recipes::ValueLookup ValuesOf(const BatchView& view, const recipes::Step& step) {
+  return [&view, &step](std::string_view name) -> std::optional<recipes::NameValue> {
+    const recipes::Definition& recipe = *view.recipe;
+    std::string owner = step.id;
+    std::string subject(name);
+    if (const std::size_t dot = name.find('.'); dot != std::string_view::npos) {
+      owner = std::string(name.substr(0, dot));
+      subject = std::string(name.substr(dot + 1));
+    }
+    const batches::ValueInForce* value = nullptr;
+    std::string unit;
+    if (owner == "batch") {
+      for (const recipes::ParameterDefinition& input : recipe.batch_inputs) {
+        if (input.id == subject) unit = input.unit;
+      }
+      const auto found = view.state.inputs.find(subject);
+      if (found != view.state.inputs.end()) value = &found->second;
+    } else if (const recipes::Step* definition = recipe.FindStep(owner)) {
+      for (const recipes::ParameterDefinition& parameter : definition->parameters) {
+        if (parameter.id == subject) unit = parameter.unit;
+      }
+      for (const recipes::Calculation& calculation : definition->calculations) {
+        if (calculation.id == subject) unit = calculation.unit;
+      }
+      if (const batches::StepExecution* execution = view.state.Step(owner)) {
+        const auto found = execution->values.find(subject);
+        if (found != execution->values.end()) value = &found->second;
+      }
+    }
+    if (value == nullptr || value->not_applicable || !value->in_unit) return std::nullopt;
+    recipes::NameValue result;
+    result.value = *value->in_unit;
+    if (!unit.empty()) {
+      auto parsed = units::Unit::Parse(unit, "unit");
+      if (!parsed) return std::nullopt;
+      result.unit = *parsed;
+    }
+    return result;
+  };
+}
+
+// How much of `line`'s material `step` takes now, in `lot_unit`: its quantity, or its formula of
+// the values recorded so far.
+Result<double> AmountFor(const BatchView& view, const recipes::Step& step,
+                         const recipes::MaterialLine& line, const std::string& lot_unit) {
+  ALIQUOT_ASSIGN_OR_RETURN(const units::Unit unit, units::Unit::Parse(lot_unit, "unit"));
+  double amount = 0;
+  if (const Result<recipes::Quantity> quantity =
+          recipes::ParseQuantity(line.quantity, "quantity")) {
+    amount = quantity->value * quantity->unit.Factor() / unit.Factor();
+  } else {
+    ALIQUOT_ASSIGN_OR_RETURN(const recipes::Formula formula,
+                             recipes::Formula::Parse(line.quantity, "quantity"));
+    ALIQUOT_ASSIGN_OR_RETURN(
+        amount, recipes::EvaluateFormula(formula, ValuesOf(view, step), unit, line.material));
+  }
+  // A lot's balance is kept in millionths of its unit.
+  return DemoDraw::Round(amount, 6);
+}
+
+// The lot labels `run`'s step scans for `material` and how much of each: the batch's own
+// collection, complete medium and vector vial, or the stock.
+Result<std::vector<std::pair<std::string, double>>> LotsFor(Stock& stock, const BatchRun& run,
+                                                            const std::string& material,
+                                                            double amount) {
+  if (material == "MAT-APHERESIS")
+    return std::vector{std::pair{std::string(run.Collection().id), amount}};
+  if (material == "MAT-CM-IL2") return std::vector{std::pair{run.plan.medium_lot, amount}};
+  if (material == "MAT-LV-CD19") {
+    return std::vector{std::pair{"RM-2026-0008/" + std::to_string(run.plan.vector_vial), amount}};
+  }
+  return stock.Take(material, amount);
+}
+
+// The identifier's code on `run`'s labels.
+std::string LabelOf(const BatchRun& run, const std::string& identifier) {
+  return identifier == "patient_code" ? run.patient : std::string(run.Collection().id);
+}
+
+// `user` enters `key`'s planned value on `run`'s step, from the instrument in use where the
+// definition names one (AL-02: the instrument's reading is the original).
+Result<ActionOutcome> Enter(Staff& staff, const BatchRun& run, const recipes::Step& step,
+                            const recipes::ParameterDefinition& parameter,
+                            const PlannedValue& planned, const std::vector<std::string>& equipment,
+                            const std::string& user) {
+  std::optional<batches::InstrumentSource> instrument;
+  if (parameter.source) {
+    for (std::size_t i = 0; i < step.equipment.size() && i < equipment.size(); ++i) {
+      if (step.equipment[i] == parameter.source->equipment_class) {
+        instrument = batches::InstrumentSource{equipment[i], parameter.source->tag};
+      }
+    }
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(user));
+  return staff.Areas().Batches().RecordValue(context, run.id, step.id, parameter.id,
+                                             {planned.value, planned.unit}, instrument, {});
+}
+
+// `user` enters every value of `run`'s step but the excursion (entered last, by the caller). The
+// typo is entered as typed and corrected, with its reason, once the step's values are all in and
+// their calculations show it (P11-05: the original stays beside the correction).
+Status EnterValues(Staff& staff, BatchRun& run, const recipes::Step& step,
+                   const std::vector<std::string>& equipment, const std::string& user,
+                   int minutes_between = 1) {
+  std::optional<int> typed;
+  for (const recipes::ParameterDefinition& parameter : step.parameters) {
+    const std::string key = step.id + "." + parameter.id;
+    if (key == run.plan.excursion) continue;
+    const auto planned = run.values.find(key);
+    if (planned == run.values.end()) {
+      if (parameter.requirement == recipes::Requirement::kOptional) continue;
+      return Unexpected(Internal("the demo has no value for " + key));
+    }
+    PlannedValue value = planned->second;
+    if (key == run.plan.typo) value.value = Json(run.plan.typo_value);
+    ALIQUOT_ASSIGN_OR_RETURN(const ActionOutcome entered,
+                             Enter(staff, run, step, parameter, value, equipment, user));
+    if (key == run.plan.typo) typed = entered.entries.front();
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(minutes_between));
+  }
+  if (!typed) return {};
+  const PlannedValue& truth = run.values.at(run.plan.typo);
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(2));
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(user));
+  return Performed(staff.Areas().Batches().CorrectEntry(
+      context, run.id, *typed, {truth.value, truth.unit},
+      "Typing error, digits transposed: the bioreactor's level reads " +
+          CanonicalNumber(truth.value.AsNumber()) + " " + truth.unit,
+      {}));
+}
+
+// `user` scans and consumes the step's bill of materials, each amount as the step's values
+// make it.
+Status ConsumeMaterials(Staff& staff, Stock& stock, const MaterialsCatalog& catalog,
+                        const BatchRun& run, const recipes::Step& step, const std::string& user) {
+  if (step.materials.empty()) return {};
+  BatchService& area = staff.Areas().Batches();
+  for (const recipes::MaterialLine& line : step.materials) {
+    ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(user));
+    ALIQUOT_ASSIGN_OR_RETURN(const BatchView view, area.Get(context, run.id));
+    const std::string& unit = catalog.Material(line.material).unit;
+    ALIQUOT_ASSIGN_OR_RETURN(const double amount, AmountFor(view, step, line, unit));
+    ALIQUOT_ASSIGN_OR_RETURN(const auto lots, LotsFor(stock, run, line.material, amount));
+    for (const auto& [label, quantity] : lots) {
+      ALIQUOT_RETURN_IF_ERROR(
+          Performed(area.ConsumeMaterial(context, run.id, step.id, label, quantity, unit, {})));
+      ALIQUOT_RETURN_IF_ERROR(staff.Wait(1));
+    }
+  }
   return {};
+}
+
+// vera (the verifier, who creates batches) creates `run`'s batch from the master batch record
+// effective now, for its collection's patient (T-01, T-02).
+Status CreateBatchFor(Staff& staff, BatchRun& run) {
+  BatchService& area = staff.Areas().Batches();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext vera, staff.At("vera"));
+  const DemoCollection& collection = run.Collection();
+  CreateBatchInput input;
+  input.master_batch_record = "MBR-CAR19";
+  input.identifiers = {{"patient_code", run.patient}, {"collection_id", collection.id}};
+  input.inputs = {{"body_weight", {Json(run.plan.body_weight), "kg"}},
+                  {"prescribed_dose", {Json(run.plan.prescribed_dose), "cells/kg"}}};
+  input.starting_material = collection.id;
+  ALIQUOT_ASSIGN_OR_RETURN(const ActionOutcome created, area.Create(vera, input, {}));
+  run.id = created.batch;
+  ALIQUOT_ASSIGN_OR_RETURN(const BatchView view, area.Get(vera, run.id));
+  if (view.state.version != run.plan.version) {
+    return Unexpected(Internal("the demo expected " + run.plan.name + " on MBR-CAR19 version " +
+                               std::to_string(run.plan.version) + ", not " +
+                               std::to_string(view.state.version)));
+  }
+  return {};
+}
+
+// The performer starts `run`'s step at the suite tablet: the equipment cleaned where its rules ask
+// and scanned, the labels scanned, the values entered, the materials consumed, the samples taken.
+Status StartWork(Staff& staff, Stock& stock, const MaterialsCatalog& catalog, BatchRun& run,
+                 const recipes::Step& step) {
+  BatchService& area = staff.Areas().Batches();
+  const Crew crew = CrewFor(run.plan, step.id);
+  std::vector<std::string> equipment;
+  // QC's instruments are scanned when their results are entered: the release testing takes two
+  // weeks, and they serve other batches meanwhile.
+  if (step.id != "release_testing") {
+    for (const std::string& equipment_class : step.equipment) {
+      equipment.push_back(EquipmentFor(equipment_class, run.plan.suite));
+    }
+  }
+  const std::string cleaner = crew.performer == "vera" ? run.plan.receiver : crew.performer;
+  if (step.id == "activation" && run.plan.incubator_refused) {
+    // G-06: the out-of-service incubator is refused at the scan, the refusal in the batch record
+    // and the incubator's logbook; the step starts with suite 1's, cleaned for this patient.
+    for (const std::string& id : equipment) {
+      if (id != "INC-02") ALIQUOT_RETURN_IF_ERROR(EnsureClean(staff, run, id, cleaner));
+    }
+    ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(crew.performer));
+    const Result<ActionOutcome> refused = area.StartStep(context, run.id, step.id, equipment, {});
+    if (refused) return Unexpected(Internal("the demo expected INC-02 to be refused"));
+    if (refused.error().Code() != ErrorCode::kFailedPrecondition) {
+      return Unexpected(refused.error());
+    }
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(4));
+    std::replace(equipment.begin(), equipment.end(), std::string("INC-02"), std::string("INC-01"));
+  }
+  for (const std::string& id : equipment) {
+    ALIQUOT_RETURN_IF_ERROR(EnsureClean(staff, run, id, cleaner));
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(RequestContext context, staff.At(crew.performer));
+  ALIQUOT_RETURN_IF_ERROR(Performed(area.StartStep(context, run.id, step.id, equipment, {})));
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(1));
+  for (const std::string& identifier : step.scan_identity) {
+    ALIQUOT_ASSIGN_OR_RETURN(context, staff.At(crew.performer));
+    ALIQUOT_RETURN_IF_ERROR(Performed(
+        area.ScanIdentity(context, run.id, step.id, identifier, LabelOf(run, identifier), {})));
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(1));
+  }
+  if (step.id == "release_testing") return {};
+  ALIQUOT_RETURN_IF_ERROR(EnterValues(staff, run, step, equipment, crew.performer));
+  ALIQUOT_RETURN_IF_ERROR(ConsumeMaterials(staff, stock, catalog, run, step, crew.performer));
+  for (const recipes::SamplingPoint& sample : step.samples) {
+    ALIQUOT_ASSIGN_OR_RETURN(context, staff.At(crew.performer));
+    ALIQUOT_RETURN_IF_ERROR(Performed(
+        area.TakeSample(context, run.id, step.id, sample.id, run.id + "-" + sample.id, {})));
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(1));
+  }
+  if (!run.plan.excursion.starts_with(step.id + ".")) return {};
+  // The value beyond its action limit, entered last: a deviation is raised and the step waits for
+  // a supervisor's acknowledgement (G-05).
+  for (const recipes::ParameterDefinition& parameter : step.parameters) {
+    if (step.id + "." + parameter.id != run.plan.excursion) continue;
+    ALIQUOT_ASSIGN_OR_RETURN(const ActionOutcome entered,
+                             Enter(staff, run, step, parameter, run.values.at(run.plan.excursion),
+                                   equipment, crew.performer));
+    if (entered.deviations.empty()) {
+      return Unexpected(
+          Internal("the demo expected " + run.plan.excursion + " to raise a deviation"));
+    }
+    run.deviations.insert(run.deviations.end(), entered.deviations.begin(),
+                          entered.deviations.end());
+  }
+  return {};
+}
+
+// The step is completed (by another shift, for a long one). The release results are entered as
+// QC reports them, with the instruments that measured them. The fill makes the product unit, in
+// quarantine until it is released with its batch.
+Status CompleteWork(Staff& staff, const MaterialsCatalog& catalog, BatchRun& run,
+                    const recipes::Step& step) {
+  BatchService& area = staff.Areas().Batches();
+  const Crew crew = CrewFor(run.plan, step.id);
+  if (step.id == "release_testing") {
+    std::vector<std::string> equipment;
+    for (const std::string& equipment_class : step.equipment) {
+      const std::string id = EquipmentFor(equipment_class, run.plan.suite);
+      equipment.push_back(id);
+      ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(crew.completer));
+      ALIQUOT_RETURN_IF_ERROR(Performed(area.AddEquipment(context, run.id, step.id, id, {})));
+    }
+    // Entered from QC's report, one after the other.
+    ALIQUOT_RETURN_IF_ERROR(EnterValues(staff, run, step, equipment, crew.completer, 0));
+  }
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(crew.completer));
+  ALIQUOT_RETURN_IF_ERROR(Performed(area.CompleteStep(context, run.id, step.id, {})));
+  if (step.id != "fill_and_label") return {};
+  ALIQUOT_ASSIGN_OR_RETURN(const BatchView view, area.Get(context, run.id));
+  materials::ProducedLot product;
+  product.id = run.plan.product_lot;
+  product.material = "MAT-DP-CAR19";
+  product.batch = run.id;
+  product.patient_code = run.patient;
+  product.quantity = run.values.at("fill_and_label.fill_volume").value.AsNumber();
+  product.unit = catalog.Material("MAT-DP-CAR19").unit;
+  product.containers = {product.quantity};
+  const auto shelf_life = view.state.expiries.find("shelf_life");
+  if (shelf_life == view.state.expiries.end()) {
+    return Unexpected(Internal("the demo expected the shelf life to run from the formulation"));
+  }
+  product.expiry = shelf_life->second;
+  product.storage_location =
+      "LN2 vapour storage LN2-02, rack 3, box " + std::to_string(run.plan.collection + 1);
+  return staff.Areas().Materials().ProduceLot(context, product);
+}
+
+// A second person verifies the step by e-signature (A11-01).
+Status VerifyWork(Staff& staff, const BatchRun& run, const recipes::Step& step) {
+  return staff.Sign(CrewFor(run.plan, step.id).verifier, {"batch_step", run.id + ":" + step.id},
+                    Meaning::kVerified,
+                    "Checked as the second person against the batch record and the labels");
+}
+
+// What QA writes beside an exception it reviewed.
+std::string ReviewComment(const batches::BatchException& exception) {
+  const auto has = [&](ExceptionKind kind) {
+    return std::find(exception.kinds.begin(), exception.kinds.end(), kind) != exception.kinds.end();
+  };
+  if (has(ExceptionKind::kActionLimit) || has(ExceptionKind::kDeviation)) {
+    return "Reviewed with its deviation, assessed and closed: no impact on the product";
+  }
+  if (has(ExceptionKind::kCorrection)) {
+    return "Transcription error corrected with its reason before the step was completed; the "
+           "original is kept beside it and the recalculated values were checked";
+  }
+  if (has(ExceptionKind::kRefusedAttempt)) {
+    return "The equipment check refused the out-of-service incubator as intended; the step used "
+           "INC-01, cleaned for this patient";
+  }
+  if (has(ExceptionKind::kAlertLimit)) {
+    return "Within the action limits: noted for the trend, no impact";
+  }
+  return "Reviewed";
+}
+
+// QA's review by exception (G-04): `reviewer` starts it once the batch is complete.
+Status StartReviewOf(Staff& staff, const BatchRun& run, const std::string& reviewer) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(reviewer));
+  return Performed(staff.Areas().Batches().StartReview(context, run.id, {}));
+}
+
+// `reviewer` records every exception of the batch as reviewed, each with a comment.
+Status ReviewExceptionsOf(Staff& staff, const BatchRun& run, const std::string& reviewer) {
+  BatchService& area = staff.Areas().Batches();
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(reviewer));
+  ALIQUOT_ASSIGN_OR_RETURN(const std::vector<batches::BatchException> exceptions,
+                           area.Exceptions(context, run.id));
+  for (const batches::BatchException& exception : exceptions) {
+    if (exception.reviewed_at) continue;
+    ALIQUOT_RETURN_IF_ERROR(Performed(
+        area.ReviewException(context, run.id, exception.key, ReviewComment(exception), {})));
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(3));
+  }
+  return {};
+}
+
+// The batch has exactly the exceptions its plan meant it to have: a drawn value that crossed an
+// alert limit, a step that ran long or a hold time missed is the demo's mistake, not a story.
+Status CheckExceptions(Staff& staff, const BatchRun& run, const std::string& user) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(user));
+  ALIQUOT_ASSIGN_OR_RETURN(const std::vector<batches::BatchException> exceptions,
+                           staff.Areas().Batches().Exceptions(context, run.id));
+  const auto expected = [&](const std::string& step, ExceptionKind kind) {
+    return std::find(run.plan.expected.begin(), run.plan.expected.end(),
+                     std::pair<std::string, ExceptionKind>{step, kind}) != run.plan.expected.end();
+  };
+  std::string unexpected;
+  for (const batches::BatchException& exception : exceptions) {
+    const bool meant =
+        std::any_of(exception.kinds.begin(), exception.kinds.end(),
+                    [&](ExceptionKind kind) { return expected(exception.step, kind); });
+    if (!meant) unexpected += (unexpected.empty() ? "" : "; ") + exception.summary;
+  }
+  for (const std::pair<std::string, ExceptionKind>& meant : run.plan.expected) {
+    const bool found =
+        std::any_of(exceptions.begin(), exceptions.end(), [&](const auto& exception) {
+          return exception.step == meant.first &&
+                 std::find(exception.kinds.begin(), exception.kinds.end(), meant.second) !=
+                     exception.kinds.end();
+        });
+    if (!found) {
+      unexpected += (unexpected.empty() ? "" : "; ") + std::string("no ") +
+                    std::string(batches::ExceptionKindName(meant.second)) + " on step " +
+                    meant.first;
+    }
+  }
+  if (unexpected.empty()) return {};
+  return Unexpected(Internal(run.plan.name + " (" + run.id +
+                             ") does not have the exceptions the demo planned: " + unexpected));
+}
+
+// "oliver, priya and vera": who recorded anything on the batch's steps.
+std::string PeopleOf(const BatchView& view) {
+  std::set<std::string> people;
+  for (const auto& [step, execution] : view.state.steps) {
+    people.insert(execution.performers.begin(), execution.performers.end());
+  }
+  std::string text;
+  std::size_t i = 0;
+  for (const std::string& person : people) {
+    text += (i == 0 ? "" : (i + 1 == people.size() ? " and " : ", ")) + person;
+    ++i;
+  }
+  return text;
+}
+
+// One line for `say` about where the batch stands.
+Status SayBatch(Staff& staff, const BatchRun& run, const std::string& user, const std::string& what,
+                const Say& say) {
+  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(user));
+  ALIQUOT_ASSIGN_OR_RETURN(const BatchView view, staff.Areas().Batches().Get(context, run.id));
+  int done = 0;
+  for (const auto& [step, execution] : view.state.steps) {
+    if (execution.status == batches::StepStatus::kDone) ++done;
+  }
+  const std::size_t steps = view.recipe->Steps().size();
+  say("batch " + run.id + " (" + run.plan.name + ", MBR-CAR19 version " +
+      std::to_string(view.state.version) + ", suite " + std::to_string(run.plan.suite) +
+      ", patient " + run.patient + "): " + std::to_string(done) + " of " + std::to_string(steps) +
+      " steps done by " + PeopleOf(view) + " from " + Day(view.state.created_at) + "; " + what);
+  return {};
+}
+
+// Puts `run`'s batch on the agenda: its collection at goods-in the evening before (and, for Phase
+// 1, its complete medium), its creation, every step of the control recipe at its time (up to the
+// last step done, for one still in progress), the release results two weeks after the fill, and
+// QA's review and disposition.
+void ScheduleBatch(Agenda& agenda, Staff& staff, Stock& stock, const MaterialsCatalog& catalog,
+                   const std::shared_ptr<BatchRun>& run, bool first_medium, const Say& say) {
+  const BatchPlan& plan = run->plan;
+  const Timestamp receipt = plan.receipt;
+  const std::string name = plan.name;
+  if (!plan.medium_lot.empty()) {
+    agenda.At(MinutesAfter(receipt, -14 * 60), name + ": complete medium " + plan.medium_lot,
+              [&staff, &stock, run, first_medium]() -> Status {
+                return PrepareCompleteMedium(staff, stock, run->plan.medium_lot, first_medium);
+              });
+  }
+  agenda.At(MinutesAfter(receipt, -12 * 60), name + ": collection at goods-in",
+            [&staff, run]() -> Status {
+              const DemoCollection& collection = run->Collection();
+              return ReceiveCollection(
+                  staff, collection,
+                  MinutesAfter(run->plan.receipt, -60 * collection.collected_hours));
+            });
+  agenda.At(MinutesAfter(receipt, -40), name + ": created",
+            [&staff, run]() -> Status { return CreateBatchFor(staff, *run); });
+  // Line clearance before the patient's first open step: the suite's cabinet cleaned (and its
+  // cleaning verified) if another patient's material was in it since.
+  agenda.At(MinutesAfter(receipt, -25), name + ": line clearance", [&staff, run]() -> Status {
+    return EnsureClean(staff, *run, EquipmentFor("biosafety_cabinet", run->plan.suite),
+                       run->plan.receiver);
+  });
+  Timestamp last = receipt;
+  for (const recipes::Step* step : run->recipe->Steps()) {
+    const StepTimes times = TimesOf(step->id, plan.count_shift_minutes);
+    const std::string what = name + ": " + step->id;
+    if (step->id == "transduction" && !plan.refused_at_gate.empty()) {
+      // G-11: the one not retrained on SOP-CT-005 asks the gate at the tablet, and is refused.
+      agenda.At(
+          MinutesAfter(receipt, times.start - 25), what + " (gate)",
+          [&staff, run, say]() -> Status {
+            const std::string& user = run->plan.refused_at_gate;
+            ALIQUOT_ASSIGN_OR_RETURN(const RequestContext context, staff.At(user));
+            const Result<training::Qualification> gate = staff.Areas().Training().Gate(
+                context, "SOP-CT-005", "Transduction step, batch " + run->id);
+            if (gate) {
+              return Status(Unexpected(Internal("the demo expected the gate to refuse " + user)));
+            }
+            if (gate.error().Code() != ErrorCode::kPermissionDenied) {
+              return Status(Unexpected(gate.error()));
+            }
+            say("gate: " + user +
+                " refused on SOP-CT-005 at LEI-SUITE2-TAB1 before the transduction "
+                "of " +
+                run->id + " (trained on an earlier version), as the demo intends; " +
+                run->plan.culture + " transduces; the attempt is in the ledger");
+            return Status();
+          });
+    }
+    agenda.At(MinutesAfter(receipt, times.start), what + " started",
+              [&staff, &stock, &catalog, run, step]() -> Status {
+                return StartWork(staff, stock, catalog, *run, *step);
+              });
+    if (plan.excursion.starts_with(step->id + ".")) {
+      // G-05: the supervisor acknowledges the excursion by e-signature before the step goes on.
+      agenda.At(MinutesAfter(receipt, times.start + 25), what + " acknowledged",
+                [&staff, run, step]() -> Status {
+                  return staff.Sign(
+                      "vera", {"batch_step", run->id + ":" + step->id}, Meaning::kApproved,
+                      "Excursion acknowledged: QA informed through " + run->deviations.front() +
+                          "; the harvest goes on to formulation, release testing decides");
+                });
+    }
+    Timestamp end = MinutesAfter(receipt, times.end);
+    if (step->id == "release_testing") {
+      // QC reports when the sterility test reads out, 14 days after the fill.
+      const StepTimes fill = TimesOf("fill_and_label", 0);
+      end = MinutesAfter(DaysAfter(Midnight(MinutesAfter(receipt, fill.start)), 14), 11 * 60);
+    }
+    agenda.At(end, what + " completed", [&staff, &catalog, run, step]() -> Status {
+      return CompleteWork(staff, catalog, *run, *step);
+    });
+    last = end;
+    if (step->verification == recipes::Verification::kSecondPerson) {
+      const Timestamp verified = MinutesAfter(receipt, times.verified);
+      agenda.At(verified, what + " verified",
+                [&staff, run, step]() -> Status { return VerifyWork(staff, *run, *step); });
+      last = std::max(last, verified);
+    }
+    if (plan.end == BatchEnd::kInProgress && step->id == plan.last_step) break;
+  }
+  if (plan.end == BatchEnd::kInProgress) {
+    agenda.At(MinutesAfter(last, 5), name + ": where it stands", [&staff, run, say]() -> Status {
+      ALIQUOT_RETURN_IF_ERROR(CheckExceptions(staff, *run, run->plan.grower));
+      return SayBatch(staff, *run, run->plan.grower,
+                      "in progress: its culture in the bioreactor after the " +
+                          run->plan.last_step + "; next: the day 5 count",
+                      say);
+    });
+    return;
+  }
+  // QA's review the morning after the release results.
+  const Timestamp review = MinutesAfter(DaysAfter(Midnight(last), 1), 9 * 60 + 30);
+  agenda.At(review, name + ": review started",
+            [&staff, run]() -> Status { return StartReviewOf(staff, *run, "quinn"); });
+  if (!plan.excursion.empty()) {
+    // The deviation: quinn assesses it the morning after the harvest; anna closes it once the
+    // release results are in.
+    const Timestamp harvest =
+        MinutesAfter(receipt, TimesOf("harvest_wash", plan.count_shift_minutes).start);
+    agenda.At(MinutesAfter(DaysAfter(Midnight(harvest), 1), 10 * 60), name + ": deviation assessed",
+              [&staff, run]() -> Status {
+                ALIQUOT_ASSIGN_OR_RETURN(const RequestContext quinn, staff.At("quinn"));
+                quality::DeviationAssessment assessment;
+                assessment.classification = quality::Classification::kMinor;
+                assessment.impact =
+                    "Harvest viability 76 % is below the action limit of 80 % of MBR-CAR19 "
+                    "version 2, but above SPEC-CT-014's release limit of 70 %; the dose was "
+                    "formulated on viable cells, so the patient receives the prescribed dose. The "
+                    "release results decide the batch's disposition.";
+                assessment.root_cause =
+                    "Day 9 culture at high density with the perfusion at the low end of its "
+                    "range; no equipment or material fault found";
+                assessment.investigation_required = false;
+                assessment.batches_affected = {run->id};
+                return staff.Areas().Quality().Assess(quinn, run->deviations.front(), assessment);
+              });
+    agenda.At(MinutesAfter(DaysAfter(Midnight(review), 1), 11 * 60), name + ": deviation closed",
+              [&staff, run, say]() -> Status {
+                ALIQUOT_RETURN_IF_ERROR(staff.Sign(
+                    "anna", {"deviation", run->deviations.front()}, Meaning::kApproved,
+                    "Assessment accepted: release viability within SPEC-CT-014, dose met; no "
+                    "impact on the product"));
+                ALIQUOT_RETURN_IF_ERROR(CheckExceptions(staff, *run, "anna"));
+                return SayBatch(staff, *run, "anna",
+                                "under review: harvest viability 76 % below its action limit of "
+                                "80 % raised " +
+                                    run->deviations.front() +
+                                    ", acknowledged by vera, assessed (minor) by quinn and "
+                                    "closed by anna",
+                                say);
+              });
+    return;
+  }
+  agenda.At(MinutesAfter(review, 40), name + ": exceptions reviewed", [&staff, run]() -> Status {
+    return ReviewExceptionsOf(staff, *run, run->plan.exception_reviewer);
+  });
+  if (plan.end == BatchEnd::kUnderReview) {
+    agenda.At(MinutesAfter(review, 90), name + ": under review", [&staff, run, say]() -> Status {
+      ALIQUOT_RETURN_IF_ERROR(CheckExceptions(staff, *run, "quinn"));
+      return SayBatch(staff, *run, "quinn",
+                      "under review: the incubator refused at activation, a typing error in the "
+                      "day 7 culture volume corrected with its reason (the original beside it); "
+                      "every exception reviewed by quinn, awaiting release",
+                      say);
+    });
+    return;
+  }
+  agenda.At(MinutesAfter(review, 4 * 60 + 30), name + ": released", [&staff, run, say]() -> Status {
+    ALIQUOT_RETURN_IF_ERROR(
+        staff.Sign("anna", {"batch", run->id}, Meaning::kReleased,
+                   "Batch record reviewed by exception; release results within SPEC-CT-014; "
+                   "chain of identity intact from apheresis to the filled bag"));
+    ALIQUOT_RETURN_IF_ERROR(CheckExceptions(staff, *run, "anna"));
+    return SayBatch(staff, *run, "anna",
+                    "released by anna on " + Day(staff.Now()) + " after " +
+                        run->plan.exception_reviewer + "'s review; product unit " +
+                        run->plan.product_lot + " in LN2 storage",
+                    say);
+  });
+}
+
+// The demo's seven batches (docs/demo.md): three of the Phase 1 process, released; four of the
+// current one: one released, one with an action-limit excursion and its deviation, one with a
+// correction (and the out-of-service incubator refused), both under review, and one in progress.
+// Receipt times count back from midnight of the day the demo ends (`today`), but the last batch's,
+// which counts back from the end itself (`now`), so that its last count is the night before.
+std::vector<BatchPlan> CarTBatches(Timestamp today, Timestamp now) {
+  const auto day = [&](int days_before, int hour, int minute) {
+    return MinutesAfter(DaysAfter(today, -days_before), hour * 60 + minute);
+  };
+  std::vector<BatchPlan> plans;
+  plans.reserve(kCollections.size());
+  const auto plan = [&](std::string name, int version, int suite, Timestamp receipt,
+                        double body_weight, double dose) -> BatchPlan& {
+    BatchPlan batch;
+    batch.name = std::move(name);
+    batch.version = version;
+    batch.collection = plans.size();
+    batch.suite = suite;
+    batch.receipt = receipt;
+    batch.body_weight = body_weight;
+    batch.prescribed_dose = dose;
+    batch.product_lot = "DP-2026-000" + std::to_string(plans.size() + 1);
+    batch.vector_vial = static_cast<int>(plans.size()) + 1;
+    if (version == 1) batch.medium_lot = "IM-2026-000" + std::to_string(plans.size() + 1);
+    plans.push_back(std::move(batch));
+    return plans.back();
+  };
+  const auto crew = [](BatchPlan& batch, const char* receiver, const char* partner,
+                       const char* culture, const char* grower, const char* second_grower,
+                       const char* harvester) {
+    batch.receiver = receiver;
+    batch.partner = partner;
+    batch.culture = culture;
+    batch.grower = grower;
+    batch.second_grower = second_grower;
+    batch.harvester = harvester;
+  };
+  // Phase 1, dose cohorts of 5 x 10^5 and 1 x 10^6 CAR+ cells per kg.
+  BatchPlan& first = plan("Phase 1, first patient", 1, 1, day(72, 7, 0), 68.4, 5e5);
+  crew(first, "oliver", "priya", "priya", "oliver", "vera", "priya");
+  BatchPlan& second = plan("Phase 1, second patient", 1, 2, day(66, 8, 30), 81.2, 5e5);
+  crew(second, "priya", "vera", "oliver", "vera", "oliver", "oliver");
+  second.count_shift_minutes = 300;
+  second.exception_reviewer = "bram";
+  // Its logger peaked at 7.4 C: within 2-8 C, above the alert level of 7 C.
+  second.expected = {{"apheresis_receipt", ExceptionKind::kAlertLimit}};
+  BatchPlan& third = plan("Phase 1, third patient", 1, 1, day(55, 6, 30), 59.7, 1e6);
+  crew(third, "oliver", "vera", "oliver", "oliver", "vera", "priya");
+  third.count_shift_minutes = -240;
+  // The current process, effective since 40 days before the demo ends.
+  BatchPlan& released = plan("Phase 2, first patient", 2, 2, day(38, 9, 0), 74.5, 1e6);
+  crew(released, "priya", "oliver", "priya", "vera", "oliver", "oliver");
+  released.count_shift_minutes = 420;
+  BatchPlan& excursion = plan("Phase 2, second patient", 2, 1, day(33, 7, 30), 88.1, 1e6);
+  crew(excursion, "oliver", "priya", "vera", "oliver", "vera", "priya");
+  excursion.count_shift_minutes = -300;
+  excursion.end = BatchEnd::kUnderReview;
+  excursion.excursion = "harvest_wash.viability";
+  excursion.chosen = {{"harvest_wash.viability", 76}, {"release_testing.viability", 81.4}};
+  excursion.expected = {{"harvest_wash", ExceptionKind::kActionLimit},
+                        {"harvest_wash", ExceptionKind::kDeviation}};
+  BatchPlan& corrected = plan("Phase 2, third patient", 2, 2, day(26, 8, 0), 63.9, 1e6);
+  crew(corrected, "priya", "vera", "priya", "oliver", "vera", "oliver");
+  corrected.count_shift_minutes = 180;
+  corrected.end = BatchEnd::kUnderReview;
+  corrected.incubator_refused = true;
+  corrected.typo = "day_7_count.culture_volume";
+  corrected.typo_value = 1040;
+  corrected.chosen = {{"day_7_count.culture_volume", 1004}};
+  corrected.expected = {{"activation", ExceptionKind::kRefusedAttempt},
+                        {"day_7_count", ExceptionKind::kCorrection}};
+  // In progress: its day 3 count the night before the demo ends; oliver, not retrained on
+  // SOP-CT-005 version 2, is refused at the gate before its transduction.
+  const StepTimes day_3 = TimesOf("day_3_count", 0);
+  BatchPlan& running =
+      plan("Phase 2, fourth patient", 2, 1, MinutesAfter(now, -9 * 60 - day_3.start), 77.3, 1e6);
+  crew(running, "oliver", "priya", "priya", "vera", "oliver", "priya");
+  running.end = BatchEnd::kInProgress;
+  running.last_step = "day_3_count";
+  running.refused_at_gate = "oliver";
+  return plans;
 }
 
 }  // namespace
 
-Status CreateDemoSite(Services& areas, const std::string& terminal,
-                      const std::function<void(std::string_view)>& say) {
+Timestamp DemoStart(Timestamp now) { return DaysAfter(now, -kDemoHistoryDays); }
+
+namespace {
+
+// Whatever happens, the clock is the real one again once the demo returns.
+class ReleaseOnReturn {
+ public:
+  explicit ReleaseOnReturn(DemoClock& clock) : clock_(clock) {}
+  ~ReleaseOnReturn() { clock_.Release(); }
+  ReleaseOnReturn(const ReleaseOnReturn&) = delete;
+  ReleaseOnReturn& operator=(const ReleaseOnReturn&) = delete;
+
+ private:
+  DemoClock& clock_;
+};
+
+// The people and their access, when the demo's history begins: the first administrator is
+// bootstrapped, registers the terminals and creates the accounts; each person signs in at their
+// terminal with the temporary password and sets their own; QA approves the access.
+Status CreatePeople(Services& areas, Staff& staff, const std::string& terminal, const Say& say) {
   const DemoServices services{areas.Identity().identity, areas.Sessions(), areas.Signatures()};
   BootstrapCommand bootstrap;
   bootstrap.site.id = "LEI";
@@ -2622,6 +3697,7 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
       const RequestContext admin,
       FirstSignIn(services.sessions, "sam", started.temporary_password, started.terminal_token));
 
+  std::string registered;
   for (const DemoTerminal& device : kTerminals) {
     identity::RegisterTerminalCommand command;
     command.id = device.id;
@@ -2635,12 +3711,13 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
         const NewCredential credential,
         services.identity.RegisterTerminal(admin, command, std::string(device.token)));
     (void)credential;
-    say(std::string("terminal ") + device.id + " (" + device.name + ")");
+    registered +=
+        std::string(registered.empty() ? "" : ", ") + device.id + " (" + device.name + ")";
   }
+  say("terminals " + registered);
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(10));
 
-  // Each person signs in at their own terminal with the temporary password and sets their own;
-  // those with work to do in the demo stay signed in until the end.
-  Staff staff(areas);
+  // Each person signs in at their own terminal with the temporary password and sets their own.
   for (const DemoUser& user : kUsers) {
     ALIQUOT_ASSIGN_OR_RETURN(
         const NewCredential temporary,
@@ -2655,7 +3732,9 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
     }
     say(std::string("user ") + user.id + " (" + user.name + "), " +
         std::string(identity::RoleName(user.role)));
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(1));
   }
+  ALIQUOT_RETURN_IF_ERROR(services.sessions.SignOut(admin));
 
   // QA approves everyone's access but the auditor's (pending) and her own: she cannot approve her
   // own access, so the second QA approver does.
@@ -2672,11 +3751,76 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
       staff.Sign("bram", {"user", "anna"}, Meaning::kApproved, std::string(kAccessApproved)));
   say("access of " + std::to_string(approved) +
       " accounts approved by anna (QA approver), anna's by bram; audrey's pending");
+  return {};
+}
 
-  // Document control: version 1 of the whole set, effective on approval (now: an effective date
-  // is never in the past).
-  const std::vector<Procedure> set = CarTDocuments();
-  std::map<std::string, const Procedure*> by_id;
+// The document revisions along the timeline (docs/demo.md), each a Markdown file of its own.
+struct Revisions {
+  Procedure transduction;
+  Procedure fill;
+  Procedure counting;
+  Procedure cleaning;
+};
+
+Revisions CarTRevisions(const std::map<std::string, Procedure>& by_id) {
+  Revisions revisions{by_id.at("SOP-CT-005"), by_id.at("SOP-CT-007"), by_id.at("SOP-CT-004"),
+                      by_id.at("SOP-CT-009")};
+  revisions.transduction.steps[4] =
+      "Calculate the vector volume for an MOI of 2-4 from the viable cell count at transduction.";
+  revisions.transduction.steps[5] =
+      "Start transduction 18-30 h after activation; outside this window, do not add the vector: "
+      "call QA.";
+  revisions.fill.steps[5] =
+      "Fill the dose into two infusion bags of equal volume and one QC retain bag, to the volumes "
+      "in the batch record; weld and seal; take the release samples (sterility, mycoplasma, "
+      "endotoxin, identity, CAR expression, VCN, potency).";
+  revisions.fill.steps[6] =
+      "Label each bag with the COI ID, product name, bag number and expiry; the verifier scans "
+      "each label's COI barcode against the order.";
+  revisions.counting.references[0] = "Cell counter user manual, revision 4";
+  revisions.counting.references[1] =
+      "ISO 20391-2 Cell counting, experimental design and statistics";
+  revisions.cleaning.steps[3] =
+      "Apply the sporicidal agent to all grade A/B surfaces at least weekly, and after any "
+      "spore-former found by environmental monitoring.";
+  return revisions;
+}
+
+const std::string& TransductionReason() {
+  static const std::string kReason =
+      "MOI window narrowed to 2-4 after the Phase 1 comparability review; transduction 18-30 h "
+      "after activation";
+  return kReason;
+}
+
+const std::string& FillReason() {
+  static const std::string kReason =
+      "Two-bag fill with a QC retain bag, so that a result can be retested without thawing the "
+      "patient's dose; labels checked by barcode scan. Effective once the new bag sets are in "
+      "stock";
+  return kReason;
+}
+
+const std::string& CountingReason() {
+  static const std::string kReason =
+      "Reference update: cell counter user manual revision 4 and ISO 20391-2; the method is "
+      "unchanged";
+  return kReason;
+}
+
+const std::string& CleaningReason() {
+  static const std::string kReason =
+      "Sporicidal agent weekly instead of monthly after Bacillus was found in grade B suite 2 "
+      "(EM trend review)";
+  return kReason;
+}
+
+// The controlled documents, curricula and training when the demo's history begins: dora uploads
+// and drafts version 1 of the CAR-T set, quinn reviews and anna approves each; tomas sets the
+// curricula; everyone trains on their curricula's documents (gowning taught and assessed by vera);
+// tomas assigns priya, a new starter, what she has yet to learn. `now`: when the demo ends.
+Status CreateDocuments(Services& areas, Staff& staff, const std::vector<Procedure>& set,
+                       Timestamp now, const Say& say) {
   for (const Procedure& procedure : set) {
     ALIQUOT_ASSIGN_OR_RETURN(const RequestContext dora, staff.At("dora"));
     documents::CreateDocumentCommand command;
@@ -2688,15 +3832,16 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
     DraftInput input;
     input.change_reason = "First issue for the autologous CAR-T process at Leiden";
     input.revision = documents::Revision::kMajor;
-    ALIQUOT_ASSIGN_OR_RETURN(const int version, Publish(staff, procedure, 1, {{1, "First issue."}},
-                                                        input, Until::kApproved));
-    (void)version;
-    by_id[procedure.id] = &procedure;
+    ALIQUOT_RETURN_IF_ERROR(
+        Publish(staff, procedure, 1, {{1, "First issue."}}, input, Until::kApproved)
+            .transform([](int) {}));
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(2));
   }
   say(std::to_string(set.size()) +
       " controlled documents (SOP-CT-001 to SPEC-CT-014) uploaded as Markdown by dora, version 1 "
-      "authored by dora, reviewed by quinn, approved by anna: effective now; WI-CT-012 reviewed "
-      "monthly, the rest every 24 months");
+      "authored by dora, reviewed by quinn, approved by anna: effective on approval; WI-CT-012 "
+      "reviewed monthly, the rest every 24 months");
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(30));
 
   // Curricula before any revision, so that a major revision assigns retraining (G-11).
   ALIQUOT_ASSIGN_OR_RETURN(const RequestContext tomas, staff.At("tomas"));
@@ -2713,10 +3858,11 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
   }
   say("curricula set by tomas (training coordinator): CUR-OPERATOR, CUR-GOWNING (annual "
       "requalification), CUR-QC, CUR-QA, CUR-EQUIPMENT, CUR-WAREHOUSE");
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(30));
 
   // Everyone trains on version 1 of their curricula's documents: read and understood, but gowning
-  // for the operators, which vera teaches and assesses. priya, a new starter half-way through her
-  // induction, has yet to train on the bioreactor, freezing and welding: tomas assigns them.
+  // for the operators, which vera teaches and assesses. priya, a new starter, has yet to train on
+  // the bioreactor, freezing and welding: tomas assigns them.
   struct Gap {
     const char* document;
     int due_in_days;
@@ -2748,133 +3894,255 @@ Status CreateDemoSite(Services& areas, const std::string& terminal,
           ++read;
         }
       }
+      ALIQUOT_RETURN_IF_ERROR(staff.Wait(5));
     }
   }
   say("training on version 1: " + std::to_string(read) +
       " read-and-understood signatures; gowning (SOP-CT-001) of oliver and priya instructor-led "
       "by vera, assessed passed, 18/20 (" +
       std::to_string(taught) + " sessions)");
-  const Timestamp now = areas.Documents().Now();
   std::string assigned;
   for (const Gap& gap : kPriyasInduction) {
+    ALIQUOT_ASSIGN_OR_RETURN(const RequestContext coordinator, staff.At("tomas"));
     AssignInput induction;
     induction.user = "priya";
     induction.document = gap.document;
     induction.due = DaysAfter(now, gap.due_in_days);
     induction.reason = "New starter induction: operator curriculum, with vera at the bench";
-    ALIQUOT_RETURN_IF_ERROR(areas.Training().Assign(tomas, induction));
+    ALIQUOT_RETURN_IF_ERROR(areas.Training().Assign(coordinator, induction));
     assigned +=
         std::string(assigned.empty() ? "" : ", ") + gap.document + " due " + Day(induction.due);
   }
-  say("gaps: priya (new starter) not yet trained on SOP-CT-006, SOP-CT-008 and WI-CT-012; tomas "
-      "assigned them: " +
+  say("gaps: priya (new starter) not yet trained on SOP-CT-006, SOP-CT-008 and WI-CT-012 (so she "
+      "neither grows, freezes nor welds); tomas assigned them: " +
       assigned);
+  return {};
+}
 
-  // SOP-CT-005 version 2, a major revision effective at once: everyone on CUR-OPERATOR is
-  // assigned to retrain, due now. priya and vera retrain; oliver does not, so he is overdue and
-  // the gate refuses him.
-  Procedure transduction = *by_id.at("SOP-CT-005");
-  transduction.steps[4] =
-      "Calculate the vector volume for an MOI of 2-4 from the viable cell count at transduction.";
-  transduction.steps[5] =
-      "Start transduction 18-30 h after activation; outside this window, do not add the vector: "
-      "call QA.";
-  const std::string transduction_reason =
-      "MOI window narrowed to 2-4 after the Phase 1 comparability review; transduction 18-30 h "
-      "after activation";
-  DraftInput major;
-  major.change_reason = transduction_reason;
-  major.revision = documents::Revision::kMajor;
-  ALIQUOT_ASSIGN_OR_RETURN(
-      const int transduction_version,
-      Publish(staff, transduction, 2, {{1, "First issue."}, {2, transduction_reason + "."}}, major,
-              Until::kApproved));
-  for (const char* user : {"priya", "vera"}) {
-    ALIQUOT_RETURN_IF_ERROR(staff.Sign(user, TrainingOf(user, "SOP-CT-005", transduction_version),
-                                       Meaning::kPerformed));
+}  // namespace
+
+Status CreateDemoSite(Services& areas, DemoClock& clock, const std::string& terminal,
+                      const std::function<void(std::string_view)>& say) {
+  const ReleaseOnReturn release(clock);
+  // The history runs from where the clock stands to 75 days later: the real now, when the command
+  // line made the clock (DemoStart).
+  const Timestamp start = clock.Now();
+  const Timestamp now = DaysAfter(start, kDemoHistoryDays);
+  const Timestamp today = Midnight(now);
+  if (!clock.Released() && now > clock.RealNow()) {
+    return Unexpected(Internal("the demo's clock must stand at most 75 days before the real now"));
   }
-  say("SOP-CT-005 version 2 (major: MOI 2-4, transduction 18-30 h after activation) effective "
-      "now: retraining assigned to oliver, priya and vera; priya and vera retrained, oliver not "
-      "(overdue)");
-
-  // SOP-CT-007 version 2, a major revision effective in 14 days: assignments are due then, and
-  // vera trains ahead.
-  Procedure fill = *by_id.at("SOP-CT-007");
-  fill.steps[5] =
-      "Fill the dose into two infusion bags of equal volume and one QC retain bag, to the volumes "
-      "in the batch record; weld and seal; take the release samples (sterility, mycoplasma, "
-      "endotoxin, identity, CAR expression, VCN, potency).";
-  fill.steps[6] =
-      "Label each bag with the COI ID, product name, bag number and expiry; the verifier scans "
-      "each label's COI barcode against the order.";
-  const std::string fill_reason =
-      "Two-bag fill with a QC retain bag, so that a result can be retested without thawing the "
-      "patient's dose; labels checked by barcode scan. Effective once the new bag sets are in "
-      "stock";
-  DraftInput pending;
-  pending.change_reason = fill_reason;
-  pending.revision = documents::Revision::kMajor;
-  pending.effective_from = DaysAfter(now, 14);
-  ALIQUOT_ASSIGN_OR_RETURN(const int fill_version,
-                           Publish(staff, fill, 2, {{1, "First issue."}, {2, fill_reason + "."}},
-                                   pending, Until::kApproved));
-  ALIQUOT_RETURN_IF_ERROR(
-      staff.Sign("vera", TrainingOf("vera", "SOP-CT-007", fill_version), Meaning::kPerformed));
-  say("SOP-CT-007 version 2 (major: two-bag fill) approved, effective " +
-      Day(*pending.effective_from) + ": training assigned, due then; vera trained ahead");
-
-  // SOP-CT-004 version 2, a minor revision (a reference): effective at once, nobody retrains.
-  Procedure counting = *by_id.at("SOP-CT-004");
-  counting.references[0] = "Cell counter user manual, revision 4";
-  counting.references[1] = "ISO 20391-2 Cell counting, experimental design and statistics";
-  const std::string counting_reason =
-      "Reference update: cell counter user manual revision 4 and ISO 20391-2; the method is "
-      "unchanged";
-  DraftInput minor;
-  minor.change_reason = counting_reason;
-  minor.revision = documents::Revision::kMinor;
-  ALIQUOT_RETURN_IF_ERROR(Publish(staff, counting, 2,
-                                  {{1, "First issue."}, {2, counting_reason + "."}}, minor,
-                                  Until::kApproved)
-                              .transform([](int) {}));
-  say("SOP-CT-004 version 2 (minor: reference update) effective now: nobody retrains");
-
-  // SOP-CT-009 version 2: authored by dora, waiting for quinn's review.
-  Procedure cleaning = *by_id.at("SOP-CT-009");
-  cleaning.steps[3] =
-      "Apply the sporicidal agent to all grade A/B surfaces at least weekly, and after any "
-      "spore-former found by environmental monitoring.";
-  const std::string cleaning_reason =
-      "Sporicidal agent weekly instead of monthly after Bacillus was found in grade B suite 2 "
-      "(EM trend review)";
-  DraftInput draft;
-  draft.change_reason = cleaning_reason;
-  draft.revision = documents::Revision::kMajor;
-  ALIQUOT_RETURN_IF_ERROR(Publish(staff, cleaning, 2,
-                                  {{1, "First issue."}, {2, cleaning_reason + "."}}, draft,
-                                  Until::kInReview)
-                              .transform([](int) {}));
-  say("SOP-CT-009 version 2 (sporicide weekly) authored by dora: in review, waiting for quinn");
-
-  // The gate refuses oliver at the suite 2 tablet: trained on SOP-CT-005 version 1 only. The
-  // refused attempt is recorded, for QA's review by exception.
-  ALIQUOT_ASSIGN_OR_RETURN(const RequestContext oliver, staff.At("oliver"));
-  const Result<training::Qualification> gate =
-      areas.Training().Gate(oliver, "SOP-CT-005", "Demo: transduction step, batch B-DEMO-001");
-  if (gate) {
-    return Unexpected(Internal("the demo expected the gate to refuse oliver on SOP-CT-005"));
+  Staff staff(areas, clock);
+  // A site with users refuses the bootstrap: a second run stops here.
+  ALIQUOT_RETURN_IF_ERROR(CreatePeople(areas, staff, terminal, say));
+  if (clock.Released()) {
+    return Unexpected(Internal("the demo runs on a new DemoClock, not on a released one"));
   }
-  if (gate.error().Code() != ErrorCode::kPermissionDenied) return Unexpected(gate.error());
-  say("gate: oliver refused on SOP-CT-005 at LEI-SUITE2-TAB1 (trained on an earlier version), "
-      "as the demo intends; the attempt is in the ledger");
+  say("the history begins " + start.ToRfc3339() + ", 75 days before now, on the demo's clock");
 
-  ALIQUOT_RETURN_IF_ERROR(CreateMaterials(staff, say));
-  ALIQUOT_RETURN_IF_ERROR(CreateEquipment(staff, say));
-  ALIQUOT_RETURN_IF_ERROR(CreateRecipes(staff, say));
+  // ---- When the history begins: documents and training, materials, equipment.
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(45));
+  const std::vector<Procedure> set = CarTDocuments();
+  std::map<std::string, Procedure> by_id;
+  for (const Procedure& procedure : set) by_id.emplace(procedure.id, procedure);
+  ALIQUOT_RETURN_IF_ERROR(CreateDocuments(areas, staff, set, now, say));
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(60));
+  MaterialsCatalog catalog{CarTMaterials(), CarTSuppliers(now), CarTLots(now)};
+  ALIQUOT_RETURN_IF_ERROR(SetUpMaterials(staff, catalog, now, say));
+  ALIQUOT_RETURN_IF_ERROR(staff.Wait(60));
+  ALIQUOT_RETURN_IF_ERROR(SetUpEquipment(staff, now, say));
 
+  Agenda agenda;
+  // ---- The process: Phase 1 effective a day in, the current version 40 days before now.
+  agenda.At(DaysAfter(start, 1), "MBR-CAR19 version 1", [&staff, &say]() -> Status {
+    ALIQUOT_RETURN_IF_ERROR(DefineTheProcess(staff));
+    ALIQUOT_ASSIGN_OR_RETURN(const int version,
+                             ApproveProcessVersion(staff, DemoCarTDefinitionPhase1(),
+                                                   "First issue: the Phase 1 process", "anna"));
+    say("product CAR19 and master batch record MBR-CAR19 defined by dora; version " +
+        std::to_string(version) +
+        " (Phase 1) imported from its definition file, checked by quinn, approved by anna: "
+        "effective " +
+        Day(staff.Now()));
+    return Status();
+  });
+  agenda.At(DaysAfter(now, -40), "MBR-CAR19 version 2", [&staff, &say]() -> Status {
+    ALIQUOT_ASSIGN_OR_RETURN(
+        const int version,
+        ApproveProcessVersion(
+            staff, DemoCarTDefinitionCurrent(),
+            "Phase 2/3 process: limits tightened from the Phase 1 batch data, IL-7/IL-15 instead "
+            "of IL-2, MOI 2-4 (SOP-CT-005 version 2), a day-5 count and a second-person check of "
+            "the dose",
+            "bram"));
+    ALIQUOT_ASSIGN_OR_RETURN(const RequestContext dora, staff.At("dora"));
+    ALIQUOT_ASSIGN_OR_RETURN(const VersionDifferences differences,
+                             staff.Areas().Recipes().Differences(dora, "MBR-CAR19", 1, version));
+    ALIQUOT_ASSIGN_OR_RETURN(const RecipeVersionView current,
+                             staff.Areas().Recipes().Version(dora, "MBR-CAR19", version));
+    say("MBR-CAR19 version " + std::to_string(version) + " (Phases 2-3, " +
+        std::to_string(current.definition.Steps().size()) +
+        " steps) checked by quinn, approved by bram: effective " + Day(staff.Now()) + ", " +
+        std::to_string(differences.differences.size()) +
+        " differences from version 1, which it supersedes");
+    return Status();
+  });
+
+  // ---- The document revisions and periodic reviews.
+  const Revisions revisions = CarTRevisions(by_id);
+  for (const int days : {30, 60}) {
+    agenda.At(DaysAfter(start, days), "periodic review of WI-CT-012", [&staff]() -> Status {
+      return staff.Sign("dora", {"document", "WI-CT-012"}, Meaning::kReviewed,
+                        "Monthly review during the welder's validation: still accurate");
+    });
+  }
+  agenda.At(DaysAfter(now, -41), "SOP-CT-005 version 2", [&staff, &revisions, &say]() -> Status {
+    // A major revision effective on approval: everyone on CUR-OPERATOR is assigned to retrain,
+    // due at once. priya and vera retrain; oliver does not, so the gate refuses him from now on.
+    DraftInput major;
+    major.change_reason = TransductionReason();
+    major.revision = documents::Revision::kMajor;
+    ALIQUOT_ASSIGN_OR_RETURN(
+        const int version,
+        Publish(staff, revisions.transduction, 2,
+                {{1, "First issue."}, {2, TransductionReason() + "."}}, major, Until::kApproved));
+    ALIQUOT_RETURN_IF_ERROR(staff.Wait(90));
+    for (const char* user : {"priya", "vera"}) {
+      ALIQUOT_RETURN_IF_ERROR(
+          staff.Sign(user, TrainingOf(user, "SOP-CT-005", version), Meaning::kPerformed));
+    }
+    say("SOP-CT-005 version 2 (major: MOI 2-4, transduction 18-30 h after activation) effective " +
+        Day(staff.Now()) +
+        ": retraining assigned to oliver, priya and vera; priya and vera retrained, oliver not "
+        "(overdue): from then on priya and vera activate and transduce");
+    return Status();
+  });
+  agenda.At(DaysAfter(now, -30), "SOP-CT-004 version 2", [&staff, &revisions, &say]() -> Status {
+    DraftInput minor;
+    minor.change_reason = CountingReason();
+    minor.revision = documents::Revision::kMinor;
+    ALIQUOT_RETURN_IF_ERROR(Publish(staff, revisions.counting, 2,
+                                    {{1, "First issue."}, {2, CountingReason() + "."}}, minor,
+                                    Until::kApproved)
+                                .transform([](int) {}));
+    say("SOP-CT-004 version 2 (minor: reference update) effective " + Day(staff.Now()) +
+        ": nobody retrains");
+    return Status();
+  });
+  agenda.At(
+      DaysAfter(now, -4), "SOP-CT-007 version 2", [&staff, &revisions, now, &say]() -> Status {
+        // A major revision effective in 14 days: assignments are due then, and vera trains ahead.
+        DraftInput pending;
+        pending.change_reason = FillReason();
+        pending.revision = documents::Revision::kMajor;
+        pending.effective_from = DaysAfter(now, 14);
+        ALIQUOT_ASSIGN_OR_RETURN(
+            const int version,
+            Publish(staff, revisions.fill, 2, {{1, "First issue."}, {2, FillReason() + "."}},
+                    pending, Until::kApproved));
+        ALIQUOT_RETURN_IF_ERROR(staff.Wait(120));
+        ALIQUOT_RETURN_IF_ERROR(
+            staff.Sign("vera", TrainingOf("vera", "SOP-CT-007", version), Meaning::kPerformed));
+        say("SOP-CT-007 version 2 (major: two-bag fill) approved " + Day(staff.Now()) +
+            ", effective " + Day(*pending.effective_from) +
+            ": training assigned, due then; vera trained ahead");
+        return Status();
+      });
+  agenda.At(DaysAfter(now, -2), "SOP-CT-009 version 2", [&staff, &revisions, &say]() -> Status {
+    DraftInput draft;
+    draft.change_reason = CleaningReason();
+    draft.revision = documents::Revision::kMajor;
+    ALIQUOT_RETURN_IF_ERROR(Publish(staff, revisions.cleaning, 2,
+                                    {{1, "First issue."}, {2, CleaningReason() + "."}}, draft,
+                                    Until::kInReview)
+                                .transform([](int) {}));
+    say("SOP-CT-009 version 2 (sporicide weekly) authored by dora " + Day(staff.Now()) +
+        ": in review, waiting for quinn");
+    return Status();
+  });
+
+  // ---- Materials and equipment along the way.
+  agenda.At(DaysAfter(now, -6), "RM-2026-0002 received", [&staff, &catalog, &say]() -> Status {
+    int files = 0;
+    for (const DemoLot& lot : catalog.lots) {
+      if (lot.received_days_ago == kDemoHistoryDays) continue;
+      ALIQUOT_RETURN_IF_ERROR(ReceivePurchasedLot(staff, catalog, lot, files));
+    }
+    say("RM-2026-0002 (medium, short-dated for this week's harvests) received by wendy and "
+        "released by anna " +
+        Day(staff.Now()) + "; it expires " + Day(catalog.lots[1].receipt.expiry));
+    return Status();
+  });
+  const std::string out_of_service =
+      "CO2 sensor drift: reads 5.0 % against 4.2 % on the reference analyser; service engineer "
+      "booked";
+  agenda.At(MinutesAfter(DaysAfter(today, -27), 8 * 60), "INC-02 out of service",
+            [&staff, &out_of_service, &say]() -> Status {
+              ALIQUOT_ASSIGN_OR_RETURN(const RequestContext erik, staff.At("erik"));
+              ALIQUOT_RETURN_IF_ERROR(staff.Areas()
+                                          .Equipment()
+                                          .TakeOutOfService(erik, "INC-02", out_of_service)
+                                          .transform([](const EntryRecorded&) {}));
+              say("INC-02 (CO2 incubator, suite 2) taken out of service by erik " +
+                  Day(staff.Now()) + ": " + out_of_service);
+              return Status();
+            });
+
+  // ---- The batches.
+  Stock stock;
+  for (const DemoLot& lot : catalog.lots) {
+    if (lot.release) stock.Add(lot.receipt.id, lot.receipt.material, lot.receipt.quantity);
+  }
+  std::vector<recipes::Definition> definitions;
+  for (const std::string_view file : {DemoCarTDefinitionPhase1(), DemoCarTDefinitionCurrent()}) {
+    ALIQUOT_ASSIGN_OR_RETURN(const Json json, ParseYaml(file));
+    std::vector<recipes::Problem> problems;
+    definitions.push_back(recipes::DefinitionFromJson(json, problems));
+    if (!problems.empty()) {
+      return Unexpected(Internal("the demo's definition file does not read: " +
+                                 problems.front().pointer + ": " + problems.front().message));
+    }
+  }
+  DemoDraw draw(20260416);
+  std::vector<std::shared_ptr<BatchRun>> runs;
+  for (BatchPlan& plan : CarTBatches(today, now)) {
+    auto run = std::make_shared<BatchRun>();
+    run->recipe = &definitions.at(static_cast<std::size_t>(plan.version - 1));
+    run->values = DrawValues(plan, kCollections.at(plan.collection), draw);
+    run->patient = DonorCode(kCollections.at(plan.collection).donor);
+    run->plan = std::move(plan);
+    ScheduleBatch(agenda, staff, stock, catalog, run, runs.empty(), say);
+    runs.push_back(std::move(run));
+  }
+
+  // ---- Now: two collections at goods-in, the cabinets cleaned, the day's monitoring results and
+  // a pipette found out of tolerance.
+  agenda.At(now, "today at goods-in", [&staff, now, &runs, &say]() -> Status {
+    for (std::size_t i = runs.size(); i < kCollections.size(); ++i) {
+      const DemoCollection& collection = kCollections.at(i);
+      ALIQUOT_RETURN_IF_ERROR(ReceiveCollection(
+          staff, collection, MinutesAfter(now, -60 * collection.collected_hours)));
+    }
+    say("2 apheresis collections at goods-in today, received by wendy with their logger files: "
+        "AP-2026-0008 eligible (bram) but held in quarantine after a shipping excursion to "
+        "9.1 C; AP-2026-0009 awaiting its donor's eligibility");
+    return Status();
+  });
+  agenda.At(now, "cabinets cleaned", [&staff, &say]() -> Status {
+    ALIQUOT_RETURN_IF_ERROR(Clean(staff, {"oliver", "BSC-01", kSporicidal, "vera"}));
+    ALIQUOT_RETURN_IF_ERROR(Clean(staff, {"priya", "BSC-02", kSporicidal, nullptr}));
+    say("today: BSC-01 cleaned by oliver and verified by vera; BSC-02 cleaned by priya, awaiting "
+        "vera's verification");
+    return Status();
+  });
+  agenda.At(now, "environmental monitoring",
+            [&staff, now, &say]() -> Status { return MonitorTheEnvironment(staff, now, say); });
+  agenda.At(now, "PIP-02 calibrated",
+            [&staff, &say]() -> Status { return CalibrateTheSuite2Pipette(staff, say); });
+  ALIQUOT_RETURN_IF_ERROR(agenda.Run(staff));
   ALIQUOT_RETURN_IF_ERROR(staff.SignOutEveryone());
   say(std::to_string(staff.SignatureCount()) + " electronic signatures in all");
-  return services.sessions.SignOut(admin);
+  return {};
 }
 
 }  // namespace aliquot::app

@@ -1,7 +1,7 @@
-// The demo site, built once on a real SQLite store in a temporary folder with a FakeClock, as
-// `aliquot demo` builds it: each test signs in as a demo user would and asserts what they see on
-// the training, document, materials, equipment and environmental monitoring screens
-// (docs/demo.md).
+// The demo site, built once on a real SQLite store in a temporary folder, as `aliquot demo` builds
+// it: its 75 days of history on a DemoClock over a FakeClock that stands at the demo's end, then
+// released. Each test signs in as a demo user would and asserts what they see on the training,
+// document, materials, equipment, environmental monitoring and batch screens (docs/demo.md).
 #include "aliquot/app/demo_site.h"
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "aliquot/app/batch_service.h"
 #include "aliquot/app/environment_service.h"
 #include "aliquot/app/equipment_service.h"
 #include "aliquot/app/ledger_service.h"
@@ -30,6 +31,8 @@
 #include "aliquot/core/password_hash.h"
 #include "aliquot/core/secret_box.h"
 #include "aliquot/core/yaml.h"
+#include "aliquot/domain/batches/batch.h"
+#include "aliquot/domain/batches/review.h"
 #include "aliquot/domain/environment/monitoring.h"
 #include "aliquot/domain/environment/room.h"
 #include "aliquot/domain/equipment/equipment.h"
@@ -59,10 +62,16 @@ using ::testing::StartsWith;
 
 constexpr std::int64_t kDay = kMicrosPerDay;
 
-// Everything the demo ran on, kept for the whole suite: the demo takes a few hundred events.
+// When the demo ends here: a Thursday (the monitoring history's routine depends on the weekday),
+// with the demo's 75 days of history in one year, so that every id reads "-2026-".
+constexpr std::int64_t kDemoEnds = 1776326400LL * kMicrosPerSecond;  // 2026-04-16T08:00:00Z
+
+// Everything the demo ran on, kept for the whole suite: the demo takes a few thousand events.
 struct DemoWorld {
   TempDir dir;
-  FakeClock clock;
+  FakeClock clock{Timestamp::FromMicros(kDemoEnds)};
+  // The demo's history runs on its own clock, released (the fake clock's now again) once it ends.
+  DemoClock demo{clock, DemoStart(clock.Now())};
   std::unique_ptr<Projector> projector = MakeAllProjectors();
   SecretKey credentials_key = SecretKey::Generate();
   std::unique_ptr<storage::SqliteStore> store;
@@ -81,14 +90,14 @@ class DemoSiteTest : public ::testing::Test {
     storage::SqliteStoreOptions options;
     options.path = (world->dir / "aliquot.db").string();
     options.mode = storage::OpenMode::kReadWriteCreate;
-    auto store = storage::SqliteStore::Open(options, world->clock, *world->projector);
+    auto store = storage::SqliteStore::Open(options, world->demo, *world->projector);
     if (!store) {
       world->created = Describe(store);
       return;
     }
     world->store = std::move(*store);
     auto services =
-        Services::Create(*world->store, *world->store, world->clock, world->credentials_key,
+        Services::Create(*world->store, *world->store, world->demo, world->credentials_key,
                          {PasswordHashCost::Minimum(), kDefaultMaxUploadBytes});
     if (!services) {
       world->created = Describe(services);
@@ -96,7 +105,7 @@ class DemoSiteTest : public ::testing::Test {
     }
     world->services = std::move(*services);
     world->created =
-        Describe(CreateDemoSite(*world->services, "cli:test-host",
+        Describe(CreateDemoSite(*world->services, world->demo, "cli:test-host",
                                 [](std::string_view line) { world->said.emplace_back(line); }));
   }
 
@@ -177,7 +186,7 @@ TEST_F(DemoSiteTest, SaysOneLinePerGroupOfStepsNotPerSignature) {
   EXPECT_THAT(world->said, ::testing::Contains(HasSubstr("oliver refused on SOP-CT-005")));
   EXPECT_THAT(world->said,
               ::testing::Contains(HasSubstr("RM-2026-0004 (IL-2) out of specification")));
-  EXPECT_THAT(world->said, ::testing::Contains("186 electronic signatures in all"));
+  EXPECT_THAT(world->said, ::testing::Contains("292 electronic signatures in all"));
   EXPECT_THAT(world->said, ::testing::Contains("user priya (Priya Raman), operator"));
 }
 
@@ -201,8 +210,9 @@ TEST_F(DemoSiteTest, TheGateRefusesOliverOnTransductionTrainedOnAnEarlierVersion
   EXPECT_EQ(refusals[0].first.actor.id, "oliver");
   EXPECT_EQ(refusals[0].first.terminal, "LEI-SUITE2-TAB1");
   EXPECT_EQ(StringMember(refusals[0].second, "document"), "SOP-CT-005");
-  EXPECT_EQ(StringMember(refusals[0].second, "purpose"),
-            "Demo: transduction step, batch B-DEMO-001");
+  // Before the transduction of the batch in progress, days after SOP-CT-005 version 2 took effect.
+  EXPECT_EQ(StringMember(refusals[0].second, "purpose"), "Transduction step, batch B-2026-0007");
+  EXPECT_LT(refusals[0].first.time, Timestamp::FromMicros(Now().Micros() - 2 * kDay));
 }
 
 TEST_F(DemoSiteTest, PriyaRetrainedOnTheMajorRevisionIsQualified_G_11) {
@@ -414,7 +424,7 @@ TEST_F(DemoSiteTest, TheCytokineSuppliersQualificationLapsesFiveDaysOn_G_09) {
 
   // The IL-7 lot may be used today; six days on, the point-of-use check refuses it.
   UseInput use;
-  use.scanned = "RM-2026-0005/2";
+  use.scanned = "RM-2026-0005";
   use.material = "MAT-IL7";
   use.quantity = 3;
   use.unit = "ug";
@@ -516,29 +526,33 @@ TEST_F(DemoSiteTest, LotsAreInQuarantineUntilAnnaReleasesThem_A11_01) {
     EXPECT_EQ(view.lot.statuses.back().by, "anna") << view.lot.id;
     EXPECT_NE(view.lot.received_by, "anna") << view.lot.id;
   }
-  EXPECT_EQ(lots->size(), 17U);
-  EXPECT_EQ(released, 13);
-  // The out-of-specification IL-2, two collections, and the product unit awaiting its testing.
-  EXPECT_THAT(Sorted(held),
-              ElementsAre("AP-2026-0003", "AP-2026-0004", "DP-2026-0001", "RM-2026-0004"));
+  // 11 purchased lots, 3 complete media, 9 collections, 6 product units.
+  EXPECT_EQ(lots->size(), 29U);
+  EXPECT_EQ(released, 20);
+  // The out-of-specification IL-2, the two collections at goods-in, and the product units, which
+  // leave quarantine only with their batch's disposition.
+  EXPECT_THAT(Sorted(held), ElementsAre("AP-2026-0008", "AP-2026-0009", "DP-2026-0001",
+                                        "DP-2026-0002", "DP-2026-0003", "DP-2026-0004",
+                                        "DP-2026-0005", "DP-2026-0006", "RM-2026-0004"));
 }
 
 TEST_F(DemoSiteTest, CollectionsCarryCheckedDonorCodesAndTheirShippingRecords_T_02) {
   std::set<std::string> donors;
-  for (const char* id : {"AP-2026-0001", "AP-2026-0002", "AP-2026-0003", "AP-2026-0004"}) {
+  for (int i = 1; i <= 9; ++i) {
+    const std::string id = "AP-2026-000" + std::to_string(i);
     const LotView view = LotOf(id);
     ASSERT_TRUE(view.lot.collection.has_value()) << id;
     const materials::Collection& collection = *view.lot.collection;
     EXPECT_EQ(Describe(materials::CheckDonorCode(collection.donor_code, "donor_code")), "ok");
     donors.insert(collection.donor_code);
     EXPECT_EQ(view.lot.received_by, "wendy");
-    EXPECT_GT(view.lot.expiry, Now());
     ASSERT_TRUE(collection.logger_file_sha256.has_value());
   }
-  EXPECT_EQ(donors.size(), 4U);
+  EXPECT_EQ(donors.size(), 9U);
 
-  // The excursion: eligible, but held; its logger file shows the peak.
-  const LotView excursion = LotOf("AP-2026-0003");
+  // The excursion, at goods-in today: eligible, but held; its logger file shows the peak.
+  const LotView excursion = LotOf("AP-2026-0008");
+  EXPECT_GT(excursion.lot.expiry, Now());
   EXPECT_TRUE(excursion.lot.collection->ShippingExcursion());
   EXPECT_DOUBLE_EQ(excursion.lot.collection->shipping_max_c, 9.1);
   EXPECT_EQ(excursion.lot.collection->eligibility, materials::Eligibility::kEligible);
@@ -551,15 +565,17 @@ TEST_F(DemoSiteTest, CollectionsCarryCheckedDonorCodesAndTheirShippingRecords_T_
   EXPECT_EQ(logger->info.media_type, "text/csv");
   EXPECT_THAT(logger->bytes, HasSubstr("Z,9.1\n"));
 
-  const LotView pending = LotOf("AP-2026-0004");
+  const LotView pending = LotOf("AP-2026-0009");
+  EXPECT_GT(pending.lot.expiry, Now());
   EXPECT_THAT(pending.release_blockers,
               ElementsAre("the donor's eligibility is not yet determined (T-04)"));
 
-  // The first collection: sampled (2 mL) and consumed whole into its batch.
+  // The first patient's collection: received the evening before its batch, sampled (2 mL) at the
+  // incoming sampling and the rest washed, all through the batch's steps.
   const LotView first = LotOf("AP-2026-0001");
   EXPECT_EQ(first.lot.Balance().Millionths(), 0);
-  EXPECT_EQ(first.lot.withdrawn.ToString(), "2");
-  EXPECT_EQ(first.lot.consumed.ToString(), "208");
+  EXPECT_EQ(first.lot.consumed.ToString(), "210");
+  EXPECT_LT(first.lot.expiry, Now());
 }
 
 TEST_F(DemoSiteTest, TheBatchTracesBackToEveryLotSupplierAndItsDonor_G_08_T_01) {
@@ -568,15 +584,24 @@ TEST_F(DemoSiteTest, TheBatchTracesBackToEveryLotSupplierAndItsDonor_G_08_T_01) 
   ASSERT_EQ(Describe(trace), "ok");
   std::vector<std::string> lots;
   for (const LotSummary& lot : trace->lots) lots.push_back(lot.id);
-  // The complete medium's own lots are reached through it.
-  EXPECT_THAT(Sorted(lots),
-              ElementsAre("AP-2026-0001", "IM-2026-0001", "RM-2026-0001", "RM-2026-0002",
-                          "RM-2026-0003", "RM-2026-0005", "RM-2026-0006", "RM-2026-0007",
-                          "RM-2026-0008", "RM-2026-0009", "RM-2026-0010", "RM-2026-0011"));
+  // Phase 1: the complete medium's own lots (the IL-2 among them) are reached through it.
+  EXPECT_THAT(Sorted(lots), ElementsAre("AP-2026-0001", "IM-2026-0001", "RM-2026-0001",
+                                        "RM-2026-0003", "RM-2026-0007", "RM-2026-0008",
+                                        "RM-2026-0009", "RM-2026-0010", "RM-2026-0011"));
   EXPECT_THAT(trace->suppliers,
               ElementsAre("SUP-ALDER", "SUP-HELIX", "SUP-MERIDIAN", "SUP-NORDVEC", "SUP-POLARIS"));
   const std::string donor = LotOf("AP-2026-0001").lot.collection->donor_code;
   EXPECT_THAT(trace->donors, ElementsAre(donor));
+
+  // The current process: IL-7 and IL-15 go in directly, no complete medium.
+  auto current = Areas().Materials().Genealogy(SignIn("audrey"), "batch:B-2026-0004",
+                                               materials::Direction::kBackward, std::nullopt);
+  ASSERT_EQ(Describe(current), "ok");
+  lots.clear();
+  for (const LotSummary& lot : current->lots) lots.push_back(lot.id);
+  EXPECT_THAT(Sorted(lots), ElementsAre("AP-2026-0004", "RM-2026-0001", "RM-2026-0005",
+                                        "RM-2026-0006", "RM-2026-0007", "RM-2026-0008",
+                                        "RM-2026-0009", "RM-2026-0010", "RM-2026-0011"));
 }
 
 TEST_F(DemoSiteTest, TheVectorLotTracesForwardToThePatient_T_01_T_03) {
@@ -585,20 +610,27 @@ TEST_F(DemoSiteTest, TheVectorLotTracesForwardToThePatient_T_01_T_03) {
   EXPECT_EQ(product.lot.made_by_batch, "B-2026-0001");
   EXPECT_EQ(product.lot.patient_code, donor);  // Autologous: the patient is the donor.
 
+  // One vial of the vector lot per patient: every batch, and the product unit of each that was
+  // filled (the one in progress has none yet), each for its own patient.
   auto vector = Areas().Materials().Genealogy(SignIn("audrey"), "lot:RM-2026-0008",
                                               materials::Direction::kForward, std::nullopt);
   ASSERT_EQ(Describe(vector), "ok");
-  EXPECT_THAT(vector->batches, ElementsAre("B-2026-0001"));
-  ASSERT_EQ(vector->lots.size(), 1U);
-  EXPECT_EQ(vector->lots[0].id, "DP-2026-0001");
-  EXPECT_THAT(vector->patients, ElementsAre(donor));
+  EXPECT_THAT(vector->batches,
+              ElementsAre("B-2026-0001", "B-2026-0002", "B-2026-0003", "B-2026-0004", "B-2026-0005",
+                          "B-2026-0006", "B-2026-0007"));
+  std::vector<std::string> units;
+  for (const LotSummary& lot : vector->lots) units.push_back(lot.id);
+  EXPECT_THAT(Sorted(units), ElementsAre("DP-2026-0001", "DP-2026-0002", "DP-2026-0003",
+                                         "DP-2026-0004", "DP-2026-0005", "DP-2026-0006"));
+  EXPECT_EQ(vector->patients.size(), 6U);
+  EXPECT_THAT(vector->patients, ::testing::Contains(donor));
 
-  // The IL-2 went, through the complete medium, into both batches; only the first has a product.
+  // The IL-2 went, through the complete media, into the three Phase 1 batches only.
   auto il2 = Areas().Materials().Genealogy(SignIn("audrey"), "lot:RM-2026-0003",
                                            materials::Direction::kForward, std::nullopt);
   ASSERT_EQ(Describe(il2), "ok");
-  EXPECT_THAT(Sorted(il2->batches), ElementsAre("B-2026-0001", "B-2026-0002"));
-  EXPECT_THAT(il2->patients, ElementsAre(donor));
+  EXPECT_THAT(Sorted(il2->batches), ElementsAre("B-2026-0001", "B-2026-0002", "B-2026-0003"));
+  EXPECT_EQ(il2->patients.size(), 3U);
 }
 
 // ---- Equipment and environmental monitoring
@@ -623,7 +655,7 @@ TEST_F(DemoSiteTest, EveryPieceOfEquipmentIsQualifiedByErikAndVerifiedByQuinn_A1
 
   auto listed = Areas().Equipment().List(erik, std::nullopt);
   ASSERT_EQ(Describe(listed), "ok");
-  EXPECT_EQ(listed->size(), 16U);
+  EXPECT_EQ(listed->size(), 22U);
   for (const EquipmentView& view : *listed) {
     const equipment::EquipmentState& state = view.state;
     EXPECT_EQ(state.qualified, equipment::QualificationStatus::kQualified) << state.id;
@@ -640,32 +672,50 @@ TEST_F(DemoSiteTest, EveryPieceOfEquipmentIsQualifiedByErikAndVerifiedByQuinn_A1
 TEST_F(DemoSiteTest, TheOutOfServiceIncubatorRefusedPriyaAndItsLogbookSaysSo_G_06) {
   const RequestContext priya = SignIn("priya", kDemoSuiteTabletToken);
   EquipmentCheckInput input;
-  input.batch = "B-2026-0002";
-  input.patient_code = DonorOf(LotOf("AP-2026-0002"));
+  input.batch = "B-2026-0008";
+  input.patient_code = DonorOf(LotOf("AP-2026-0009"));
   auto check = Areas().Equipment().Check(priya, "INC-02", input);
   ASSERT_EQ(Describe(check), "ok");
   EXPECT_EQ(check->refusal, equipment::UseRefusal::kOutOfService);
   EXPECT_THAT(check->message, HasSubstr("CO2 sensor drift"));
 
+  // The last entry of its logbook: priya's scan at the activation of B-2026-0006, refused.
   auto logbook = Areas().Equipment().Logbook(priya, "INC-02", std::nullopt, std::nullopt, false, 1);
   ASSERT_EQ(Describe(logbook), "ok");
   ASSERT_EQ(logbook->entries.size(), 1U);
   const equipment::LogbookEntry& refused = logbook->entries[0].entry;
   EXPECT_EQ(refused.kind, equipment::EntryKind::kUseRefused);
   EXPECT_EQ(refused.by, "priya");
-  EXPECT_EQ(refused.batch, "B-2026-0002");
+  EXPECT_EQ(refused.batch, "B-2026-0006");
   EXPECT_TRUE(refused.alert);
 
-  // She incubates in suite 1's incubator instead: in use by her batch, for her patient.
-  const EquipmentView incubator = EquipmentOf(priya, "INC-01");
-  ASSERT_TRUE(incubator.status.in_use.has_value());
-  EXPECT_EQ(incubator.status.in_use->batch, "B-2026-0002");
-  EXPECT_EQ(incubator.status.in_use->patient_code, input.patient_code);
-  input.batch = "B-2026-0001";
-  input.patient_code = DonorOf(LotOf("AP-2026-0001"));
-  auto busy = Areas().Equipment().Check(priya, "INC-01", input);
-  ASSERT_EQ(Describe(busy), "ok");
-  EXPECT_EQ(busy->refusal, equipment::UseRefusal::kInUse);
+  // The batch record shows the refused attempt, as QA reviewed it.
+  auto record = Areas().Batches().Record(priya, "B-2026-0006");
+  ASSERT_EQ(Describe(record), "ok");
+  ASSERT_EQ(record->refusals.size(), 1U);
+  EXPECT_EQ(record->refusals[0].step, "activation");
+  EXPECT_EQ(record->refusals[0].reason, batches::RefusalReason::kEquipment);
+  EXPECT_THAT(record->refusals[0].message, HasSubstr("out of service"));
+
+  // She activated in suite 1's incubator instead, which she cleaned first: its last patient was
+  // another's (the batch of suite 1 before).
+  const std::string patient = DonorOf(LotOf("AP-2026-0006"));
+  auto incubator =
+      Areas().Equipment().Logbook(priya, "INC-01", std::nullopt, std::nullopt, true, 500);
+  ASSERT_EQ(Describe(incubator), "ok");
+  std::string cleaned_by;
+  bool used = false;
+  for (const LogbookRow& row : incubator->entries) {
+    if (row.entry.kind == equipment::EntryKind::kCleaning) cleaned_by = row.entry.by;
+    if (row.entry.kind != equipment::EntryKind::kUseStarted || row.entry.batch != "B-2026-0006") {
+      continue;
+    }
+    used = true;
+    EXPECT_EQ(StringMember(row.entry.details, "patient_code"), patient);
+    EXPECT_EQ(StringMember(row.entry.details, "step"), "activation");
+    EXPECT_EQ(cleaned_by, "priya");
+  }
+  EXPECT_TRUE(used);
 }
 
 TEST_F(DemoSiteTest, TheBalanceFallsDueForCalibrationSevenDaysOn_G_07) {
@@ -678,7 +728,7 @@ TEST_F(DemoSiteTest, TheBalanceFallsDueForCalibrationSevenDaysOn_G_07) {
   EXPECT_FALSE(balance.status.calibration_overdue);
 
   EquipmentCheckInput input;
-  input.batch = "B-2026-0002";
+  input.batch = "B-2026-0007";
   auto today = Areas().Equipment().Check(oliver, "BAL-01", input);
   ASSERT_EQ(Describe(today), "ok");
   EXPECT_TRUE(today->Allowed()) << today->message;
@@ -688,22 +738,27 @@ TEST_F(DemoSiteTest, TheBalanceFallsDueForCalibrationSevenDaysOn_G_07) {
   EXPECT_EQ(then->refusal, equipment::UseRefusal::kCalibrationOverdue);
 }
 
-TEST_F(DemoSiteTest, ThePipetteFoundOutOfToleranceRaisedADeviationListingBothBatches_G_04) {
+TEST_F(DemoSiteTest, ThePipetteFoundOutOfToleranceRaisedADeviationListingTheBatchesItServed_G_04) {
   const RequestContext quinn = SignIn("quinn");
   auto deviations = Areas().Quality().Deviations(quinn, std::nullopt);
   ASSERT_EQ(Describe(deviations), "ok");
-  ASSERT_EQ(deviations->size(), 2U);
+  // The excursion batch's, the environmental excursion's and the pipette's.
+  ASSERT_EQ(deviations->size(), 3U);
   const auto pipette =
       std::find_if(deviations->begin(), deviations->end(), [](const auto& deviation) {
         return deviation.details.source == quality::DeviationSource::kCalibration;
       });
   ASSERT_NE(pipette, deviations->end());
-  EXPECT_EQ(pipette->id, "DEV-2026-0002");
+  EXPECT_EQ(pipette->id, "DEV-2026-0003");
   EXPECT_EQ(pipette->details.equipment, "PIP-02");
-  EXPECT_EQ(pipette->details.equipment_entry, 11);
   EXPECT_EQ(pipette->raised_by, "erik");
-  EXPECT_THAT(pipette->details.batches, ElementsAre("B-2026-0001", "B-2026-0002"));
+  // Every batch of suite 2 since its last good calibration, 172 days before: the pipette served
+  // their activations and transductions.
+  EXPECT_THAT(pipette->details.batches, ElementsAre("B-2026-0002", "B-2026-0004", "B-2026-0006"));
   EXPECT_THAT(pipette->details.description, HasSubstr("20 uL: found 20.9"));
+  auto entry = Areas().Equipment().Entry(quinn, "PIP-02", pipette->details.equipment_entry);
+  ASSERT_EQ(Describe(entry), "ok");
+  EXPECT_EQ(entry->entry.kind, equipment::EntryKind::kCalibration);
 
   // Adjusted and signed: fit for use again, due in 180 days.
   const EquipmentView view = EquipmentOf(quinn, "PIP-02");
@@ -716,7 +771,7 @@ TEST_F(DemoSiteTest, ThePipetteFoundOutOfToleranceRaisedADeviationListingBothBat
   EXPECT_TRUE(check->Allowed()) << check->message;
 }
 
-TEST_F(DemoSiteTest, TheActiveAirExcursionInSuite1RaisedADeviationListingItsBatches_G_04) {
+TEST_F(DemoSiteTest, TheActiveAirExcursionInSuite1RaisedADeviationListingItsBatch_G_04) {
   const RequestContext quinn = SignIn("quinn");
   auto deviations = Areas().Quality().Deviations(quinn, std::nullopt);
   ASSERT_EQ(Describe(deviations), "ok");
@@ -725,12 +780,12 @@ TEST_F(DemoSiteTest, TheActiveAirExcursionInSuite1RaisedADeviationListingItsBatc
         return deviation.details.source == quality::DeviationSource::kEnvironment;
       });
   ASSERT_NE(excursion, deviations->end());
-  EXPECT_EQ(excursion->id, "DEV-2026-0001");
+  EXPECT_EQ(excursion->id, "DEV-2026-0002");
   EXPECT_EQ(excursion->details.room, "LEI-B101");
   EXPECT_EQ(excursion->details.location, "LEI-B101-ROOM");
   EXPECT_EQ(excursion->raised_by, "carlos");
-  // The second batch incubates in suite 1's incubator: it was exposed too.
-  EXPECT_THAT(excursion->details.batches, ElementsAre("B-2026-0001", "B-2026-0002"));
+  // The batch in progress counted its culture in suite 1's bioreactor last night: exposed.
+  EXPECT_THAT(excursion->details.batches, ElementsAre("B-2026-0007"));
   // The exposure window opens at yesterday's compliant active air sample in suite 1 (a
   // Wednesday session; the demo runs on a Thursday here), not at the start of monitoring.
   EXPECT_THAT(excursion->details.description, HasSubstr("the last compliant sample of this type"));
@@ -744,10 +799,20 @@ TEST_F(DemoSiteTest, TheActiveAirExcursionInSuite1RaisedADeviationListingItsBatc
   EXPECT_DOUBLE_EQ(sample->result, 14);
   EXPECT_EQ(sample->outcome, environment::Outcome::kAction);
 
-  // Each batch's deviations: both, for each.
-  auto second = Areas().Quality().Deviations(quinn, std::string("B-2026-0002"));
-  ASSERT_EQ(Describe(second), "ok");
-  EXPECT_EQ(second->size(), 2U);
+  // Each batch's deviations: the batch in progress, this one; suite 2's last, the pipette's; the
+  // excursion batch, its own.
+  const auto ids = [&](const std::string& batch) {
+    std::vector<std::string> found;
+    auto listed = Areas().Quality().Deviations(quinn, batch);
+    EXPECT_EQ(Describe(listed), "ok");
+    if (listed) {
+      for (const quality::DeviationState& deviation : *listed) found.push_back(deviation.id);
+    }
+    return found;
+  };
+  EXPECT_THAT(ids("B-2026-0007"), ElementsAre("DEV-2026-0002"));
+  EXPECT_THAT(ids("B-2026-0006"), ElementsAre("DEV-2026-0003"));
+  EXPECT_THAT(ids("B-2026-0005"), ElementsAre("DEV-2026-0001"));
 }
 
 TEST_F(DemoSiteTest, MonitoringHasNinetyDaysOfHistoryWithOneAlertAndOneExcursion_Annex1) {
@@ -824,21 +889,21 @@ TEST_F(DemoSiteTest, TheSuite2CabinetsLastCleaningAwaitsVerasVerification_A11_01
   const EquipmentView cabinet = EquipmentOf(vera, "BSC-02");
   EXPECT_EQ(cabinet.status.clean, equipment::CleanStatus::kUsedSinceCleaning);
   ASSERT_EQ(cabinet.status.awaiting.size(), 1U);
-  EXPECT_EQ(cabinet.status.awaiting[0],
-            "entry 12 (cleaning) awaits a second person's verification");
+  EXPECT_THAT(cabinet.status.awaiting[0],
+              HasSubstr("(cleaning) awaits a second person's verification"));
   ASSERT_TRUE(cabinet.state.latest_cleaning.has_value());
   EXPECT_EQ(cabinet.state.latest_cleaning->signoff.performed_by, "priya");
 
   // Until vera verifies it, the next patient may not use the cabinet.
   EquipmentCheckInput input;
-  input.batch = "B-2026-0003";
-  input.patient_code = DonorOf(LotOf("AP-2026-0003"));
+  input.batch = "B-2026-0008";
+  input.patient_code = DonorOf(LotOf("AP-2026-0009"));
   auto check = Areas().Equipment().Check(vera, "BSC-02", input);
   ASSERT_EQ(Describe(check), "ok");
   EXPECT_EQ(check->refusal, equipment::UseRefusal::kNotClean);
   EXPECT_THAT(check->message, HasSubstr("awaits a second person's verification"));
 
-  // Suite 1's cabinet, cleaned after the first patient and verified by vera, is clean for 72 h.
+  // Suite 1's cabinet, cleaned today by oliver and verified by vera, is clean for 72 h.
   const EquipmentView suite1 = EquipmentOf(vera, "BSC-01");
   EXPECT_EQ(suite1.status.clean, equipment::CleanStatus::kClean);
   ASSERT_TRUE(suite1.state.clean.has_value());
@@ -923,8 +988,306 @@ TEST_F(DemoSiteTest, TheCurrentVersionExportsToAFileThatImportsBackUnchanged_S88
   EXPECT_TRUE(window);
 }
 
+// ---- Batches
+// ------------------------------------------------------------------------------------
+
+// The steps of `view`'s control recipe, in order.
+std::vector<std::string> StepsOf(const BatchView& view) {
+  std::vector<std::string> steps;
+  for (const recipes::Step* step : view.recipe->Steps()) steps.push_back(step->id);
+  return steps;
+}
+
+bool Has(const batches::BatchException& exception, batches::ExceptionKind kind) {
+  return std::find(exception.kinds.begin(), exception.kinds.end(), kind) != exception.kinds.end();
+}
+
+TEST_F(DemoSiteTest, SevenBatchesRanOnPhase1AndTheCurrentProcessOverThePast75Days_G_02) {
+  auto all = Areas().Batches().List(SignIn("quinn"), {});
+  ASSERT_EQ(Describe(all), "ok");
+  std::map<std::string, int> by_status;
+  std::map<int, int> by_version;
+  std::vector<std::string> ids;
+  for (const batches::BatchState& batch : *all) {
+    ids.push_back(batch.id);
+    ++by_status[std::string(batches::BatchStatusName(batch.status))];
+    ++by_version[batch.version];
+    EXPECT_GT(batch.created_at, Timestamp::FromMicros(Now().Micros() - 75 * kDay)) << batch.id;
+    EXPECT_LT(batch.created_at, Timestamp::FromMicros(Now().Micros() - 3 * kDay)) << batch.id;
+    EXPECT_EQ(batch.created_by, "vera") << batch.id;
+  }
+  EXPECT_THAT(ids, ElementsAre("B-2026-0001", "B-2026-0002", "B-2026-0003", "B-2026-0004",
+                               "B-2026-0005", "B-2026-0006", "B-2026-0007"));
+  EXPECT_EQ(by_status,
+            (std::map<std::string, int>{{"in_progress", 1}, {"released", 4}, {"under_review", 2}}));
+  EXPECT_EQ(by_version, (std::map<int, int>{{1, 3}, {2, 4}}));
+
+  // Phase 1's three, all released; of the current process's four, one.
+  BatchListFilter phase1;
+  phase1.status = batches::BatchStatus::kReleased;
+  auto released = Areas().Batches().List(SignIn("quinn"), phase1);
+  ASSERT_EQ(Describe(released), "ok");
+  std::vector<std::string> versions;
+  for (const batches::BatchState& batch : *released) {
+    versions.push_back(batch.id + " v" + std::to_string(batch.version));
+  }
+  EXPECT_THAT(versions,
+              ElementsAre("B-2026-0001 v1", "B-2026-0002 v1", "B-2026-0003 v1", "B-2026-0004 v2"));
+}
+
+TEST_F(DemoSiteTest, ReleasedBatchesAreSignedReleasedByAnnaOnceEveryStepIsDone_A11_04) {
+  const RequestContext quinn = SignIn("quinn");
+  for (const char* id : {"B-2026-0001", "B-2026-0002", "B-2026-0003", "B-2026-0004"}) {
+    SCOPED_TRACE(id);
+    auto record = Areas().Batches().Record(quinn, id);
+    ASSERT_EQ(Describe(record), "ok");
+    const batches::BatchState& state = record->batch.state;
+    EXPECT_EQ(state.status, batches::BatchStatus::kReleased);
+    ASSERT_TRUE(state.disposition.has_value());
+    EXPECT_EQ(state.disposition->by, "anna");
+
+    // The disposition: anna's signature meaning released, over the record as it stands.
+    std::vector<std::string> dispositions;
+    for (const identity::ElectronicSignature& signature : record->signatures) {
+      if (signature.record.type != "batch") continue;
+      dispositions.push_back(signature.signer_id + " " +
+                             std::string(identity::MeaningName(signature.meaning)));
+    }
+    EXPECT_THAT(dispositions, ElementsAre("anna released"));
+    auto shown = Areas().Signatures().Signatures(quinn, {"batch", id});
+    ASSERT_EQ(Describe(shown), "ok");
+    ASSERT_EQ(shown->signatures.size(), 1U);
+    EXPECT_TRUE(shown->signatures[0].ValidFor(shown->content_hash));
+
+    // Every step of its control recipe done, in order; each second-person check by someone who
+    // performed nothing on the step.
+    Timestamp previous;
+    for (const std::string& step : StepsOf(record->batch)) {
+      const batches::StepExecution* execution = state.Step(step);
+      ASSERT_NE(execution, nullptr) << step;
+      EXPECT_EQ(execution->status, batches::StepStatus::kDone) << step;
+      EXPECT_FALSE(execution->performers.empty()) << step;
+      if (!execution->verified_by.empty()) {
+        EXPECT_FALSE(execution->performers.contains(execution->verified_by)) << step;
+      }
+      ASSERT_TRUE(execution->started_at.has_value()) << step;
+      if (step != "cryopreservation" && step != "release_testing") {
+        EXPECT_GE(*execution->started_at, previous) << step;
+      }
+      previous = *execution->completed_at;
+    }
+    // QA reviewed every exception before the release (the second batch's: its logger's peak).
+    for (const batches::BatchException& exception : record->exceptions) {
+      EXPECT_TRUE(exception.reviewed_at.has_value()) << exception.summary;
+    }
+    // Manufactured in about ten days, released after the 14 days of the sterility test.
+    EXPECT_GT(state.disposition->at.Micros() - state.created_at.Micros(), 23 * kDay);
+  }
+  auto second = Areas().Batches().Exceptions(quinn, "B-2026-0002");
+  ASSERT_EQ(Describe(second), "ok");
+  ASSERT_EQ(second->size(), 1U);
+  EXPECT_TRUE(Has((*second)[0], batches::ExceptionKind::kAlertLimit));
+  EXPECT_THAT((*second)[0].summary, HasSubstr("shipping_max_temperature 7.4 C"));
+  EXPECT_EQ((*second)[0].reviewed_by, "bram");
+}
+
+TEST_F(DemoSiteTest,
+       TheHarvestViabilityExcursionRaisedADeviationThatWasAcknowledgedAndAssessed_G_05) {
+  const RequestContext quinn = SignIn("quinn");
+  auto record = Areas().Batches().Record(quinn, "B-2026-0005");
+  ASSERT_EQ(Describe(record), "ok");
+  EXPECT_EQ(record->batch.state.status, batches::BatchStatus::kUnderReview);
+  EXPECT_EQ(record->batch.state.version, 2);
+  EXPECT_THAT(record->batch.state.deviations, ElementsAre("DEV-2026-0001"));
+
+  // Raised with the value and the limit it breached, on the entry that recorded it.
+  auto deviation = Areas().Quality().Deviation(quinn, "DEV-2026-0001");
+  ASSERT_EQ(Describe(deviation), "ok");
+  EXPECT_EQ(deviation->details.source, quality::DeviationSource::kActionLimit);
+  EXPECT_EQ(deviation->details.step, "harvest_wash");
+  EXPECT_EQ(deviation->details.subject, "viability");
+  EXPECT_EQ(deviation->details.value, "76 %");
+  EXPECT_EQ(deviation->details.limit, "action low 80 %");
+  EXPECT_THAT(deviation->details.batches, ElementsAre("B-2026-0005"));
+  EXPECT_EQ(deviation->raised_by, "priya");
+  const auto entry = std::find_if(
+      record->entries.begin(), record->entries.end(),
+      [&](const batches::EntryRecord& e) { return e.number == deviation->details.batch_entry; });
+  ASSERT_NE(entry, record->entries.end());
+  EXPECT_EQ(entry->subject, "viability");
+  EXPECT_EQ(entry->flag, batches::LimitFlag::kAction);
+  EXPECT_EQ(entry->deviation, "DEV-2026-0001");
+
+  // Acknowledged by the supervisor's signature before the harvest went on.
+  const batches::StepExecution* harvest = record->batch.state.Step("harvest_wash");
+  ASSERT_NE(harvest, nullptr);
+  EXPECT_TRUE(harvest->awaiting_acknowledgement.empty());
+  EXPECT_EQ(harvest->status, batches::StepStatus::kDone);
+  std::vector<std::string> acknowledged;
+  for (const identity::ElectronicSignature& signature : record->signatures) {
+    if (signature.record.id == "B-2026-0005:harvest_wash") {
+      acknowledged.push_back(signature.signer_id + " " +
+                             std::string(identity::MeaningName(signature.meaning)));
+    }
+  }
+  EXPECT_THAT(acknowledged, ElementsAre("vera approved"));
+
+  // Assessed by QA (minor, with its impact), then closed by the QA approver.
+  const quality::RecordedAssessment* assessment = deviation->LatestAssessment();
+  ASSERT_NE(assessment, nullptr);
+  EXPECT_EQ(assessment->assessed_by, "quinn");
+  EXPECT_EQ(assessment->assessment.classification, quality::Classification::kMinor);
+  EXPECT_THAT(assessment->assessment.impact, HasSubstr("SPEC-CT-014"));
+  EXPECT_EQ(deviation->status, quality::DeviationStatus::kClosed);
+  EXPECT_EQ(deviation->closed_by, "anna");
+
+  // The exception review is QA's next step; the record lists the excursion and its deviation.
+  std::vector<std::string> kinds;
+  for (const batches::BatchException& exception : record->exceptions) {
+    for (const batches::ExceptionKind kind : exception.kinds) {
+      kinds.push_back(exception.step + " " + std::string(batches::ExceptionKindName(kind)));
+    }
+  }
+  EXPECT_THAT(kinds, ElementsAre("harvest_wash action_limit", "harvest_wash deviation"));
+}
+
+TEST_F(DemoSiteTest, TheCorrectedTypingErrorKeepsTheOriginalBesideIt_P11_05) {
+  const RequestContext quinn = SignIn("quinn");
+  auto record = Areas().Batches().Record(quinn, "B-2026-0006");
+  ASSERT_EQ(Describe(record), "ok");
+  EXPECT_EQ(record->batch.state.status, batches::BatchStatus::kUnderReview);
+  std::vector<batches::EntryRecord> volume;
+  std::vector<batches::EntryRecord> recalculated;
+  for (const batches::EntryRecord& entry : record->entries) {
+    if (entry.step != "day_7_count") continue;
+    if (entry.subject == "culture_volume") volume.push_back(entry);
+    if (entry.calculation && entry.corrects) recalculated.push_back(entry);
+  }
+  ASSERT_EQ(volume.size(), 2U);
+  // The original as typed stays, and the correction beside it names it and says why.
+  EXPECT_EQ(volume[0].value.number, 1040);
+  EXPECT_FALSE(volume[0].corrects.has_value());
+  EXPECT_EQ(volume[1].value.number, 1004);
+  EXPECT_EQ(volume[1].corrects, volume[0].number);
+  EXPECT_THAT(volume[1].reason, HasSubstr("digits transposed"));
+  EXPECT_EQ(volume[1].by, volume[0].by);
+  EXPECT_FALSE(volume[1].late);
+  // The value in force is the correction; what was computed from it is computed again.
+  const batches::StepExecution* count = record->batch.state.Step("day_7_count");
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ(count->values.at("culture_volume").entry, volume[1].number);
+  std::vector<std::string> subjects;
+  subjects.reserve(recalculated.size());
+  for (const batches::EntryRecord& entry : recalculated) subjects.push_back(entry.subject);
+  EXPECT_THAT(subjects, ElementsAre("total_viable_cells", "fold_expansion"));
+
+  // QA reviewed the correction (and the refused incubator), and the release waits for anna.
+  bool corrected = false;
+  for (const batches::BatchException& exception : record->exceptions) {
+    EXPECT_EQ(exception.reviewed_by, "quinn") << exception.summary;
+    corrected = corrected || Has(exception, batches::ExceptionKind::kCorrection);
+  }
+  EXPECT_TRUE(corrected);
+  EXPECT_FALSE(record->batch.state.disposition.has_value());
+}
+
+TEST_F(DemoSiteTest, TheBatchInProgressIsPartWayThroughItsExpansion_G_03) {
+  auto view = Areas().Batches().Get(SignIn("vera", kDemoSuiteTabletToken), "B-2026-0007");
+  ASSERT_EQ(Describe(view), "ok");
+  const batches::BatchState& state = view->state;
+  EXPECT_EQ(state.status, batches::BatchStatus::kInProgress);
+  EXPECT_EQ(state.version, 2);
+  EXPECT_GT(state.created_at, Timestamp::FromMicros(Now().Micros() - 5 * kDay));
+  // The steps up to the day 3 count are done; the next is the day 5 count, not started.
+  std::vector<std::string> done;
+  std::string next;
+  for (const std::string& step : StepsOf(*view)) {
+    const batches::StepExecution* execution = state.Step(step);
+    if (execution != nullptr && execution->status == batches::StepStatus::kDone) {
+      EXPECT_TRUE(next.empty()) << step << " done after " << next;
+      done.push_back(step);
+    } else if (next.empty()) {
+      next = step;
+      EXPECT_TRUE(execution == nullptr || execution->status == batches::StepStatus::kNotStarted);
+    }
+  }
+  EXPECT_EQ(done.size(), 11U);
+  EXPECT_EQ(done.back(), "day_3_count");
+  EXPECT_EQ(next, "day_5_count");
+  // Its culture was counted in suite 1's bioreactor last night.
+  const batches::StepExecution* day_3 = state.Step("day_3_count");
+  ASSERT_NE(day_3, nullptr);
+  EXPECT_GT(*day_3->completed_at, Timestamp::FromMicros(Now().Micros() - kDay));
+  ASSERT_EQ(day_3->equipment.size(), 2U);
+  EXPECT_EQ(day_3->equipment[0].id, "BIO-01");
+}
+
+TEST_F(DemoSiteTest, OperatorsTakeTurnsAcrossStepsAndShifts_G_03) {
+  const RequestContext quinn = SignIn("quinn");
+  auto all = Areas().Batches().List(quinn, {});
+  ASSERT_EQ(Describe(all), "ok");
+  std::set<std::string> everyone;
+  std::set<std::int64_t> hours;
+  int handed_over = 0;
+  for (const batches::BatchState& batch : *all) {
+    std::set<std::string> crew;
+    for (const auto& [step, execution] : batch.steps) {
+      crew.insert(execution.started_by);
+      ASSERT_TRUE(execution.started_at.has_value());
+      const std::int64_t hour = execution.started_at->Micros() % kDay / (3600 * kMicrosPerSecond);
+      hours.insert(hour);
+      // Work starts between 06:00 and 23:00.
+      EXPECT_GE(hour, 6) << batch.id << " " << step;
+      EXPECT_LE(hour, 23) << batch.id << " " << step;
+      if (!execution.completed_by.empty() && execution.completed_by != execution.started_by) {
+        ++handed_over;
+      }
+      // oliver, not retrained on SOP-CT-005 version 2, activates and transduces only in Phase 1.
+      if (batch.version == 2 && (step == "activation" || step == "transduction")) {
+        EXPECT_FALSE(execution.performers.contains("oliver")) << batch.id << " " << step;
+      }
+      // priya, a new starter, grows, freezes and welds for nobody yet.
+      if (step == "perfusion" || step == "cryopreservation" || step == "enrichment_setup") {
+        EXPECT_FALSE(execution.performers.contains("priya")) << batch.id << " " << step;
+      }
+    }
+    EXPECT_GE(crew.size(), 2U) << batch.id;
+    everyone.insert(crew.begin(), crew.end());
+  }
+  EXPECT_EQ(everyone, (std::set<std::string>{"oliver", "priya", "vera"}));
+  // Day shift and late shift; each perfusion started by one shift and ended by another.
+  EXPECT_LT(*hours.begin(), 10);
+  EXPECT_GE(*hours.rbegin(), 20);
+  EXPECT_EQ(handed_over, 6);
+}
+
+TEST_F(DemoSiteTest, EachBatchConsumedItsOwnCollectionAndEveryMaterialThroughItsSteps_T_01) {
+  const RequestContext quinn = SignIn("quinn");
+  for (int i = 1; i <= 7; ++i) {
+    const std::string id = "B-2026-000" + std::to_string(i);
+    const std::string collection = "AP-2026-000" + std::to_string(i);
+    auto view = Areas().Batches().Get(quinn, id);
+    ASSERT_EQ(Describe(view), "ok");
+    EXPECT_EQ(view->state.starting_material, collection);
+    // Chain of identity: the batch is for the collection's donor (T-01, T-02).
+    EXPECT_EQ(view->state.identifiers.at("patient_code"), DonorOf(LotOf(collection)));
+    EXPECT_EQ(view->state.identifiers.at("collection_id"), collection);
+  }
+  // One vial of vector per patient, thawed and used once: vials 1 to 7 opened, 8 to 10 whole.
+  auto vector = Areas().Materials().Lot(quinn, "RM-2026-0008");
+  ASSERT_EQ(Describe(vector), "ok");
+  std::vector<std::string> opened;
+  for (const materials::Container& vial : vector->lot.containers) {
+    if (vial.balance.Millionths() < vial.initial.Millionths()) opened.push_back(vial.id);
+  }
+  EXPECT_THAT(opened,
+              ElementsAre("RM-2026-0008/1", "RM-2026-0008/2", "RM-2026-0008/3", "RM-2026-0008/4",
+                          "RM-2026-0008/5", "RM-2026-0008/6", "RM-2026-0008/7"));
+}
+
 TEST_F(DemoSiteTest, ASecondRunRefusesASiteWithUsers) {
-  const Status again = CreateDemoSite(Areas(), "cli:test-host", [](std::string_view) {});
+  const Status again =
+      CreateDemoSite(Areas(), world->demo, "cli:test-host", [](std::string_view) {});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().Code(), ErrorCode::kFailedPrecondition);
   EXPECT_THAT(again.error().Message(), HasSubstr("user accounts already"));
@@ -933,7 +1296,7 @@ TEST_F(DemoSiteTest, ASecondRunRefusesASiteWithUsers) {
 TEST_F(DemoSiteTest, ItsLedgerRebuildsTheSameProjections) {
   Ed25519SigningKey::Seed seed{};
   const Ed25519SigningKey key = Ed25519SigningKey::FromSeed(seed);
-  LedgerService ledger(*world->store, world->clock, key, *world->projector);
+  LedgerService ledger(*world->store, world->demo, key, *world->projector);
   EXPECT_EQ(Describe(ledger.Verify({})), "ok");
 }
 

@@ -432,6 +432,29 @@ Result<materials::UseCheck> MaterialService::CheckUseIn(StoreReader& reader, con
   return CheckUseOf(reader, lot, scanned, input, at);
 }
 
+Result<MaterialService::LotForUse> MaterialService::PrepareUseIn(StoreReader& reader,
+                                                                 const std::string& scanned_label,
+                                                                 double quantity,
+                                                                 const std::string& unit,
+                                                                 Timestamp now) {
+  ALIQUOT_ASSIGN_OR_RETURN(const materials::ScannedLot scanned,
+                           materials::ParseScannedLot(scanned_label, "lot"));
+  LotForUse use;
+  ALIQUOT_ASSIGN_OR_RETURN(use.lot, ExistingLot(reader, scanned.lot, "lot"));
+  ALIQUOT_ASSIGN_OR_RETURN(use.material, LoadMaterial(reader, use.lot.material));
+  if (!use.material.exists) {
+    return Unexpected(
+        DataLoss("lot " + use.lot.id + " is of unknown material " + use.lot.material));
+  }
+  UseInput input;
+  input.scanned = scanned_label;
+  input.material = use.lot.material;
+  input.quantity = quantity;
+  input.unit = unit;
+  ALIQUOT_ASSIGN_OR_RETURN(use.check, CheckUseOf(reader, use.lot, scanned, input, now));
+  return use;
+}
+
 Result<materials::UseCheck> MaterialService::CheckUse(const RequestContext& context,
                                                       const UseInput& input) {
   ALIQUOT_RETURN_IF_ERROR(sessions_.Authorize(context, Action::kViewMaterials));

@@ -102,6 +102,18 @@ class MaterialService {
   // kInvalidArgument for a malformed label, quantity or unit.
   static Result<materials::UseCheck> CheckUseIn(StoreReader& reader, const UseInput& input,
                                                 Timestamp now);
+  // For batch execution, within its snapshot: the lot a label names ("L-1" or "L-1/2"), its
+  // material and the point-of-use check of `quantity` `unit` of it now, asked for the lot's own
+  // material (whether the step uses that material is the batch's rule). kNotFound (field "lot")
+  // for an unknown lot; kInvalidArgument for a malformed label, a quantity of nothing or a unit
+  // not of the lot unit's dimension (field "quantity").
+  struct LotForUse {
+    materials::LotState lot;
+    materials::MaterialState material;
+    materials::UseCheck check;
+  };
+  static Result<LotForUse> PrepareUseIn(StoreReader& reader, const std::string& scanned,
+                                        double quantity, const std::string& unit, Timestamp now);
   // Consumes a lot (at the server's now). A refusal is recorded as an event on the lot and returned
   // as kFailedPrecondition with the check's message; the balance never goes negative, however many
   // consume at once.

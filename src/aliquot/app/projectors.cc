@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "aliquot/app/batch_records.h"
 #include "aliquot/app/document_records.h"
 #include "aliquot/app/environment_records.h"
 #include "aliquot/app/equipment_records.h"
@@ -23,6 +24,7 @@ std::unique_ptr<Projector> MakeAllProjectors() {
   parts.push_back(MakeEquipmentProjector());
   parts.push_back(MakeQualityProjector());
   parts.push_back(MakeRecipesProjector());
+  parts.push_back(MakeBatchesProjector());
   return std::make_unique<CompositeProjector>(std::move(parts));
 }
 

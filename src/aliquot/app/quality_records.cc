@@ -21,6 +21,15 @@ const TableSpec& DeviationsTable() {
   return kTable;
 }
 
+const TableSpec& DeviationBatchesTable() {
+  static const TableSpec kTable{"deviation_batches",
+                                {{"batch", ColumnType::kText},
+                                 {"deviation_id", ColumnType::kText},
+                                 {"status", ColumnType::kText}},
+                                2};
+  return kTable;
+}
+
 const TableSpec& DeviationYearsTable() {
   static const TableSpec kTable{
       "deviation_years", {{"year", ColumnType::kInteger}, {"raised", ColumnType::kInteger}}, 1};
@@ -56,7 +65,8 @@ int YearOf(Timestamp time) { return std::stoi(time.ToRfc3339().substr(0, 4)); }
 class QualityProjector final : public Projector {
  public:
   const std::vector<TableSpec>& Tables() const override {
-    static const std::vector<TableSpec> kTables{DeviationsTable(), DeviationYearsTable()};
+    static const std::vector<TableSpec> kTables{DeviationsTable(), DeviationBatchesTable(),
+                                                DeviationYearsTable()};
     return kTables;
   }
 
@@ -68,12 +78,24 @@ class QualityProjector final : public Projector {
     if (row) {
       ALIQUOT_ASSIGN_OR_RETURN(state, Decode(Text(*row, 4), id));
     }
+    const std::vector<std::string> batches_before = state.BatchesAffected();
     ALIQUOT_RETURN_IF_ERROR(quality::ApplyDeviationEvent(state, event));
+    const std::string status(quality::DeviationStatusName(state.status));
     ALIQUOT_RETURN_IF_ERROR(
         writer.Upsert(DeviationsTable(),
-                      {id, std::string(quality::DeviationStatusName(state.status)),
-                       std::string(quality::DeviationSourceName(state.details.source)),
+                      {id, status, std::string(quality::DeviationSourceName(state.details.source)),
                        state.raised_at.Micros(), CanonicalJson(quality::DeviationToJson(state))}));
+    // A reassessment may no longer extend the deviation to a batch an earlier one listed.
+    const std::vector<std::string>& batches = state.BatchesAffected();
+    for (const std::string& batch : batches_before) {
+      if (std::find(batches.begin(), batches.end(), batch) == batches.end()) {
+        ALIQUOT_RETURN_IF_ERROR(writer.Delete(DeviationBatchesTable(), {batch, id}));
+      }
+    }
+    for (const std::string& batch : batches) {
+      ALIQUOT_RETURN_IF_ERROR(writer.Upsert(DeviationBatchesTable(), {batch, id, status}));
+    }
+    if (row) return {};
     const auto parsed = YearAndNumber(id);
     if (!parsed) return Unexpected(DataLoss("deviation id " + id + " is not DEV-<year>-<number>"));
     ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> year,
@@ -103,6 +125,34 @@ Result<std::vector<DeviationState>> LoadDeviations(StoreReader& reader) {
   return deviations;
 }
 
+Result<std::vector<DeviationState>> LoadDeviationsOfBatch(StoreReader& reader,
+                                                          const std::string& batch,
+                                                          DeviationFilter filter) {
+  std::vector<std::string> ids;
+  ALIQUOT_RETURN_IF_ERROR(
+      reader.ScanRowsWithPrefix(DeviationBatchesTable(), {batch}, [&](const Row& row) -> Status {
+        if (filter == DeviationFilter::kNotClosed &&
+            Text(row, 2) == quality::DeviationStatusName(quality::DeviationStatus::kClosed)) {
+          return {};
+        }
+        ids.push_back(Text(row, 1));
+        return {};
+      }));
+  std::vector<DeviationState> deviations;
+  deviations.reserve(ids.size());
+  for (const std::string& id : ids) {
+    ALIQUOT_ASSIGN_OR_RETURN(DeviationState deviation, LoadDeviation(reader, id));
+    if (!deviation.exists) {
+      std::string message = "deviation_batches lists " + id;
+      message += " for batch " + batch;
+      message += ", which the deviations table does not have";
+      return Unexpected(DataLoss(message));
+    }
+    deviations.push_back(std::move(deviation));
+  }
+  return deviations;
+}
+
 Result<ledger::NewEvent> RaiseNextDeviation(StoreReader& reader,
                                             const quality::DeviationInput& input, Timestamp now,
                                             const ledger::Actor& actor, std::string_view terminal) {
@@ -112,6 +162,12 @@ Result<ledger::NewEvent> RaiseNextDeviation(StoreReader& reader,
   const int next = static_cast<int>((row ? Int(*row, 1) : 0) + 1);
   const std::string id = quality::DeviationId(year, next);
   return quality::RaiseDeviation(DeviationState(), id, input, actor, terminal);
+}
+
+Result<int> DeviationsRaisedIn(StoreReader& reader, int year) {
+  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row,
+                           reader.GetRow(DeviationYearsTable(), {std::int64_t{year}}));
+  return row ? static_cast<int>(Int(*row, 1)) : 0;
 }
 
 }  // namespace aliquot::app

@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "aliquot/core/json.h"
-#include "aliquot/core/sha256.h"
 #include "aliquot/ledger/payload.h"
 
 namespace aliquot::app {
@@ -85,29 +84,26 @@ class RecipesProjector final : public Projector {
   }
 
   static Status ApplyRecord(const ledger::Event& event, ProjectionWriter& writer) {
+    // Parsed once for both the record's state and, for a draft, the definition it carries.
+    ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
+                             ledger::PayloadReader::Parse(event));
     ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row,
                              writer.Get(RecordsTable(), {event.stream.id}));
     MasterBatchRecordState state;
     if (row) {
       ALIQUOT_ASSIGN_OR_RETURN(state, DecodeRecord(*row));
     }
-    ALIQUOT_RETURN_IF_ERROR(recipes::ApplyMasterBatchRecordEvent(state, event));
+    ALIQUOT_RETURN_IF_ERROR(recipes::ApplyMasterBatchRecordEvent(state, payload));
     ALIQUOT_RETURN_IF_ERROR(writer.Upsert(
         RecordsTable(),
         {state.id, state.product, CanonicalJson(recipes::MasterBatchRecordToJson(state))}));
     if (event.event_type != "recipes.mbr_version_drafted") return {};
     // The definition is stored as the event carries it, canonical, once its hash is checked: it is
     // decoded when read (LoadDefinition), not on every write (docs/benchmarks.md, recipe_bench).
-    ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
-                             ledger::PayloadReader::Parse(event));
-    ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t version, payload.Integer("version"));
-    ALIQUOT_ASSIGN_OR_RETURN(const std::string sha256, payload.String("content_sha256"));
-    ALIQUOT_ASSIGN_OR_RETURN(const Json* definition, payload.Object("definition"));
-    std::string text = CanonicalJson(*definition);
-    if (Sha256::Of(text).Hex() != sha256) {
-      return Unexpected(payload.Corrupt("the definition does not hash to its content_sha256"));
-    }
-    return writer.Upsert(DefinitionsTable(), {state.id, version, sha256, std::move(text)});
+    ALIQUOT_ASSIGN_OR_RETURN(recipes::DraftedText drafted, recipes::DraftedDefinitionText(payload));
+    return writer.Upsert(DefinitionsTable(),
+                         {state.id, std::int64_t{drafted.version}, std::move(drafted.sha256),
+                          std::move(drafted.definition)});
   }
 };
 

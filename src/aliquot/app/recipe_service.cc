@@ -142,27 +142,7 @@ recipes::References ReferencesIn(StoreReader& reader, Timestamp now, Status& fai
     if (!document) {
       if (failure) failure = Unexpected(document.error());
     } else if (document->exists) {
-      // A step is performed to an approved procedure (G-11: the training gate asks for the version
-      // effective then), so a document governs a step once one of its versions is approved, and
-      // only if it says how work is done: a form does not.
-      const bool approved = std::any_of(
-          document->versions.begin(), document->versions.end(),
-          [](const documents::VersionState& v) { return v.stage == documents::Stage::kApproved; });
-      recipes::DocumentReference reference;
-      if (document->retired_from && *document->retired_from <= now) {
-        reference.unusable = std::string(id) + " was retired on " +
-                             document->retired_from->ToRfc3339().substr(0, 10) +
-                             ": no step can be performed under it";
-      } else if (document->kind == documents::DocumentKind::kForm) {
-        reference.unusable = std::string(id) +
-                             " is a form: a step is governed by an SOP, a work instruction or a "
-                             "specification";
-      } else if (!approved) {
-        reference.unusable = std::string(id) +
-                             " has no approved version yet: a step can be governed only by an "
-                             "approved procedure";
-      }
-      answer = reference;
+      answer = recipes::GoverningDocument(*document, now);
     }
     cache->documents.emplace(std::string(id), answer);
     return answer;
@@ -280,46 +260,39 @@ Result<int> RecipeService::ImportVersion(const RequestContext& context,
         Result<Definition> definition = ReadDefinition(input, ReferencesIn(reader, now, failure));
         ALIQUOT_RETURN_IF_ERROR(failure);
         if (!definition) return Unexpected(definition.error());
-        number = record.versions.empty() ? 1 : record.versions.back().number + 1;
-        return recipes::DraftVersion(
-                   record, std::nullopt,
-                   {std::move(*definition), input.change_reason, input.effective_from}, now,
-                   context.Actor(), context.terminal.id)
-            .transform(One);
+        ALIQUOT_ASSIGN_OR_RETURN(ledger::NewEvent drafted,
+                                 recipes::DraftVersion(record, std::nullopt,
+                                                       {std::move(*definition), input.change_reason,
+                                                        input.effective_from},
+                                                       now, context.Actor(), context.terminal.id));
+        // The number the domain gave the new version.
+        number = static_cast<int>(drafted.payload.Find("version")->AsInteger().value_or(0));
+        return One(std::move(drafted));
       }));
   return number;
 }
 
 Status RecipeService::ReplaceDraft(const RequestContext& context, const std::string& record_id,
                                    int version, const ImportInput& input) {
-  return RunUseCase(
-             store_, sessions_, context, Action::kAuthorRecipe,
-             [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
-               ALIQUOT_ASSIGN_OR_RETURN(const MasterBatchRecordState record,
-                                        ExistingMasterBatchRecord(reader, record_id));
-               const Timestamp now = clock_.Now();
-               // The version's state is refused before the file is read: editing an
-               // effective version is wrong whatever the file says.
-               if (const VersionState* existing = record.Version(version);
-                   existing != nullptr && existing->stage != recipes::Stage::kDraft) {
-                 return Unexpected(FailedPrecondition(
-                     record_id + " version " + std::to_string(version) + " is " +
-                         std::string(recipes::VersionStatusName(record.StatusAt(*existing, now))) +
-                         " and cannot change: only a draft's definition is replaced; "
-                         "import the change as a new version",
-                     "version"));
-               }
-               Status failure;
-               Result<Definition> definition =
-                   ReadDefinition(input, ReferencesIn(reader, now, failure));
-               ALIQUOT_RETURN_IF_ERROR(failure);
-               if (!definition) return Unexpected(definition.error());
-               return recipes::DraftVersion(
-                          record, version,
-                          {std::move(*definition), input.change_reason, input.effective_from}, now,
-                          context.Actor(), context.terminal.id)
-                   .transform(One);
-             })
+  return RunUseCase(store_, sessions_, context, Action::kAuthorRecipe,
+                    [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+                      ALIQUOT_ASSIGN_OR_RETURN(const MasterBatchRecordState record,
+                                               ExistingMasterBatchRecord(reader, record_id));
+                      const Timestamp now = clock_.Now();
+                      // The version's state is refused before the file is read: editing an
+                      // effective version is wrong whatever the file says.
+                      ALIQUOT_RETURN_IF_ERROR(recipes::VersionToDraft(record, version, now));
+                      Status failure;
+                      Result<Definition> definition =
+                          ReadDefinition(input, ReferencesIn(reader, now, failure));
+                      ALIQUOT_RETURN_IF_ERROR(failure);
+                      if (!definition) return Unexpected(definition.error());
+                      return recipes::DraftVersion(record, version,
+                                                   {std::move(*definition), input.change_reason,
+                                                    input.effective_from},
+                                                   now, context.Actor(), context.terminal.id)
+                          .transform(One);
+                    })
       .transform([](auto&&) {});
 }
 

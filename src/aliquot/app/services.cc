@@ -13,7 +13,8 @@ Services::Services(std::unique_ptr<IdentityServices> identity, Store& store, Blo
       equipment_(store, blobs, clock, identity_->sessions),
       environment_(store, clock, identity_->sessions),
       quality_(store, identity_->sessions),
-      recipes_(store, clock, identity_->sessions, identity_->signatures) {}
+      recipes_(store, clock, identity_->sessions, identity_->signatures),
+      batches_(store, clock, identity_->sessions, identity_->signatures) {}
 
 Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blobs, Clock& clock,
                                                    const SecretKey& credentials_key,
@@ -32,6 +33,10 @@ Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blob
   signatures.Register("logbook_entry", LogbookEntryRecord());
   signatures.Register("mbr_version", MbrVersionRecord());
   signatures.Register("master_batch_record", MasterBatchRecordRecord());
+  signatures.Register("deviation", DeviationRecord());
+  signatures.Register("batch_step", BatchStepRecord());
+  signatures.Register("batch_override", BatchOverrideRecord());
+  signatures.Register("batch", BatchDispositionRecord());
   return services;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "aliquot/app/batch_service.h"
 #include "aliquot/app/document_service.h"
 #include "aliquot/app/environment_service.h"
 #include "aliquot/app/equipment_service.h"
@@ -39,6 +40,7 @@ class Services {
   EnvironmentService& Environment() { return environment_; }
   QualityService& Quality() { return quality_; }
   RecipeService& Recipes() { return recipes_; }
+  BatchService& Batches() { return batches_; }
 
  private:
   Services(std::unique_ptr<IdentityServices> identity, Store& store, BlobStore& blobs, Clock& clock,
@@ -52,6 +54,7 @@ class Services {
   EnvironmentService environment_;
   QualityService quality_;
   RecipeService recipes_;
+  BatchService batches_;
 };
 
 }  // namespace aliquot::app

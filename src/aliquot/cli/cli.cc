@@ -10,9 +10,11 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include "aliquot/app/demo_clock.h"
 #include "aliquot/app/demo_site.h"
 #include "aliquot/app/identity_service.h"
 #include "aliquot/app/ledger_service.h"
+#include "aliquot/app/services.h"
 #include "aliquot/app/store_copy.h"
 #include "aliquot/app/system_service.h"
 #include "aliquot/core/sha256.h"
@@ -281,8 +283,12 @@ int Main(int argc, char** argv, Runtime& runtime) {
       ->capture_default_str();
 
   CLI::App* demo = app.add_subcommand(
-      "demo", "Fill a new site with the demo data (docs/demo.md): users per role, terminals");
+      "demo",
+      "Create a data folder holding the demo site (docs/demo.md): 75 days of a CAR-T unit's "
+      "records, on a simulated clock");
   add_data(demo);
+  std::string demo_site = "Leiden Cell Therapy Unit (demo)";
+  demo->add_option("--site", demo_site, "The installation's name")->capture_default_str();
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
@@ -318,8 +324,49 @@ int Main(int argc, char** argv, Runtime& runtime) {
     return 0;
   }
 
-  if (*bootstrap || *demo) {
-    // Exclusive: an embedded store keeps its chain's tip in the serving process, so these run
+  if (*demo) {
+    // The demo's history is recorded on a simulated clock running through the past 75 days
+    // (docs/demo.md); a real site's server never does that (AL-01). A ledger's events never go
+    // back in time, so the demo's must be its first: it initialises the data folder itself.
+    aliquot::SystemClock real;
+    app::DemoClock clock(real, app::DemoStart(real.Now()));
+    auto key = runtime.CreateDataFolder(location);
+    if (!key) {
+      if (key.error().Code() != ErrorCode::kAlreadyExists) return Fail(key.error());
+      return Fail(FailedPrecondition(
+          "aliquot demo records 75 days of history on a simulated clock, so it writes a new "
+          "ledger from its first event: give --data a folder that does not exist yet (it is "
+          "initialised as 'aliquot init' would); " +
+          key.error().Message()));
+    }
+    auto installation = runtime.Open(location, Access::kExclusive, &clock);
+    if (!installation) return Fail(installation.error());
+    app::SystemService system((*installation)->Store());
+    auto initialised =
+        system.Initialise({demo_site, key->KeyId().Hex(), ALIQUOT_VERSION, HostTerminal("cli")});
+    if (!initialised) return Fail(initialised.error());
+    auto services = app::Services::Create((*installation)->Store(), (*installation)->Blobs(), clock,
+                                          (*installation)->CredentialKey(), {});
+    if (!services) return Fail(services.error());
+    const Status created =
+        app::CreateDemoSite(**services, clock, HostTerminal("cli"),
+                            [](std::string_view line) { std::cout << "  " << line << "\n"; });
+    if (!created) return Fail(created.error());
+    // The whole history under one checkpoint, signed now: the demo's clock is released.
+    app::LedgerService ledger((*installation)->Store(), clock, (*installation)->SigningKey(),
+                              (*installation)->Projector());
+    auto signed_head = ledger.Checkpoint();
+    if (!signed_head) return Fail(signed_head.error());
+    std::cout << "Initialised " << data << " for site \"" << demo_site << "\".\n"
+              << "Checkpoint signing key id: " << key->KeyId().Hex() << "\n"
+              << "Demo site ready. Every demo account's password: " << app::kDemoPassword
+              << "\nQA workstation terminal token (X-Aliquot-Terminal): "
+              << app::kDemoQaTerminalToken << "\nSee docs/demo.md.\n";
+    return 0;
+  }
+
+  if (*bootstrap) {
+    // Exclusive: an embedded store keeps its chain's tip in the serving process, so this runs
     // before `serve` (or beside servers on PostgreSQL, each in its own data folder).
     auto installation = runtime.Open(location, Access::kExclusive);
     if (!installation) return Fail(installation.error());
@@ -327,16 +374,6 @@ int Main(int argc, char** argv, Runtime& runtime) {
         app::Services::Create((*installation)->Store(), (*installation)->Blobs(),
                               (*installation)->SystemClock(), (*installation)->CredentialKey(), {});
     if (!services) return Fail(services.error());
-    if (*demo) {
-      const Status created =
-          app::CreateDemoSite(**services, HostTerminal("cli"),
-                              [](std::string_view line) { std::cout << "  " << line << "\n"; });
-      if (!created) return Fail(created.error());
-      std::cout << "Demo site ready. Every demo account's password: " << app::kDemoPassword
-                << "\nQA workstation terminal token (X-Aliquot-Terminal): "
-                << app::kDemoQaTerminalToken << "\nSee docs/demo.md.\n";
-      return 0;
-    }
     auto outcome = (*services)->Identity().identity.Bootstrap(first, HostTerminal("cli"));
     if (!outcome) return Fail(outcome.error());
     std::cout << "Site " << first.site.id << " created with system administrator "

@@ -27,6 +27,7 @@ class Installation {
   // Files the record cites (SOP files, scans), in the same database as the Store.
   virtual app::BlobStore& Blobs() = 0;
   virtual const Ed25519SigningKey& SigningKey() = 0;
+  // The system's clock, or the clock the installation was opened with.
   virtual Clock& SystemClock() = 0;
   virtual const app::Projector& Projector() = 0;
   // The site's credentials key (keys/credentials.key), which seals password hashes and
@@ -66,7 +67,10 @@ class Runtime {
   // Creates a data folder, its signing key and the database's schema. Returns kAlreadyExists for
   // an initialised folder, or a PostgreSQL database that already holds a ledger.
   virtual Result<Ed25519PublicKey> CreateDataFolder(const Location& location) = 0;
-  virtual Result<std::unique_ptr<Installation>> Open(const Location& location, Access access) = 0;
+  // `clock`, when given, is the clock the installation's store seals events with (and its
+  // SystemClock()): only `aliquot demo` gives one, its DemoClock (docs/demo.md).
+  virtual Result<std::unique_ptr<Installation>> Open(const Location& location, Access access,
+                                                     Clock* clock = nullptr) = 0;
   virtual Result<std::unique_ptr<app::ExportWriter>> CreateExportFolder(
       const std::string& folder) = 0;
   // Serves the installation over HTTP until SIGTERM or SIGINT, holding its data folder's server

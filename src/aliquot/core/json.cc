@@ -200,46 +200,6 @@ int HexValue(char c) {
   return -1;
 }
 
-// Whether a number that std::from_chars found out of range is too large rather than too small:
-// its magnitude is at least 1 exactly when the power of ten of its first non-zero digit, plus the
-// exponent, is not negative. `number` matches RFC 8259's grammar and has a non-zero digit.
-bool OverflowsRatherThanUnderflows(std::string_view number) {
-  std::size_t i = number[0] == '-' ? 1 : 0;
-  std::int64_t leading_power = 0;
-  bool found = false;
-  const std::size_t integer_start = i;
-  while (i < number.size() && IsDigit(number[i])) ++i;
-  for (std::size_t j = integer_start; j < i; ++j) {
-    if (number[j] != '0') {
-      leading_power = static_cast<std::int64_t>(i - j - 1);
-      found = true;
-      break;
-    }
-  }
-  if (i < number.size() && number[i] == '.') {
-    const std::size_t fraction_start = ++i;
-    while (i < number.size() && IsDigit(number[i])) ++i;
-    for (std::size_t j = fraction_start; !found && j < i; ++j) {
-      if (number[j] != '0') {
-        leading_power = -static_cast<std::int64_t>(j - fraction_start + 1);
-        found = true;
-      }
-    }
-  }
-  std::int64_t exponent = 0;
-  if (i < number.size() && (number[i] == 'e' || number[i] == 'E')) {
-    ++i;
-    const bool negative = number[i] == '-';
-    if (number[i] == '+' || number[i] == '-') ++i;
-    for (; i < number.size(); ++i) {
-      // Saturate: any exponent this large is out of range either way.
-      if (exponent < 1'000'000'000'000) exponent = exponent * 10 + (number[i] - '0');
-    }
-    if (negative) exponent = -exponent;
-  }
-  return leading_power + exponent >= 0;
-}
-
 class Parser {
  public:
   Parser(std::string_view text, JsonParseOptions options) : text_(text), options_(options) {}
@@ -579,7 +539,7 @@ class Parser {
     double value = 0;
     const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
     if (ec == std::errc::result_out_of_range) {
-      if (OverflowsRatherThanUnderflows(number)) {
+      if (DecimalOverflowsDouble(number)) {
         std::string shown(number.substr(0, 40));
         if (number.size() > shown.size()) shown += "...";
         return Fail(start, "number " + shown + " is out of the range of a double (RFC 7493 " +
@@ -793,6 +753,53 @@ bool IsValidUtf8(std::string_view text) {
     pos += sequence.length;
   }
   return true;
+}
+
+Json JsonStrings(const std::vector<std::string>& texts) {
+  Json array = Json::MakeArray();
+  for (const std::string& text : texts) array.Push(text);
+  return array;
+}
+
+bool DecimalOverflowsDouble(std::string_view number) {
+  std::size_t i = !number.empty() && (number[0] == '-' || number[0] == '+') ? 1 : 0;
+  const auto digit = [&](std::size_t at) { return number[at] >= '0' && number[at] <= '9'; };
+  std::int64_t leading_power = 0;
+  bool found = false;
+  const std::size_t integer_start = i;
+  while (i < number.size() && digit(i)) ++i;
+  for (std::size_t j = integer_start; j < i; ++j) {
+    if (number[j] != '0') {
+      leading_power = static_cast<std::int64_t>(i - j - 1);
+      found = true;
+      break;
+    }
+  }
+  if (i < number.size() && number[i] == '.') {
+    const std::size_t fraction_start = ++i;
+    while (i < number.size() && digit(i)) ++i;
+    for (std::size_t j = fraction_start; !found && j < i; ++j) {
+      if (number[j] != '0') {
+        leading_power = -static_cast<std::int64_t>(j - fraction_start + 1);
+        found = true;
+      }
+    }
+  }
+  if (!found) return false;  // Zero: never out of range.
+  std::int64_t exponent = 0;
+  if (i < number.size() && (number[i] == 'e' || number[i] == 'E')) {
+    ++i;
+    const bool negative = i < number.size() && number[i] == '-';
+    if (i < number.size() && (number[i] == '+' || number[i] == '-')) ++i;
+    for (; i < number.size(); ++i) {
+      // Saturate: any exponent this large is out of range either way.
+      if (exponent < 1'000'000'000'000) exponent = exponent * 10 + (number[i] - '0');
+    }
+    if (negative) exponent = -exponent;
+  }
+  // Its magnitude is at least 1 exactly when the power of ten of its first non-zero digit, plus
+  // the exponent, is not negative.
+  return leading_power + exponent >= 0;
 }
 
 }  // namespace aliquot

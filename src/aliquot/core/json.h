@@ -103,6 +103,14 @@ void AppendCanonicalJson(const Json& value, std::string& out);
 // 1e+21, 1e-7, 0.000001, 123456789012345680000, -0 -> "0".
 std::string CanonicalNumber(double value);
 
+// An array of the strings in `texts`, in order: how lists of ids and names are written.
+Json JsonStrings(const std::vector<std::string>& texts);
+
+// For a reader of decimal number text (RFC 8259's grammar, optionally with a leading '+' as YAML
+// allows): whether a number std::from_chars found out of range is too large for a double, rather
+// than too small (which reads as 0). Text whose digits are all zeros is never too large.
+bool DecimalOverflowsDouble(std::string_view number);
+
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF):
 // what every string in a Json must be. Callers check outside input with it before building Json.
 bool IsValidUtf8(std::string_view text);

@@ -50,4 +50,19 @@ Status CheckParagraph(std::string_view text, std::string_view field, std::size_t
   return Check(text, field, min_bytes, max_bytes, /*multiline=*/true);
 }
 
+std::string_view TrimSpace(std::string_view text) {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+bool IsUpperCaseCode(std::string_view text, std::size_t min_size, std::size_t max_size) {
+  if (text.size() < min_size || text.size() > max_size) return false;
+  for (const char c : text) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
 }  // namespace aliquot

@@ -19,4 +19,11 @@ Status CheckLine(std::string_view text, std::string_view field, std::size_t min_
 Status CheckParagraph(std::string_view text, std::string_view field, std::size_t min_bytes,
                       std::size_t max_bytes);
 
+// `text` without its leading and trailing spaces, tabs, carriage returns and line feeds.
+std::string_view TrimSpace(std::string_view text);
+
+// True when `text` is `min_size` to `max_size` of A-Z, 0-9 and '-': the codes people cite records
+// by (SOP-CT-004, MBR-CAR19, LEI-SUITE2-TAB1).
+bool IsUpperCaseCode(std::string_view text, std::size_t min_size, std::size_t max_size);
+
 }  // namespace aliquot

@@ -134,46 +134,6 @@ bool IsFloatText(std::string_view text) {
   return i == text.size();
 }
 
-// Whether a number that std::from_chars found out of range is too large rather than too small:
-// its magnitude is at least 1 exactly when the power of ten of its first non-zero digit, plus the
-// exponent, is not negative. `number` matches IsFloatText without its sign.
-bool OverflowsRatherThanUnderflows(std::string_view number) {
-  std::size_t i = 0;
-  std::int64_t leading_power = 0;
-  bool found = false;
-  while (i < number.size() && IsDigit(number[i])) ++i;
-  for (std::size_t j = 0; j < i; ++j) {
-    if (number[j] != '0') {
-      leading_power = static_cast<std::int64_t>(i - j - 1);
-      found = true;
-      break;
-    }
-  }
-  if (i < number.size() && number[i] == '.') {
-    const std::size_t fraction_start = ++i;
-    while (i < number.size() && IsDigit(number[i])) ++i;
-    for (std::size_t j = fraction_start; !found && j < i; ++j) {
-      if (number[j] != '0') {
-        leading_power = -static_cast<std::int64_t>(j - fraction_start + 1);
-        found = true;
-      }
-    }
-  }
-  if (!found) return false;  // Zero: never out of range, but answer safely.
-  std::int64_t exponent = 0;
-  if (i < number.size() && (number[i] == 'e' || number[i] == 'E')) {
-    ++i;
-    const bool negative = i < number.size() && number[i] == '-';
-    if (i < number.size() && (number[i] == '+' || number[i] == '-')) ++i;
-    for (; i < number.size(); ++i) {
-      // Saturate: any exponent this large is out of range either way.
-      if (exponent < 1'000'000'000'000) exponent = exponent * 10 + (number[i] - '0');
-    }
-    if (negative) exponent = -exponent;
-  }
-  return leading_power + exponent >= 0;
-}
-
 // Whether a plain scalar with this text would be read as anything but this text: by our core
 // schema reader, as a number JSON cannot hold, or by a YAML 1.1 reader (yes/no/on/off, and the
 // 1.1 forms of numbers and dates: 0x1F, 0o17, 1_000, 1:30, 2024-01-31).
@@ -623,7 +583,7 @@ Result<Json> Parser::ResolvePlain(std::string_view text, std::size_t offset) {
         std::from_chars(unsigned_text.data(), unsigned_text.data() + unsigned_text.size(), value,
                         std::chars_format::general);
     if (ec == std::errc::result_out_of_range) {
-      if (OverflowsRatherThanUnderflows(unsigned_text)) {
+      if (DecimalOverflowsDouble(unsigned_text)) {
         return Fail(offset, "the number " + Quote(text) +
                                 " is too large for a double; quote it to keep it as text");
       }

@@ -15,6 +15,7 @@
 
 #include "aliquot/core/error.h"
 #include "aliquot/core/json.h"
+#include "aliquot/core/utf8.h"
 
 namespace aliquot {
 namespace {
@@ -875,25 +876,6 @@ TEST(Yaml, WritesFlowOnlyWhenTheLineFitsInOneHundredColumns) {
 // ---------------------------------------------------------------------------------------------
 // Round trip: properties
 
-void AppendCodePoint(char32_t code_point, std::string& out) {
-  const auto unit = [](char32_t bits) { return static_cast<char>(bits); };
-  if (code_point < 0x80) {
-    out.push_back(unit(code_point));
-  } else if (code_point < 0x800) {
-    out.push_back(unit(0xC0 | (code_point >> 6)));
-    out.push_back(unit(0x80 | (code_point & 0x3F)));
-  } else if (code_point < 0x10000) {
-    out.push_back(unit(0xE0 | (code_point >> 12)));
-    out.push_back(unit(0x80 | ((code_point >> 6) & 0x3F)));
-    out.push_back(unit(0x80 | (code_point & 0x3F)));
-  } else {
-    out.push_back(unit(0xF0 | (code_point >> 18)));
-    out.push_back(unit(0x80 | ((code_point >> 12) & 0x3F)));
-    out.push_back(unit(0x80 | ((code_point >> 6) & 0x3F)));
-    out.push_back(unit(0x80 | (code_point & 0x3F)));
-  }
-}
-
 // Text of every kind a definition file may hold and some it should not: words a YAML reader could
 // take for another type, indicators, line breaks, spaces at either end, control characters and
 // characters from every plane.
@@ -911,7 +893,7 @@ rc::Gen<std::string> ArbitraryText() {
       rc::gen::map(rc::gen::container<std::vector<std::uint32_t>>(code_point),
                    [](const std::vector<std::uint32_t>& code_points) {
                      std::string text;
-                     for (const std::uint32_t c : code_points) AppendCodePoint(c, text);
+                     for (const std::uint32_t c : code_points) AppendUtf8(c, text);
                      return text;
                    });
   const rc::Gen<std::string> special = rc::gen::element<std::string>(

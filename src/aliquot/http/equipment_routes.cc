@@ -9,6 +9,7 @@
 
 #include "aliquot/core/json.h"
 #include "aliquot/http/json_body.h"
+#include "aliquot/http/quality_routes.h"
 #include "aliquot/http/response.h"
 #include "aliquot/http/route_support.h"
 
@@ -18,12 +19,6 @@ namespace {
 using app::RequestContext;
 namespace env = environment;
 namespace eq = equipment;
-
-Json Strings(const std::vector<std::string>& strings) {
-  Json array = Json::MakeArray();
-  for (const std::string& text : strings) array.Push(text);
-  return array;
-}
 
 Json OptionalInt(const std::optional<int>& value) { return value ? Json(*value) : Json(); }
 Json OptionalText(const std::optional<std::string>& text) { return text ? Json(*text) : Json(); }
@@ -219,7 +214,7 @@ Json StatusJson(const eq::EquipmentState& state, const eq::EquipmentStatus& stat
   }
   json.Set("in_use", status.in_use ? UseJson(*status.in_use) : Json());
   json.Set("last_use", state.last_use ? UseJson(*state.last_use) : Json());
-  json.Set("awaiting", Strings(status.awaiting));
+  json.Set("awaiting", JsonStrings(status.awaiting));
   return json;
 }
 
@@ -289,27 +284,6 @@ Json CheckJson(const eq::UseCheck& check) {
   // As the point-of-use check of a lot says it: "allowed" or the refusal.
   json.Set("reason", check.Allowed() ? "allowed" : eq::UseRefusalName(check.refusal));
   json.Set("message", check.message);
-  return json;
-}
-
-Json DeviationJson(const quality::DeviationState& deviation) {
-  const quality::DeviationInput& details = deviation.details;
-  Json json = Json::MakeObject();
-  json.Set("deviation_id", deviation.id);
-  json.Set("status", quality::DeviationStatusName(deviation.status));
-  json.Set("source", quality::DeviationSourceName(details.source));
-  json.Set("title", details.title);
-  json.Set("description", details.description);
-  json.Set("equipment", NonEmpty(details.equipment));
-  json.Set("equipment_entry", details.equipment_entry > 0 ? Json(details.equipment_entry) : Json());
-  json.Set("room", NonEmpty(details.room));
-  json.Set("location", NonEmpty(details.location));
-  json.Set("sample", NonEmpty(details.sample));
-  json.Set("window_start", TimeJson(details.window_start));
-  json.Set("window_end", TimeJson(details.window_end));
-  json.Set("batches", Strings(details.batches));
-  json.Set("raised_at", deviation.raised_at.ToRfc3339());
-  json.Set("raised_by", deviation.raised_by);
   return json;
 }
 
@@ -409,8 +383,6 @@ class Routes {
     bind("GET", "/api/v1/environment/samples", &Routes::Samples);
     bind("POST", "/api/v1/environment/samples", &Routes::RecordSample);
     bind("GET", "/api/v1/environment/samples/{sample}", &Routes::Sample);
-    bind("GET", "/api/v1/deviations", &Routes::Deviations);
-    bind("GET", "/api/v1/deviations/{deviation}", &Routes::Deviation);
   }
 
  private:
@@ -853,26 +825,6 @@ class Routes {
     Json json = SampleJson(recorded.sample);
     json.Set("deviation", recorded.deviation ? DeviationJson(*recorded.deviation) : Json());
     return JsonResponse(kCreated, json);
-  }
-
-  // --- Deviations
-
-  Result<Response> Deviations(const Request& request, const RequestContext& context) {
-    std::optional<std::string> batch;
-    if (const auto value = request.QueryParam("batch")) batch = std::string(*value);
-    ALIQUOT_ASSIGN_OR_RETURN(const std::vector<quality::DeviationState> deviations,
-                             api_.quality.Deviations(context, batch));
-    Json list = Json::MakeArray();
-    for (const quality::DeviationState& deviation : deviations) list.Push(DeviationJson(deviation));
-    Json json = Json::MakeObject();
-    json.Set("deviations", std::move(list));
-    return JsonResponse(kOk, json);
-  }
-
-  Result<Response> Deviation(const Request& request, const RequestContext& context) {
-    ALIQUOT_ASSIGN_OR_RETURN(const quality::DeviationState deviation,
-                             api_.quality.Deviation(context, PathParam(request, "deviation")));
-    return JsonResponse(kOk, DeviationJson(deviation));
   }
 
   EquipmentApi api_;

@@ -17,12 +17,6 @@ namespace {
 using app::RequestContext;
 namespace m = materials;
 
-Json Strings(const std::vector<std::string>& strings) {
-  Json array = Json::MakeArray();
-  for (const std::string& text : strings) array.Push(text);
-  return array;
-}
-
 Json OptionalText(const std::optional<std::string>& text) { return text ? Json(*text) : Json(); }
 
 // --- Reading requests -------------------------------------------------------------------------
@@ -108,7 +102,7 @@ Json QualificationJson(const m::Qualification& qualification) {
   Json json = Json::MakeObject();
   json.Set("from", qualification.from.ToRfc3339());
   json.Set("status", m::SupplierStatusName(qualification.status));
-  json.Set("materials", Strings(qualification.materials));
+  json.Set("materials", JsonStrings(qualification.materials));
   json.Set("qualified_until", TimeJson(qualification.qualified_until));
   json.Set("requalify_by", TimeJson(qualification.requalify_by));
   json.Set("conditions", qualification.conditions);
@@ -141,7 +135,7 @@ Json SupplierJson(const m::SupplierState& supplier, Timestamp now) {
     const m::QualificationChange& change = *supplier.proposed;
     Json proposed = Json::MakeObject();
     proposed.Set("status", m::SupplierStatusName(change.status));
-    proposed.Set("materials", Strings(change.materials));
+    proposed.Set("materials", JsonStrings(change.materials));
     proposed.Set("qualified_until", TimeJson(change.qualified_until));
     proposed.Set("requalify_by", TimeJson(change.requalify_by));
     proposed.Set("conditions", change.conditions);
@@ -324,7 +318,7 @@ Json LotJson(const app::LotView& view) {
     tests.Push(std::move(item));
   }
   json.Set("identity_tests", std::move(tests));
-  json.Set("release_blockers", Strings(view.release_blockers));
+  json.Set("release_blockers", JsonStrings(view.release_blockers));
   json.Set("record", RecordJson("material_lot", lot.id));
   return json;
 }
@@ -709,10 +703,10 @@ class Routes {
     Json lots = Json::MakeArray();
     for (const app::LotSummary& lot : report.lots) lots.Push(LotSummaryJson(lot));
     json.Set("lots", std::move(lots));
-    json.Set("batches", Strings(report.batches));
-    json.Set("suppliers", Strings(report.suppliers));
-    json.Set("donors", Strings(report.donors));
-    json.Set("patients", Strings(report.patients));
+    json.Set("batches", JsonStrings(report.batches));
+    json.Set("suppliers", JsonStrings(report.suppliers));
+    json.Set("donors", JsonStrings(report.donors));
+    json.Set("patients", JsonStrings(report.patients));
     Json edges = Json::MakeArray();
     for (const m::GenealogyEdge& edge : report.trace.edges) {
       Json item = Json::MakeObject();

@@ -14,13 +14,8 @@
 #include "aliquot/app/services.h"
 #include "aliquot/app/system_service.h"
 #include "aliquot/core/mutex.h"
-#include "aliquot/http/document_routes.h"
-#include "aliquot/http/equipment_routes.h"
-#include "aliquot/http/identity_routes.h"
-#include "aliquot/http/ledger_routes.h"
-#include "aliquot/http/material_routes.h"
+#include "aliquot/http/api_routes.h"
 #include "aliquot/http/metrics.h"
-#include "aliquot/http/recipe_routes.h"
 #include "aliquot/http/router.h"
 #include "aliquot/http/server.h"
 #include "aliquot/server/deferred_store.h"
@@ -48,13 +43,14 @@ class StoreInstallation final : public cli::Installation {
   app::Store& Store() override { return *store_.store; }
   app::BlobStore& Blobs() override { return *store_.blobs; }
   const Ed25519SigningKey& SigningKey() override { return *key_; }
-  Clock& SystemClock() override { return clock_; }
+  Clock& SystemClock() override { return clock_override_ != nullptr ? *clock_override_ : clock_; }
   const app::Projector& Projector() override { return *projector_; }
   const SecretKey& CredentialKey() override { return *credential_key_; }
 
   // Members are destroyed in reverse: the store closes before the lock is released.
   std::unique_ptr<storage::ServerLock> lock_;
   aliquot::SystemClock clock_;
+  Clock* clock_override_ = nullptr;  // The demo's clock, for `aliquot demo` only.
   std::unique_ptr<app::Projector> projector_ = app::MakeAllProjectors();
   std::optional<Ed25519SigningKey> key_;
   std::optional<SecretKey> credential_key_;
@@ -175,7 +171,7 @@ Result<Ed25519PublicKey> AliquotRuntime::CreateDataFolder(const cli::Location& l
 }
 
 Result<std::unique_ptr<cli::Installation>> AliquotRuntime::Open(const cli::Location& location,
-                                                                cli::Access access) {
+                                                                cli::Access access, Clock* clock) {
   ALIQUOT_ASSIGN_OR_RETURN(storage::DataFolder folder,
                            storage::DataFolder::Existing(location.data));
   auto installation = std::make_unique<StoreInstallation>();
@@ -197,9 +193,10 @@ Result<std::unique_ptr<cli::Installation>> AliquotRuntime::Open(const cli::Locat
   }
   const storage::OpenMode mode = access == cli::Access::kReadOnly ? storage::OpenMode::kReadOnly
                                                                   : storage::OpenMode::kReadWrite;
+  installation->clock_override_ = clock;
   ALIQUOT_ASSIGN_OR_RETURN(installation->store_,
                            OpenStore(location, folder.Database().string(), mode,
-                                     installation->clock_, *installation->projector_));
+                                     installation->SystemClock(), *installation->projector_));
   return std::unique_ptr<cli::Installation>(std::move(installation));
 }
 
@@ -247,17 +244,9 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   http::Metrics metrics;
   http::AddStoreCollector(metrics, store);
   http::Router router;
-  http::AddHealthRoutes(
-      router, [&store]() -> Status { return store.Head().map([](const app::LedgerHead&) {}); },
-      metrics);
-  http::AddLedgerRoutes(router, ledger, areas.Sessions());
-  http::AddIdentityRoutes(router,
-                          {areas.Sessions(), areas.Identity().identity, areas.Signatures()});
-  http::AddDocumentRoutes(router, {areas.Sessions(), areas.Documents(), areas.Training()});
-  http::AddMaterialRoutes(router, {areas.Sessions(), areas.Materials()});
-  http::AddEquipmentRoutes(
-      router, {areas.Sessions(), areas.Equipment(), areas.Environment(), areas.Quality()});
-  http::AddRecipeRoutes(router, {areas.Sessions(), areas.Recipes()});
+  http::AddApiRoutes(router, areas, ledger, metrics, [&store]() -> Status {
+    return store.Head().map([](const app::LedgerHead&) {});
+  });
   http::ServerOptions http_options;
   http_options.address = options.address;
   http_options.port = options.port;

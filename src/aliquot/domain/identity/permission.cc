@@ -3,6 +3,7 @@
 #include <array>
 
 #include "aliquot/core/check.h"
+#include "aliquot/domain/identity/terminal.h"
 
 namespace aliquot::identity {
 namespace {
@@ -33,7 +34,7 @@ constexpr RoleSet kTrainingReaders{kVerifier,      kQaReviewer,          kQaAppr
                                    kDocumentOwner, kTrainingCoordinator, kAuditor};
 
 // In enum order: Actions() indexes it by the enum's value.
-constexpr std::array<ActionDefinition, 58> kTable{{
+constexpr std::array<ActionDefinition, 67> kTable{{
     {Action::kViewOwnSession, "session.view", "See one's own session, roles and permissions",
      ActionKind::kSelfService, kEveryRole},
     {Action::kLogout, "session.logout", "Sign out", ActionKind::kSelfService, kEveryRole},
@@ -190,6 +191,35 @@ constexpr std::array<ActionDefinition, 58> kTable{{
      "Sign a checked master batch record version as approved (effective on its date); approve a "
      "retirement",
      ActionKind::kGmp, RoleSet{kQaApprover}},
+    {Action::kAssessDeviation, "deviation.assess",
+     "Assess a deviation: its classification, impact on product and the batches affected",
+     ActionKind::kGmp, RoleSet{kQaReviewer, kQaApprover}},
+    {Action::kCloseDeviation, "deviation.close",
+     "Close an assessed deviation by e-signature with its justification", ActionKind::kGmp,
+     RoleSet{kQaApprover}},
+    {Action::kViewBatches, "batch.view",
+     "Read batches, their executed batch records, exceptions and refused attempts",
+     ActionKind::kRead, kEveryRole},
+    {Action::kCreateBatch, "batch.create",
+     "Create a batch from the effective master batch record version, with its chain-of-identity "
+     "identifiers, batch inputs and starting material",
+     ActionKind::kGmp, RoleSet{kVerifier}},
+    {Action::kExecuteBatch, "batch.execute",
+     "Start and complete steps; scan equipment, lots and labels; enter, correct and mark values "
+     "not applicable; take samples",
+     ActionKind::kGmp, RoleSet{kOperator, kVerifier}},
+    {Action::kVerifyBatchStep, "batch.verify",
+     "Verify another person's step by e-signature as the second person (A11-01)", ActionKind::kGmp,
+     RoleSet{kOperator, kVerifier}},
+    {Action::kSuperviseBatch, "batch.supervise",
+     "Acknowledge a step's action-limit excursion or override a refused hold time, expiry or "
+     "minimum duration by e-signature; put a batch on hold and resume it",
+     ActionKind::kGmp, RoleSet{kVerifier}},
+    {Action::kReviewBatch, "batch.review",
+     "Start the review of a completed batch; record its exceptions as reviewed", ActionKind::kGmp,
+     RoleSet{kQaReviewer, kQaApprover}},
+    {Action::kDisposeBatch, "batch.release", "Release or reject a batch by e-signature (A11-04)",
+     ActionKind::kGmp, RoleSet{kQaApprover}},
 }};
 
 constexpr bool TableIsInEnumOrder() {
@@ -199,8 +229,7 @@ constexpr bool TableIsInEnumOrder() {
   return true;
 }
 static_assert(TableIsInEnumOrder(), "kTable must list the actions in enum order");
-// A terminal's allowed actions are a 64-bit mask (ActionSet): a 65th action needs a wider one.
-static_assert(kTable.size() <= 64, "ActionSet holds at most 64 actions");
+static_assert(kTable.size() <= ActionSet::kCapacity, "ActionSet must hold every action");
 
 // Segregation of duties: the system administrator manages accounts and configuration but never
 // performs, verifies, approves or releases a GMP record.

@@ -77,6 +77,17 @@ enum class Action : std::uint8_t {
   kAuthorRecipe,
   kCheckRecipe,
   kApproveRecipe,
+  // Deviations: QA's assessment and closure.
+  kAssessDeviation,
+  kCloseDeviation,
+  // Batch execution, review and disposition.
+  kViewBatches,
+  kCreateBatch,
+  kExecuteBatch,
+  kVerifyBatchStep,
+  kSuperviseBatch,
+  kReviewBatch,
+  kDisposeBatch,
 };
 
 enum class ActionKind : std::uint8_t {

@@ -82,11 +82,7 @@ Result<SecurityPolicy> PolicyFromJson(const Json& json, std::string_view field_p
 ledger::StreamRef SiteStream(std::string_view site_id) { return {"site", std::string(site_id)}; }
 
 Status ValidateSiteId(std::string_view id, std::string_view field) {
-  bool valid = id.size() >= 2 && id.size() <= 16;
-  for (char c : id) {
-    valid = valid && ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-');
-  }
-  if (!valid) {
+  if (!IsUpperCaseCode(id, 2, 16)) {
     return Unexpected(InvalidArgument(std::string(field) +
                                           " must be 2-16 of A-Z, 0-9 and '-', got '" +
                                           std::string(id.substr(0, 40)) + "'",

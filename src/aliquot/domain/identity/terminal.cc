@@ -69,11 +69,7 @@ ledger::StreamRef TerminalStream(std::string_view terminal_id) {
 }
 
 Status ValidateTerminalId(std::string_view id, std::string_view field) {
-  bool valid = id.size() >= 2 && id.size() <= 32;
-  for (char c : id) {
-    valid = valid && ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-');
-  }
-  if (!valid) {
+  if (!IsUpperCaseCode(id, 2, 32)) {
     return Unexpected(InvalidArgument(std::string(field) + " must be 2-32 of A-Z, 0-9 and '-'",
                                       std::string(field)));
   }

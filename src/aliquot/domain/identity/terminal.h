@@ -4,7 +4,8 @@
 // (21 CFR 11.10(h), P11-08; ALCOA+ attributable to a device, AL-03).
 #pragma once
 
-#include <cstdint>
+#include <bitset>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,17 +19,17 @@ namespace aliquot::identity {
 // A set of actions: the ones a restricted terminal may perform.
 class ActionSet {
  public:
-  void Add(Action action) { bits_ |= Bit(action); }
-  bool Contains(Action action) const { return (bits_ & Bit(action)) != 0; }
-  bool Empty() const { return bits_ == 0; }
+  // Room for every Action (the permission table asserts it fits).
+  static constexpr std::size_t kCapacity = 128;
+
+  void Add(Action action) { bits_.set(static_cast<std::size_t>(action)); }
+  bool Contains(Action action) const { return bits_.test(static_cast<std::size_t>(action)); }
+  bool Empty() const { return bits_.none(); }
   std::vector<Action> Members() const;
-  friend bool operator==(ActionSet, ActionSet) = default;
+  friend bool operator==(const ActionSet&, const ActionSet&) = default;
 
  private:
-  static std::uint64_t Bit(Action action) {
-    return std::uint64_t{1} << static_cast<std::uint8_t>(action);
-  }
-  std::uint64_t bits_ = 0;
+  std::bitset<kCapacity> bits_;
 };
 
 enum class TerminalKind { kTablet, kWorkstation, kInstrumentGateway };

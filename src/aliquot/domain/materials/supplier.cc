@@ -43,17 +43,11 @@ bool Qualifies(SupplierStatus status) {
   return status == SupplierStatus::kApproved || status == SupplierStatus::kConditional;
 }
 
-Json StringsToJson(const std::vector<std::string>& strings) {
-  Json array = Json::MakeArray();
-  for (const std::string& text : strings) array.Push(text);
-  return array;
-}
-
 // The change as events and signed content carry it (instants as RFC 3339).
 Json ChangeToJson(const QualificationChange& change) {
   Json json = Json::MakeObject();
   json.Set("status", SupplierStatusName(change.status));
-  json.Set("materials", StringsToJson(change.materials));
+  json.Set("materials", JsonStrings(change.materials));
   json.Set("qualified_until", OptionalRfc3339(change.qualified_until));
   json.Set("requalify_by", OptionalRfc3339(change.requalify_by));
   json.Set("conditions", change.conditions);
@@ -399,7 +393,7 @@ Json SupplierToJson(const SupplierState& supplier) {
     Json item = Json::MakeObject();
     item.Set("from", TimeToJson(qualification.from));
     item.Set("status", SupplierStatusName(qualification.status));
-    item.Set("materials", StringsToJson(qualification.materials));
+    item.Set("materials", JsonStrings(qualification.materials));
     item.Set("qualified_until", OptionalTimeToJson(qualification.qualified_until));
     item.Set("requalify_by", OptionalTimeToJson(qualification.requalify_by));
     item.Set("conditions", qualification.conditions);
@@ -414,7 +408,7 @@ Json SupplierToJson(const SupplierState& supplier) {
     proposed.Set("number", change.number);
     proposed.Set("decision", DecisionName(change.decision));
     proposed.Set("status", SupplierStatusName(change.status));
-    proposed.Set("materials", StringsToJson(change.materials));
+    proposed.Set("materials", JsonStrings(change.materials));
     proposed.Set("qualified_until", OptionalTimeToJson(change.qualified_until));
     proposed.Set("requalify_by", OptionalTimeToJson(change.requalify_by));
     proposed.Set("conditions", change.conditions);

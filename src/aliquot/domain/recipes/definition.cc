@@ -113,14 +113,8 @@ void SetText(Json& object, std::string_view key, const std::string& text) {
   if (!text.empty()) object.Set(std::string(key), text);
 }
 
-Json TextsToJson(const std::vector<std::string>& texts) {
-  Json array = Json::MakeArray();
-  for (const std::string& text : texts) array.Push(text);
-  return array;
-}
-
 void SetTexts(Json& object, std::string_view key, const std::vector<std::string>& texts) {
-  if (!texts.empty()) object.Set(std::string(key), TextsToJson(texts));
+  if (!texts.empty()) object.Set(std::string(key), JsonStrings(texts));
 }
 
 void SetLimits(Json& object, std::string_view key, const Limits& limits) {
@@ -167,7 +161,7 @@ Json StepToJson(const Step& step) {
   json.Set("name", step.name);
   SetText(json, "sop", step.sop);
   SetText(json, "instructions", step.instructions);
-  if (step.after) json.Set("after", TextsToJson(*step.after));
+  if (step.after) json.Set("after", JsonStrings(*step.after));
   SetTexts(json, "equipment", step.equipment);
   SetTexts(json, "scan_identity", step.scan_identity);
   if (step.verification != Verification::kNone) {
@@ -647,13 +641,6 @@ bool IsLowerId(std::string_view id) {
   if (id.empty() || id.size() > 48 || id[0] < 'a' || id[0] > 'z') return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-bool IsRecordId(std::string_view id) {
-  if (id.size() < 2 || id.size() > 32) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
   });
 }
 
@@ -1179,7 +1166,7 @@ class Validator {
 
   void CheckRecordId(const std::string& id, const std::string& pointer, std::string_view field,
                      std::string_view example) {
-    if (IsRecordId(id)) return;
+    if (IsUpperCaseCode(id, 2, 32)) return;
     Add(pointer, (id.empty() ? "the definition has no " + std::string(field)
                              : Quoted(id) + " is not a valid " + std::string(field)) +
                      ": write 2-32 capital letters, digits and '-', as in " + Quoted(example));
@@ -2002,6 +1989,27 @@ Definition DefinitionFromJson(const Json& json, std::vector<Problem>& problems) 
                                        " more problems not listed: correct these first"});
   }
   return definition;
+}
+
+DocumentReference GoverningDocument(const documents::DocumentState& document, Timestamp now) {
+  DocumentReference reference;
+  const bool approved = std::any_of(
+      document.versions.begin(), document.versions.end(),
+      [](const documents::VersionState& v) { return v.stage == documents::Stage::kApproved; });
+  if (document.retired_from && *document.retired_from <= now) {
+    reference.unusable = document.id + " was retired on " +
+                         document.retired_from->ToRfc3339().substr(0, 10) +
+                         ": no step can be performed under it";
+  } else if (document.kind == documents::DocumentKind::kForm) {
+    reference.unusable = document.id +
+                         " is a form: a step is governed by an SOP, a work instruction or a "
+                         "specification";
+  } else if (!approved) {
+    reference.unusable = document.id +
+                         " has no approved version yet: a step can be governed only by an "
+                         "approved procedure";
+  }
+  return reference;
 }
 
 std::vector<Problem> ValidateDefinition(const Definition& definition,

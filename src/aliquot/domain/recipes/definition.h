@@ -16,6 +16,8 @@
 
 #include "aliquot/core/error.h"
 #include "aliquot/core/json.h"
+#include "aliquot/core/timestamp.h"
+#include "aliquot/domain/documents/document.h"
 
 namespace aliquot::recipes {
 
@@ -241,6 +243,11 @@ struct DocumentReference {
   // "SOP-CT-099 was retired on 2026-03-01".
   std::string unusable;
 };
+// What `document` says, as it stands at `now`, to a step that names it as its SOP: usable once one
+// of its versions is approved (G-11: the training gate asks for the version effective when the step
+// is performed), unless it is retired or is a form, which says how nothing is done.
+DocumentReference GoverningDocument(const documents::DocumentState& document, Timestamp now);
+
 struct MaterialReference {
   std::string unit;  // What its lots are counted in: "mL".
 };

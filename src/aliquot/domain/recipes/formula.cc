@@ -12,6 +12,7 @@
 #include "aliquot/core/check.h"
 #include "aliquot/core/error.h"
 #include "aliquot/core/json.h"
+#include "aliquot/core/text.h"
 
 namespace aliquot::recipes {
 
@@ -67,12 +68,6 @@ bool IsIdentifierStart(char c) {
 }
 bool IsIdentifierByte(char c) { return IsIdentifierStart(c) || IsDigit(c); }
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view Trimmed(std::string_view text) {
-  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 // The number at the start of `text` by the grammar's `number`: `length` is 0 when none starts
 // there; `problem` is set when one starts but is malformed, `length` then being where.
@@ -1073,7 +1068,7 @@ Result<Quantity> ParseQuantity(std::string_view text, std::string_view field) {
                                           "unit, as in '18 h'",
                                       name));
   };
-  const std::string_view trimmed = Trimmed(text);
+  const std::string_view trimmed = TrimSpace(text);
   if (trimmed.empty() || text.size() > kMaxQuantityBytes) return refuse();
   const bool negative = trimmed[0] == '-';
   const std::size_t start = negative || trimmed[0] == '+' ? 1 : 0;
@@ -1109,7 +1104,7 @@ Result<Formula> Formula::Parse(std::string_view text, std::string_view field) {
   if (!IsValidUtf8(text)) {
     return Unexpected(InvalidArgument("formula in field '" + name + "' is not valid UTF-8", name));
   }
-  if (Trimmed(text).empty()) {
+  if (TrimSpace(text).empty()) {
     return Unexpected(InvalidArgument("formula in field '" + name +
                                           "' is empty: write an expression such as "
                                           "'viable_concentration * volume'",

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "aliquot/core/enum_names.h"
 #include "aliquot/core/hex.h"
 #include "aliquot/core/sha256.h"
 #include "aliquot/core/text.h"
@@ -18,6 +19,8 @@ using materials::JsonFields;
 
 constexpr std::array<std::string_view, 2> kTherapyNames = {"autologous", "allogeneic"};
 constexpr std::array<std::string_view, 3> kStageNames = {"draft", "in_review", "approved"};
+constexpr std::array<std::string_view, 6> kStatusNames = {"draft",     "in_review",  "approved",
+                                                          "effective", "superseded", "retired"};
 
 constexpr std::string_view kProductDefined = "recipes.product_defined";
 constexpr std::string_view kCreated = "recipes.mbr_created";
@@ -38,30 +41,14 @@ std::string VersionName(const MasterBatchRecordState& state, int number) {
   return state.id + " version " + std::to_string(number);
 }
 
-std::string_view StageName(Stage stage) { return kStageNames[static_cast<std::size_t>(stage)]; }
+std::string_view StageName(Stage stage) { return EnumName(kStageNames, stage); }
 
 std::optional<Stage> StageFromName(std::string_view name) {
-  for (std::size_t i = 0; i < kStageNames.size(); ++i) {
-    if (kStageNames[i] == name) return static_cast<Stage>(i);
-  }
-  return std::nullopt;
+  return EnumFromName<Stage>(kStageNames, name);
 }
 
 Json OptionalTime(const std::optional<Timestamp>& time) {
   return time ? Json(time->ToRfc3339()) : Json();
-}
-
-Json StringsToJson(const std::vector<std::string>& strings) {
-  Json array = Json::MakeArray();
-  for (const std::string& text : strings) array.Push(text);
-  return array;
-}
-
-std::string_view TrimSpace(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
 }
 
 // The approved version waiting at `now` for its effective date, or nullptr. Only the latest can
@@ -164,7 +151,7 @@ Json VersionToJson(const VersionState& version) {
   json.Set("requested_effective", materials::OptionalTimeToJson(version.requested_effective));
   json.Set("drafted_by", version.drafted_by);
   json.Set("drafted_at", materials::TimeToJson(version.drafted_at));
-  json.Set("contributors", StringsToJson(version.contributors));
+  json.Set("contributors", JsonStrings(version.contributors));
   json.Set("prepared_by", materials::OptionalStringToJson(version.prepared_by));
   json.Set("checked_by", materials::OptionalStringToJson(version.checked_by));
   json.Set("approved_by", materials::OptionalStringToJson(version.approved_by));
@@ -213,34 +200,13 @@ Result<VersionState> VersionFromJson(const Json& json, const std::string& what) 
 
 }  // namespace
 
-std::string_view TherapyKindName(TherapyKind kind) {
-  return kTherapyNames[static_cast<std::size_t>(kind)];
-}
+std::string_view TherapyKindName(TherapyKind kind) { return EnumName(kTherapyNames, kind); }
 
 std::optional<TherapyKind> TherapyKindFromName(std::string_view name) {
-  for (std::size_t i = 0; i < kTherapyNames.size(); ++i) {
-    if (kTherapyNames[i] == name) return static_cast<TherapyKind>(i);
-  }
-  return std::nullopt;
+  return EnumFromName<TherapyKind>(kTherapyNames, name);
 }
 
-std::string_view VersionStatusName(VersionStatus status) {
-  switch (status) {
-    case VersionStatus::kDraft:
-      return "draft";
-    case VersionStatus::kInReview:
-      return "in_review";
-    case VersionStatus::kApproved:
-      return "approved";
-    case VersionStatus::kEffective:
-      return "effective";
-    case VersionStatus::kSuperseded:
-      return "superseded";
-    case VersionStatus::kRetired:
-      return "retired";
-  }
-  return "draft";
-}
+std::string_view VersionStatusName(VersionStatus status) { return EnumName(kStatusNames, status); }
 
 // --- Products ------------------------------------------------------------------------------------
 
@@ -355,11 +321,7 @@ VersionStatus MasterBatchRecordState::StatusAt(const VersionState& version, Time
 ledger::StreamRef MasterBatchRecordStream(std::string_view id) { return {"mbr", std::string(id)}; }
 
 Status ValidateRecordId(std::string_view id, std::string_view field) {
-  bool valid = id.size() >= 2 && id.size() <= 32;
-  for (const char c : id) {
-    valid = valid && ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-');
-  }
-  if (!valid) {
+  if (!IsUpperCaseCode(id, 2, 32)) {
     return Unexpected(InvalidArgument(
         std::string(field) + " must be 2-32 of A-Z, 0-9 and '-' (like MBR-CAR19 or CAR19)",
         std::string(field)));
@@ -408,6 +370,49 @@ std::string DefinitionSha256(const Definition& definition) {
   return Sha256::Of(CanonicalJson(DefinitionToJson(definition))).Hex();
 }
 
+Result<int> VersionToDraft(const MasterBatchRecordState& state, std::optional<int> version,
+                           Timestamp now) {
+  if (!state.exists) {
+    return Unexpected(NotFound("no master batch record " + state.id, "master_batch_record"));
+  }
+  if (IsRetiredOrRetiring(state)) {
+    return Unexpected(FailedPrecondition(
+        state.id + " is retired (or its retirement is proposed); it takes no new version",
+        "master_batch_record"));
+  }
+  const VersionState* latest = state.Latest();
+  if (version) {
+    const VersionState* replaced = state.Version(*version);
+    if (replaced == nullptr) {
+      return Unexpected(NotFound("no " + VersionName(state, *version), "version"));
+    }
+    // G-02: a version that left draft is what signatures bind to and batches copy.
+    if (replaced->stage != Stage::kDraft) {
+      return Unexpected(FailedPrecondition(ImmutableMessage(state, *replaced, now), "version"));
+    }
+    return replaced->number;
+  }
+  if (latest != nullptr && latest->stage == Stage::kDraft) {
+    return Unexpected(FailedPrecondition(
+        VersionName(state, latest->number) + " is a draft: update it (version " +
+            std::to_string(latest->number) + ") rather than starting another version",
+        "master_batch_record"));
+  }
+  if (latest != nullptr && latest->stage == Stage::kInReview) {
+    return Unexpected(FailedPrecondition(
+        VersionName(state, latest->number) +
+            " is in review: it is approved or returned to draft before another version starts",
+        "master_batch_record"));
+  }
+  if (const VersionState* pending = PendingAt(state, now); pending != nullptr) {
+    return Unexpected(FailedPrecondition(
+        VersionName(state, pending->number) + " is approved and becomes effective on " +
+            pending->effective_from->ToRfc3339() + ": the next version starts after that",
+        "master_batch_record"));
+  }
+  return latest == nullptr ? 1 : latest->number + 1;
+}
+
 Result<ledger::NewEvent> DraftVersion(const MasterBatchRecordState& state,
                                       std::optional<int> version, const DraftCommand& command,
                                       Timestamp now, const ledger::Actor& actor,
@@ -442,44 +447,7 @@ Result<ledger::NewEvent> DraftVersion(const MasterBatchRecordState& state,
                                           "later, never retroactively",
                                       "effective_from"));
   }
-  if (IsRetiredOrRetiring(state)) {
-    return Unexpected(FailedPrecondition(
-        state.id + " is retired (or its retirement is proposed); it takes no new version",
-        "master_batch_record"));
-  }
-  const VersionState* latest = state.Latest();
-  int number = 0;
-  if (version) {
-    const VersionState* replaced = state.Version(*version);
-    if (replaced == nullptr) {
-      return Unexpected(NotFound("no " + VersionName(state, *version), "version"));
-    }
-    // G-02: a version that left draft is what signatures bind to and batches copy.
-    if (replaced->stage != Stage::kDraft) {
-      return Unexpected(FailedPrecondition(ImmutableMessage(state, *replaced, now), "version"));
-    }
-    number = replaced->number;
-  } else {
-    if (latest != nullptr && latest->stage == Stage::kDraft) {
-      return Unexpected(FailedPrecondition(
-          VersionName(state, latest->number) + " is a draft: update it (version " +
-              std::to_string(latest->number) + ") rather than starting another version",
-          "master_batch_record"));
-    }
-    if (latest != nullptr && latest->stage == Stage::kInReview) {
-      return Unexpected(FailedPrecondition(
-          VersionName(state, latest->number) +
-              " is in review: it is approved or returned to draft before another version starts",
-          "master_batch_record"));
-    }
-    if (const VersionState* pending = PendingAt(state, now); pending != nullptr) {
-      return Unexpected(FailedPrecondition(
-          VersionName(state, pending->number) + " is approved and becomes effective on " +
-              pending->effective_from->ToRfc3339() + ": the next version starts after that",
-          "master_batch_record"));
-    }
-    number = latest == nullptr ? 1 : latest->number + 1;
-  }
+  ALIQUOT_ASSIGN_OR_RETURN(const int number, VersionToDraft(state, version, now));
   const Json definition = DefinitionToJson(command.definition);
   ledger::NewEvent event = RecordEvent(state.id, kDrafted, actor, terminal);
   event.payload.Set("version", number);
@@ -634,6 +602,12 @@ Result<ledger::NewEvent> ApproveRetirement(const MasterBatchRecordState& state, 
 Status ApplyMasterBatchRecordEvent(MasterBatchRecordState& state, const ledger::Event& event) {
   ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
                            ledger::PayloadReader::Parse(event));
+  return ApplyMasterBatchRecordEvent(state, payload);
+}
+
+Status ApplyMasterBatchRecordEvent(MasterBatchRecordState& state,
+                                   const ledger::PayloadReader& payload) {
+  const ledger::Event& event = payload.Source();
   const std::string& type = event.event_type;
   if (type == kCreated) {
     if (state.exists) return Unexpected(payload.Corrupt("the master batch record exists already"));
@@ -758,20 +732,30 @@ Status ApplyMasterBatchRecordEvent(MasterBatchRecordState& state, const ledger::
   return {};
 }
 
-Result<std::pair<int, Definition>> DraftedDefinition(const ledger::Event& event) {
-  ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
-                           ledger::PayloadReader::Parse(event));
-  if (event.event_type != kDrafted) {
+Result<DraftedText> DraftedDefinitionText(const ledger::PayloadReader& payload) {
+  if (payload.Source().event_type != kDrafted) {
     return Unexpected(payload.Corrupt("the event drafts no master batch record version"));
   }
   ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t number, payload.Integer("version"));
   if (number < 1 || number > 1'000'000) return Unexpected(payload.Corrupt("version out of range"));
-  ALIQUOT_ASSIGN_OR_RETURN(const std::string sha256, payload.String("content_sha256"));
+  DraftedText drafted;
+  drafted.version = static_cast<int>(number);
+  ALIQUOT_ASSIGN_OR_RETURN(drafted.sha256, payload.String("content_sha256"));
   ALIQUOT_ASSIGN_OR_RETURN(const Json* json, payload.Object("definition"));
+  drafted.definition = CanonicalJson(*json);
   // The hash the signatures bind to must be of exactly the definition this event carries.
-  if (Sha256::Of(CanonicalJson(*json)).Hex() != sha256) {
+  if (Sha256::Of(drafted.definition).Hex() != drafted.sha256) {
     return Unexpected(payload.Corrupt("the definition does not hash to its content_sha256"));
   }
+  return drafted;
+}
+
+Result<std::pair<int, Definition>> DraftedDefinition(const ledger::Event& event) {
+  ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
+                           ledger::PayloadReader::Parse(event));
+  ALIQUOT_ASSIGN_OR_RETURN(const DraftedText drafted, DraftedDefinitionText(payload));
+  ALIQUOT_ASSIGN_OR_RETURN(const Json* json, payload.Object("definition"));
+  const int number = drafted.version;
   std::vector<Problem> problems;
   Definition definition = DefinitionFromJson(*json, problems);
   if (!problems.empty()) {

@@ -17,6 +17,7 @@
 #include "aliquot/core/timestamp.h"
 #include "aliquot/domain/recipes/definition.h"
 #include "aliquot/ledger/event.h"
+#include "aliquot/ledger/payload.h"
 
 namespace aliquot::recipes {
 
@@ -136,6 +137,14 @@ struct DraftCommand {
 // immutable: "version 2 is effective and cannot change; import the change as a new version"), or
 // once the record is retired; kNotFound for an unknown `version`. The event carries the whole
 // definition.
+// The number the draft would have: `version` itself when it is a draft to replace, the next number
+// for a new version. Refuses for the record's state alone, whatever the definition: kNotFound for
+// an unknown record or version, kFailedPrecondition for a retired record, a version that is not a
+// draft (field "version": an effective version is immutable, G-02) or another version in progress.
+// DraftVersion asks it; a caller that must read a large file first may ask it before.
+Result<int> VersionToDraft(const MasterBatchRecordState& state, std::optional<int> version,
+                           Timestamp now);
+
 Result<ledger::NewEvent> DraftVersion(const MasterBatchRecordState& state,
                                       std::optional<int> version, const DraftCommand& command,
                                       Timestamp now, const ledger::Actor& actor,
@@ -176,6 +185,20 @@ Result<ledger::NewEvent> ApproveRetirement(const MasterBatchRecordState& state, 
 // carries is not kept: see DraftedDefinition). Returns kDataLoss naming the event when it does
 // not fit.
 Status ApplyMasterBatchRecordEvent(MasterBatchRecordState& state, const ledger::Event& event);
+// The same, for an event whose payload the caller has parsed already (the projection, which also
+// stores the definition the payload carries: one parse of a large payload, not two).
+Status ApplyMasterBatchRecordEvent(MasterBatchRecordState& state,
+                                   const ledger::PayloadReader& payload);
+
+// A draft event's version, hash and definition as canonical JSON text, checked to hash to what
+// the version's signatures bind to: what the projection stores, without decoding it. kDataLoss
+// when the event drafts nothing or its definition does not hash.
+struct DraftedText {
+  int version = 0;
+  std::string sha256;
+  std::string definition;
+};
+Result<DraftedText> DraftedDefinitionText(const ledger::PayloadReader& payload);
 // The version number and definition a draft event carries; kDataLoss when it does not hold one.
 Result<std::pair<int, Definition>> DraftedDefinition(const ledger::Event& event);
 
