@@ -1738,7 +1738,8 @@ TEST_P(BatchApiTest, ReleaseIsRefusedWhileADeviationIsOpenG04G05) {
   const Json& excursion = Items(Member(record, "entries")).back();
   EXPECT_EQ(StringMember(excursion, "flag"), "action");
   EXPECT_EQ(StringMember(excursion, "deviation"), deviation);
-  EXPECT_FALSE(StringMember(excursion, "limit").empty());
+  const std::string limit = StringMember(excursion, "limit");
+  EXPECT_FALSE(limit.empty());
   EXPECT_EQ(StringsOf(StepOf(record, "harvest_wash"), "awaiting_acknowledgement"),
             std::vector<std::string>{deviation});
   const Json& raised_deviation = Items(Member(record, "deviations")).back();
@@ -1756,11 +1757,24 @@ TEST_P(BatchApiTest, ReleaseIsRefusedWhileADeviationIsOpenG04G05) {
   record =
       ExpectRecordedRefusal(record, response, 409, "step", "awaiting_acknowledgement", harvester);
   Advance(10 * kMinute);
-  response = Sign("vera", "batch_step", batch_ + ":harvest_wash", "approved",
+  // The acknowledgement signs the excursion itself (G-05): its entry, value, limit and deviation.
+  const std::string excursion_path =
+      "/api/v1/records/batch_excursion/" + batch_ + ":" + deviation + "/signatures";
+  const Json shown = ParseOrFail(As("vera", "GET", excursion_path).body);
+  const Json& content = Member(shown, "content");
+  EXPECT_EQ(StringMember(content, "parameter"), "viability");
+  EXPECT_EQ(StringMember(content, "value"), "76 %");
+  EXPECT_EQ(StringMember(content, "limit"), limit);
+  EXPECT_EQ(StringMember(content, "deviation"), deviation);
+  response = Sign("vera", "batch_excursion", batch_ + ":" + deviation, "approved",
                   "Excursion acknowledged: QA informed through " + deviation +
                       "; the harvest goes on to formulation, release testing decides");
   ASSERT_EQ(response.status, 201) << response.body;
   EXPECT_TRUE(StringsOf(StepOf(BatchOf(), "harvest_wash"), "awaiting_acknowledgement").empty());
+  // A second acknowledgement of the same excursion is refused, and records nothing.
+  response =
+      Sign("vera", "batch_excursion", batch_ + ":" + deviation, "approved", "Acknowledged again");
+  ExpectError(response, 409, "failed_precondition", "record_id", "awaits an acknowledgement");
 
   ExecuteThrough();
   ASSERT_FALSE(HasFailure());
@@ -1769,6 +1783,10 @@ TEST_P(BatchApiTest, ReleaseIsRefusedWhileADeviationIsOpenG04G05) {
   ASSERT_FALSE(HasFailure());
   EXPECT_NE(std::find(reviewed.begin(), reviewed.end(), "deviation:" + deviation), reviewed.end());
   EXPECT_NE(std::find(reviewed.begin(), reviewed.end(), "refusal:1"), reviewed.end());
+  // The step's later entries leave the acknowledgement bound to what it was made for.
+  const Json signatures = ParseOrFail(As("vera", "GET", excursion_path).body);
+  ASSERT_EQ(Items(Member(signatures, "signatures")).size(), 1U) << CanonicalJson(signatures);
+  EXPECT_TRUE(Member(Items(Member(signatures, "signatures"))[0], "valid").AsBool());
 
   // Every exception reviewed, but the deviation open: the release is refused, naming it.
   Advance(30 * kMinute);

@@ -220,7 +220,6 @@ SignableRecord BatchStepRecord() {
   record.view_action = Action::kViewBatches;
   record.action_for = [](Meaning meaning) -> std::optional<Action> {
     if (meaning == Meaning::kVerified) return Action::kVerifyBatchStep;
-    if (meaning == Meaning::kApproved) return Action::kSuperviseBatch;
     return std::nullopt;
   };
   record.consequences = [](StoreReader& reader,
@@ -229,9 +228,56 @@ SignableRecord BatchStepRecord() {
     if (!parts) return Unexpected(NotFound("no such step", "record_id"));
     return SignedDecision(reader, signing, parts->first,
                           [&](const batches::Context& context, const BatchView&, StoreReader&) {
-                            return signing.meaning == Meaning::kVerified
-                                       ? batches::VerifyStep(context, parts->second)
-                                       : batches::AcknowledgeExcursions(context, parts->second);
+                            return batches::VerifyStep(context, parts->second);
+                          });
+  };
+  return record;
+}
+
+SignableRecord BatchExcursionRecord() {
+  SignableRecord record;
+  // G-05: what the supervisor acknowledges is the excursion as it was raised: the entry, its value
+  // and the limit it breached, and the deviation. Nothing recorded later changes it, so the
+  // signature stays bound to what it was made for.
+  record.read = [](StoreReader& reader,
+                   const std::string& id) -> Result<std::optional<RecordContent>> {
+    const auto parts = SplitRecordId(id);
+    if (!parts) return std::optional<RecordContent>();
+    ALIQUOT_ASSIGN_OR_RETURN(const quality::DeviationState deviation,
+                             LoadDeviation(reader, parts->second));
+    const std::vector<std::string>& batches = deviation.details.batches;
+    if (!deviation.exists || deviation.details.source != quality::DeviationSource::kActionLimit ||
+        std::find(batches.begin(), batches.end(), parts->first) == batches.end()) {
+      return std::optional<RecordContent>();
+    }
+    RecordContent content;
+    Json json = Json::MakeObject();
+    json.Set("batch", parts->first);
+    json.Set("deviation", deviation.id);
+    json.Set("step", deviation.details.step);
+    json.Set("parameter", deviation.details.subject);
+    json.Set("value", deviation.details.value);
+    json.Set("limit", deviation.details.limit);
+    json.Set("entry", deviation.details.batch_entry);
+    json.Set("raised_at", deviation.raised_at.ToRfc3339());
+    json.Set("raised_by", deviation.raised_by);
+    content.content = std::move(json);
+    content.authors = {deviation.raised_by};
+    content.streams = {batches::BatchStream(parts->first)};
+    return std::optional<RecordContent>(std::move(content));
+  };
+  record.view_action = Action::kViewBatches;
+  record.action_for = [](Meaning meaning) -> std::optional<Action> {
+    if (meaning == Meaning::kApproved) return Action::kSuperviseBatch;
+    return std::nullopt;
+  };
+  record.consequences = [](StoreReader& reader,
+                           const Signing& signing) -> Result<std::vector<ledger::NewEvent>> {
+    const auto parts = SplitRecordId(signing.record.id);
+    if (!parts) return Unexpected(NotFound("no such excursion", "record_id"));
+    return SignedDecision(reader, signing, parts->first,
+                          [&](const batches::Context& context, const BatchView&, StoreReader&) {
+                            return batches::AcknowledgeExcursion(context, parts->second);
                           });
   };
   return record;
@@ -573,6 +619,11 @@ Result<ExecutedRecord> BatchService::Record(const RequestContext& context, const
       step_id += ':';
       step_id += step;
       signed_records.push_back({"batch_step", std::move(step_id)});
+    }
+    for (const quality::DeviationState& deviation : record.deviations) {
+      if (deviation.details.source == quality::DeviationSource::kActionLimit) {
+        signed_records.push_back({"batch_excursion", id + ":" + deviation.id});
+      }
     }
     for (const batches::Refusal& refusal : record.refusals) {
       if (refusal.overridable) {

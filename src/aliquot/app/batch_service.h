@@ -6,9 +6,10 @@
 // appended with the logbook uses, lot consumptions and deviations it brings in one transaction. A
 // refused attempt is recorded and returned as an error. Every action may carry an idempotency key:
 // a retry with the same key and request is answered with the first outcome and records nothing.
-// Signatures close the loop: "batch_step" (<batch>:<step>) verified by a second person or approved
-// by a supervisor acknowledging its excursions, "batch_override" (<batch>:<refusal>) approved by a
-// supervisor, "batch" (<batch>) released or rejected by QA.
+// Signatures close the loop: "batch_step" (<batch>:<step>) verified by a second person,
+// "batch_excursion" (<batch>:<deviation>) approved by a supervisor acknowledging one action-limit
+// excursion, "batch_override" (<batch>:<refusal>) approved by a supervisor, "batch" (<batch>)
+// released or rejected by QA.
 #pragma once
 
 #include <map>
@@ -77,8 +78,9 @@ struct BatchListFilter {
   std::string master_batch_record;
 };
 
-// Record types: "batch_step", "batch_override", "batch".
+// Record types: "batch_step", "batch_excursion", "batch_override", "batch".
 SignableRecord BatchStepRecord();
+SignableRecord BatchExcursionRecord();
 SignableRecord BatchOverrideRecord();
 SignableRecord BatchDispositionRecord();
 

@@ -3468,10 +3468,11 @@ void ScheduleBatch(Agenda& agenda, Staff& staff, Stock& stock, const MaterialsCa
     if (plan.excursion.starts_with(step->id + ".")) {
       // G-05: the supervisor acknowledges the excursion by e-signature before the step goes on.
       agenda.At(MinutesAfter(receipt, times.start + 25), what + " acknowledged",
-                [&staff, run, step]() -> Status {
+                [&staff, run]() -> Status {
+                  const std::string& deviation = run->deviations.front();
                   return staff.Sign(
-                      "vera", {"batch_step", run->id + ":" + step->id}, Meaning::kApproved,
-                      "Excursion acknowledged: QA informed through " + run->deviations.front() +
+                      "vera", {"batch_excursion", run->id + ":" + deviation}, Meaning::kApproved,
+                      "Excursion acknowledged: QA informed through " + deviation +
                           "; the harvest goes on to formulation, release testing decides");
                 });
     }

@@ -1125,7 +1125,8 @@ TEST_F(DemoSiteTest,
   EXPECT_EQ(harvest->status, batches::StepStatus::kDone);
   std::vector<std::string> acknowledged;
   for (const identity::ElectronicSignature& signature : record->signatures) {
-    if (signature.record.id == "B-2026-0005:harvest_wash") {
+    if (signature.record.type == "batch_excursion" &&
+        signature.record.id == "B-2026-0005:DEV-2026-0001") {
       acknowledged.push_back(signature.signer_id + " " +
                              std::string(identity::MeaningName(signature.meaning)));
     }

@@ -35,6 +35,7 @@ Result<std::unique_ptr<Services>> Services::Create(Store& store, BlobStore& blob
   signatures.Register("master_batch_record", MasterBatchRecordRecord());
   signatures.Register("deviation", DeviationRecord());
   signatures.Register("batch_step", BatchStepRecord());
+  signatures.Register("batch_excursion", BatchExcursionRecord());
   signatures.Register("batch_override", BatchOverrideRecord());
   signatures.Register("batch", BatchDispositionRecord());
   return services;

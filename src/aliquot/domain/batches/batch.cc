@@ -399,8 +399,14 @@ Status ApplyStepEvent(BatchState& state, const ledger::Event& event,
     step->verified_at = event.time;
     step->verified_by = event.actor.id;
     return {};
-  } else if (type == kExcursionsAcknowledged) {
-    step->awaiting_acknowledgement.clear();
+  } else if (type == kExcursionAcknowledged) {
+    ALIQUOT_ASSIGN_OR_RETURN(const std::string deviation, payload.String("deviation"));
+    const auto found = std::find(step->awaiting_acknowledgement.begin(),
+                                 step->awaiting_acknowledgement.end(), deviation);
+    if (found == step->awaiting_acknowledgement.end()) {
+      return Unexpected(payload.Corrupt(deviation + " awaits no acknowledgement on the step"));
+    }
+    step->awaiting_acknowledgement.erase(found);
     return {};
   }
   step->performers.insert(event.actor.id);
@@ -497,7 +503,7 @@ Status ApplyBatchEvent(BatchState& state, const ledger::Event& event,
   ALIQUOT_RETURN_IF_ERROR(ApplyCommonMembers(state, payload));
   if (type == kStepStarted || type == kEquipmentAdded || type == kIdentityScanned ||
       type == kMaterialConsumed || type == kSampleTaken || type == kStepCompleted ||
-      type == kStepVerified || type == kExcursionsAcknowledged) {
+      type == kStepVerified || type == kExcursionAcknowledged) {
     return ApplyStepEvent(state, event, payload);
   }
   if (type == kEntriesRecorded) return ApplyEntries(state, event, payload);

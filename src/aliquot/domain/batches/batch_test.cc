@@ -83,7 +83,7 @@ void EventfulRun(BatchRun& run) {
   ASSERT_TRUE(Accepted(run.Complete("activation")));
   ASSERT_NO_FATAL_FAILURE(run.StartExpansion());
   ASSERT_TRUE(Accepted(run.Record("expansion", "temperature", 38.4, "C")));
-  ASSERT_TRUE(Accepted(run.Acknowledge("expansion")));
+  ASSERT_TRUE(Accepted(run.Acknowledge(run.AwaitingOn("expansion"))));
   ASSERT_TRUE(Accepted(run.Record("expansion", "viable_concentration", 2e6, "cells/mL")));
   ASSERT_TRUE(Accepted(run.Record("expansion", "volume", 1000, "mL")));
   ASSERT_TRUE(Accepted(run.NotApplicable("expansion", "ph", "Probe failed; QC sample instead")));

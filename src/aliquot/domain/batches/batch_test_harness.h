@@ -546,8 +546,16 @@ class BatchRun {
   Result<Decision> Verify(std::string_view step, const ledger::Actor& actor = kColleague) {
     return Apply(VerifyStep(ContextOf(actor), step));
   }
-  Result<Decision> Acknowledge(std::string_view step, const ledger::Actor& actor = kSupervisor) {
-    return Apply(AcknowledgeExcursions(ContextOf(actor), step));
+  Result<Decision> Acknowledge(std::string_view deviation,
+                               const ledger::Actor& actor = kSupervisor) {
+    return Apply(AcknowledgeExcursion(ContextOf(actor), deviation));
+  }
+  // The first excursion of `step` awaiting acknowledgement, or "" when none does.
+  std::string AwaitingOn(std::string_view step) const {
+    const StepExecution* execution = batch.Step(step);
+    return execution == nullptr || execution->awaiting_acknowledgement.empty()
+               ? std::string()
+               : execution->awaiting_acknowledgement.front();
   }
   Result<Decision> Grant(const Refusal& refusal, const ledger::Actor& actor = kSupervisor,
                          std::string_view justification =

@@ -549,15 +549,18 @@ std::optional<Decision> CheckInProgress(const Decider& decider, std::string_view
   }
   if (blocking && !execution->awaiting_acknowledgement.empty()) {
     std::string deviations;
+    std::string records;
     for (const std::string& id : execution->awaiting_acknowledgement) {
       deviations += (deviations.empty() ? "" : ", ") + id;
+      records += (records.empty() ? "" : ", ") + decider.Batch().id + ":" + id;
     }
-    return decider.Refuse(
-        action, step.id, RefusalReason::kAwaitingAcknowledgement,
-        "step " + step.id + " awaits a supervisor's acknowledgement of " + deviations +
-            " (an action-limit excursion): a supervisor signs record batch_step " +
-            decider.Batch().id + ":" + step.id + " as approved before the step proceeds",
-        "step");
+    return decider.Refuse(action, step.id, RefusalReason::kAwaitingAcknowledgement,
+                          "step " + step.id + " awaits a supervisor's acknowledgement of " +
+                              deviations +
+                              " (an action-limit excursion): a supervisor signs record "
+                              "batch_excursion " +
+                              records + " as approved before the step proceeds",
+                          "step");
   }
   return std::nullopt;
 }
@@ -1828,23 +1831,34 @@ Result<Decision> VerifyStep(const Context& context, std::string_view step_id) {
   return decision;
 }
 
-Result<Decision> AcknowledgeExcursions(const Context& context, std::string_view step_id) {
+Result<Decision> AcknowledgeExcursion(const Context& context, std::string_view deviation) {
   const Decider decider(context);
-  ALIQUOT_ASSIGN_OR_RETURN(const recipes::Step* step, RecipeStep(decider, step_id));
-  const StepExecution* execution = decider.Batch().Step(step->id);
-  if (execution == nullptr || execution->awaiting_acknowledgement.empty()) {
-    return Unexpected(FailedPrecondition(
-        "step " + step->id + " has no excursion awaiting acknowledgement", "step"));
+  const BatchState& batch = decider.Batch();
+  const StepExecution* awaiting = nullptr;
+  std::string step_id;
+  for (const auto& [id, execution] : batch.steps) {
+    if (std::find(execution.awaiting_acknowledgement.begin(),
+                  execution.awaiting_acknowledgement.end(),
+                  deviation) != execution.awaiting_acknowledgement.end()) {
+      awaiting = &execution;
+      step_id = id;
+      break;
+    }
   }
-  if (execution->performers.contains(context.actor.id)) {
+  if (awaiting == nullptr) {
+    return Unexpected(FailedPrecondition(
+        "no step of " + batch.id + " awaits an acknowledgement of " + std::string(deviation),
+        "record_id"));
+  }
+  if (awaiting->performers.contains(context.actor.id)) {
     return Unexpected(PermissionDenied(
-        "you performed part of step " + step->id + ": another person acknowledges its excursions",
+        "you performed part of step " + step_id + ": another person acknowledges its excursions",
         "signer"));
   }
   Decision decision;
-  ledger::NewEvent event = decider.Event(kExcursionsAcknowledged);
-  event.payload.Set("step", step->id);
-  event.payload.Set("acknowledged", JsonStrings(execution->awaiting_acknowledgement));
+  ledger::NewEvent event = decider.Event(kExcursionAcknowledged);
+  event.payload.Set("step", step_id);
+  event.payload.Set("deviation", std::string(deviation));
   decision.events.push_back(std::move(event));
   return decision;
 }

@@ -290,9 +290,12 @@ Result<Decision> CompleteStep(const Context& context, std::string_view step,
 // (kFailedPrecondition). The batch is completed with its last step.
 Result<Decision> VerifyStep(const Context& context, std::string_view step);
 
-// A supervisor's acknowledgement of the step's excursions, decided when they sign the step
-// "approved": kFailedPrecondition when none awaits; kPermissionDenied for a performer of the step.
-Result<Decision> AcknowledgeExcursions(const Context& context, std::string_view step);
+// A supervisor's acknowledgement of one action-limit excursion, deviation `deviation` of this
+// batch, decided when they sign its batch_excursion record "approved" (G-05): the signature binds
+// to the excursion, not to the step, so entries made after it leave it valid. kFailedPrecondition
+// when the deviation awaits no acknowledgement in this batch; kPermissionDenied for a performer of
+// its step. The step proceeds once none of its excursions awaits.
+Result<Decision> AcknowledgeExcursion(const Context& context, std::string_view deviation);
 
 // A supervisor's override of refused attempt `refusal`, decided when they sign it "approved" with a
 // justification (required: kInvalidArgument, field "comment"): only an overridable refusal, not

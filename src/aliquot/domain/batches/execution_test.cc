@@ -849,17 +849,39 @@ TEST(BatchExecution,
   EXPECT_TRUE(
       RecordedRefusal(run, run.Complete("expansion"), RefusalReason::kAwaitingAcknowledgement, 4));
 
-  // A performer of the step may not acknowledge it.
+  // A performer of the step may not acknowledge it; the acknowledgement names the excursion.
   EXPECT_TRUE(
-      Fails(run.Acknowledge("expansion", kOperator), ErrorCode::kPermissionDenied, "signer"));
-  ASSERT_TRUE(Accepted(run.Acknowledge("expansion", kSupervisor)));
-  EXPECT_EQ(run.LastEvents()[0].event_type, kExcursionsAcknowledged);
-  EXPECT_EQ(CanonicalJson(*run.LastPayload(kExcursionsAcknowledged).Find("acknowledged")),
-            "[\"DEV-2026-0001\"]");
+      Fails(run.Acknowledge("DEV-2026-0001", kOperator), ErrorCode::kPermissionDenied, "signer"));
+  EXPECT_TRUE(Fails(run.Acknowledge("DEV-2026-0002"), ErrorCode::kFailedPrecondition, "record_id"));
+  ASSERT_TRUE(Accepted(run.Acknowledge("DEV-2026-0001", kSupervisor)));
+  EXPECT_EQ(run.LastEvents()[0].event_type, kExcursionAcknowledged);
+  EXPECT_EQ(CanonicalJson(run.LastPayload(kExcursionAcknowledged)),
+            "{\"deviation\":\"DEV-2026-0001\",\"step\":\"expansion\"}");
   EXPECT_TRUE(run.batch.Step("expansion")->awaiting_acknowledgement.empty());
   EXPECT_FALSE(run.batch.Step("expansion")->performers.contains(kSupervisor.id));
-  EXPECT_TRUE(
-      Fails(run.Acknowledge("expansion", kSupervisor), ErrorCode::kFailedPrecondition, "step"));
+  EXPECT_TRUE(Fails(run.Acknowledge("DEV-2026-0001", kSupervisor), ErrorCode::kFailedPrecondition,
+                    "record_id"));
+  EXPECT_TRUE(Accepted(run.Record("expansion", "volume", 1000, "mL")));
+}
+
+TEST(BatchExecution, EachExcursionOfAStepIsAcknowledgedOnItsOwnBeforeTheStepProceeds_G05) {
+  BatchRun run;
+  ASSERT_NO_FATAL_FAILURE(Expanding(run));
+  ASSERT_TRUE(Accepted(run.Record("expansion", "temperature", 38.5, "C")));
+  // A second excursion on the same step, recorded before the first is acknowledged, is refused:
+  // the step holds at its first excursion.
+  ASSERT_TRUE(RecordedRefusal(run, run.Record("expansion", "temperature", 35.0, "C"),
+                              RefusalReason::kAwaitingAcknowledgement, 1));
+  ASSERT_TRUE(Accepted(run.Acknowledge("DEV-2026-0001")));
+  const Result<Decision> cold = run.Correct(run.Value("expansion", "temperature").entry, 35.0, "C",
+                                            "Probe re-read after calibration check");
+  ASSERT_TRUE(Accepted(cold));
+  ASSERT_EQ(cold->deviations, std::vector<std::string>{"DEV-2026-0002"});
+  EXPECT_EQ(run.batch.Step("expansion")->awaiting_acknowledgement,
+            std::vector<std::string>{"DEV-2026-0002"});
+  EXPECT_TRUE(RecordedRefusal(run, run.Record("expansion", "volume", 1000, "mL"),
+                              RefusalReason::kAwaitingAcknowledgement, 2));
+  ASSERT_TRUE(Accepted(run.Acknowledge("DEV-2026-0002")));
   EXPECT_TRUE(Accepted(run.Record("expansion", "volume", 1000, "mL")));
 }
 
@@ -871,7 +893,7 @@ TEST(BatchExecution, AChoiceNotAcceptableAndAnUnexpectedAnswerAreActionExcursion
   ASSERT_TRUE(Accepted(damaged));
   EXPECT_EQ(run.Entry(damaged->entries[0]).flag, LimitFlag::kAction);
   EXPECT_EQ(damaged->deviations, std::vector<std::string>{"DEV-2026-0001"});
-  ASSERT_TRUE(Accepted(run.Acknowledge("receipt")));
+  ASSERT_TRUE(Accepted(run.Acknowledge("DEV-2026-0001")));
   const Result<Decision> seal = run.Record("receipt", "seal_intact", false);
   ASSERT_TRUE(Accepted(seal));
   EXPECT_EQ(run.Entry(seal->entries[0]).flag, LimitFlag::kAction);

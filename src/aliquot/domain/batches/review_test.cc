@@ -72,7 +72,7 @@ Numbers ExceptionalRun(BatchRun& run) {
   EXPECT_TRUE(Accepted(run.Consume("activation", "COL-0001", 100)));
   EXPECT_TRUE(Accepted(run.Record("activation", "viable_cells", 5e7, "cells")));
   numbers.low_count = run.batch.entries;
-  EXPECT_TRUE(Accepted(run.Acknowledge("activation")));
+  EXPECT_TRUE(Accepted(run.Acknowledge("DEV-2026-0001")));
   run.Advance(5 * kHour);
   EXPECT_TRUE(Accepted(run.Complete("activation")));
   run.Advance(10 * kHour);
@@ -372,7 +372,7 @@ TEST(BatchDisposition, AReleasedBatchIsClosedToEveryChangeRefusedAttemptsInclude
   // Batch-level actions are refused as errors.
   EXPECT_TRUE(
       Fails(run.Verify("formulation", kSupervisor), ErrorCode::kFailedPrecondition, "step"));
-  EXPECT_TRUE(Fails(run.Acknowledge("expansion"), ErrorCode::kFailedPrecondition, "step"));
+  EXPECT_TRUE(Fails(run.Acknowledge("DEV-2026-0001"), ErrorCode::kFailedPrecondition, "record_id"));
   EXPECT_TRUE(Fails(run.Hold(), ErrorCode::kFailedPrecondition, "batch"));
   EXPECT_TRUE(Fails(run.Resume(), ErrorCode::kFailedPrecondition, "batch"));
   EXPECT_TRUE(Fails(run.Review(), ErrorCode::kFailedPrecondition, "batch"));
