@@ -1086,18 +1086,40 @@ TEST_P(BatchApiTest, FullCarTBatchRunsFromCreationToReleaseG02G03G04A1101A1104T0
   EXPECT_EQ(StringMember(completed, "status"), "completed")
       << CanonicalJson(completed).substr(0, 600);
 
+  // G-04: the bag the batch filled is a product unit in quarantine, which QA cannot release on
+  // its own: it leaves quarantine with its batch.
+  const std::string unit = "FP-" + batch_;
+  HttpResponse response =
+      Post("priya", "/api/v1/lots/produced",
+           {{"lot_id", unit},
+            {"material", "MAT-DP-CAR19"},
+            {"batch", batch_},
+            {"patient_code", PatientCode()},
+            {"quantity", 70},
+            {"unit", "mL"},
+            {"storage_location", "LN2 vapour storage LN2-02, rack 1"},
+            {"expiry", Timestamp::FromMicros(Now().Micros() + 300 * kDay).ToRfc3339()}});
+  ASSERT_EQ(response.status, 201) << response.body;
+  response = Sign("anna", "material_lot", unit, "released");
+  EXPECT_EQ(response.status, 409) << response.body;
+  EXPECT_TRUE(Contains(StringMember(ParseOrFail(response.body), "message"),
+                       "released with the disposition of its batch " + batch_))
+      << response.body;
+
   // Every value within its alert limits, no refusal, no deviation: nothing for QA to look at but
   // the record itself.
   const std::vector<std::string> reviewed = ReviewAll();
   ASSERT_FALSE(HasFailure());
   EXPECT_EQ(reviewed, std::vector<std::string>());
   EXPECT_EQ(StringMember(BatchOf(), "status"), "under_review");
-  HttpResponse response =
-      Sign("anna", "batch", batch_, "released",
-           "Batch record reviewed by exception; release results within SPEC-CT-014; chain of "
-           "identity intact from apheresis to the filled bag");
+  response = Sign("anna", "batch", batch_, "released",
+                  "Batch record reviewed by exception; release results within SPEC-CT-014; chain "
+                  "of identity intact from apheresis to the filled bag");
   ASSERT_EQ(response.status, 201) << response.body;
   const Timestamp released_at = Now();
+  // Its product unit was released with it, by the same signature's transaction.
+  const Json released_unit = Read("quinn", "/api/v1/lots/" + unit);
+  EXPECT_EQ(StringMember(released_unit, "status"), "released") << CanonicalJson(released_unit);
 
   const Json record = RecordOf();
   EXPECT_EQ(StringMember(record, "status"), "released");

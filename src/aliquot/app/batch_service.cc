@@ -7,6 +7,7 @@
 
 #include "aliquot/app/environment_records.h"
 #include "aliquot/app/equipment_records.h"
+#include "aliquot/app/material_records.h"
 #include "aliquot/app/material_service.h"
 #include "aliquot/app/quality_records.h"
 #include "aliquot/app/recipe_records.h"
@@ -157,6 +158,24 @@ int RefusalNumber(std::string_view text) {
   int number = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
   return error == std::errc() && end == text.data() + text.size() && number > 0 ? number : 0;
+}
+
+// The lots batch `id` made (its product units): where its genealogy node leads.
+Result<std::vector<std::string>> ProductUnitsOf(StoreReader& reader, const std::string& id) {
+  std::vector<std::string> units;
+  Status parsed;
+  ALIQUOT_RETURN_IF_ERROR(
+      GenealogyEdges(reader)(materials::BatchNode(id), materials::Direction::kForward,
+                             [&](const materials::GenealogyEdge& edge) {
+                               Result<materials::NodeRef> child = materials::ParseNode(edge.child);
+                               if (!child) {
+                                 parsed = Unexpected(child.error());
+                               } else if (child->kind == "lot") {
+                                 units.push_back(child->id);
+                               }
+                             }));
+  ALIQUOT_RETURN_IF_ERROR(parsed);
+  return units;
 }
 
 // What signing a batch record decides: the domain's decision in the signing snapshot, its
@@ -357,11 +376,29 @@ SignableRecord BatchDispositionRecord() {
                              std::string(quality::DeviationStatusName(deviation.status)) + ")");
             }
           }
-          return batches::Dispose(context,
-                                  signing.meaning == Meaning::kReleased
-                                      ? batches::DispositionKind::kRelease
-                                      : batches::DispositionKind::kReject,
-                                  open, signing.comment.value_or(""));
+          const bool release = signing.meaning == Meaning::kReleased;
+          ALIQUOT_ASSIGN_OR_RETURN(Decision decision,
+                                   batches::Dispose(context,
+                                                    release ? batches::DispositionKind::kRelease
+                                                            : batches::DispositionKind::kReject,
+                                                    open, signing.comment.value_or("")));
+          // G-04: the batch's product units leave quarantine with it, or are rejected with it,
+          // in the same transaction.
+          ALIQUOT_ASSIGN_OR_RETURN(const std::vector<std::string> units,
+                                   ProductUnitsOf(snapshot, view.state.id));
+          for (const std::string& unit : units) {
+            ALIQUOT_ASSIGN_OR_RETURN(const materials::LotState lot, LoadLot(snapshot, unit));
+            ALIQUOT_ASSIGN_OR_RETURN(const materials::MaterialState material,
+                                     LoadMaterial(snapshot, lot.material));
+            if (!release && lot.Status() == materials::LotStatus::kRejected) continue;
+            ALIQUOT_ASSIGN_OR_RETURN(
+                ledger::NewEvent event,
+                materials::DisposeWithBatch(lot, material, view.state.id, release,
+                                            signing.comment.value_or(""), context.now,
+                                            context.actor, context.terminal));
+            decision.events.push_back(std::move(event));
+          }
+          return decision;
         });
   };
   return record;

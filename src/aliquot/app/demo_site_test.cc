@@ -528,12 +528,25 @@ TEST_F(DemoSiteTest, LotsAreInQuarantineUntilAnnaReleasesThem_A11_01) {
   }
   // 11 purchased lots, 3 complete media, 9 collections, 6 product units.
   EXPECT_EQ(lots->size(), 29U);
-  EXPECT_EQ(released, 20);
-  // The out-of-specification IL-2, the two collections at goods-in, and the product units, which
-  // leave quarantine only with their batch's disposition.
-  EXPECT_THAT(Sorted(held), ElementsAre("AP-2026-0008", "AP-2026-0009", "DP-2026-0001",
-                                        "DP-2026-0002", "DP-2026-0003", "DP-2026-0004",
-                                        "DP-2026-0005", "DP-2026-0006", "RM-2026-0004"));
+  EXPECT_EQ(released, 24);
+  // The out-of-specification IL-2, the two collections at goods-in, and the product units of the
+  // two batches under review, which leave quarantine only with their batch's disposition.
+  EXPECT_THAT(Sorted(held), ElementsAre("AP-2026-0008", "AP-2026-0009", "DP-2026-0005",
+                                        "DP-2026-0006", "RM-2026-0004"));
+}
+
+// G-04: the product units of the released batches were released with them, by anna's signature
+// on the batch record, each naming its batch.
+TEST_F(DemoSiteTest, ProductUnitsLeaveQuarantineWithTheirBatch_G_04) {
+  for (int i = 1; i <= 4; ++i) {
+    const std::string batch = "B-2026-000" + std::to_string(i);
+    const LotView unit = LotOf("DP-2026-000" + std::to_string(i));
+    EXPECT_EQ(unit.lot.made_by_batch, batch);
+    ASSERT_EQ(unit.lot.Status(), materials::LotStatus::kReleased) << unit.lot.id;
+    EXPECT_EQ(unit.lot.statuses.back().by, "anna");
+    EXPECT_TRUE(unit.lot.statuses.back().comment.starts_with("with batch " + batch + ", released"))
+        << unit.lot.statuses.back().comment;
+  }
 }
 
 TEST_F(DemoSiteTest, CollectionsCarryCheckedDonorCodesAndTheirShippingRecords_T_02) {

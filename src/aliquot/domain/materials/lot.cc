@@ -574,8 +574,12 @@ Result<ledger::NewEvent> DetermineEligibility(const LotState& state, bool eligib
   return event;
 }
 
-std::vector<std::string> ReleaseBlockers(const LotState& lot, const MaterialState& material,
-                                         const SupplierState* supplier, Timestamp now) {
+namespace {
+
+// ReleaseBlockers, for a release on QA's signature on the lot (`with_batch` false) or on its
+// batch record (true, which is how a product unit is released).
+std::vector<std::string> BlockersOf(const LotState& lot, const MaterialState& material,
+                                    const SupplierState* supplier, Timestamp now, bool with_batch) {
   std::vector<std::string> blockers;
   if (lot.Status() != LotStatus::kQuarantine) {
     blockers.push_back("lot " + lot.id + " is already " + std::string(LotStatusName(lot.Status())));
@@ -623,9 +627,10 @@ std::vector<std::string> ReleaseBlockers(const LotState& lot, const MaterialStat
       }
     }
   }
-  if (lot.kind == LotKind::kProduced && material.category == Category::kDrugProduct) {
+  if (lot.kind == LotKind::kProduced && material.category == Category::kDrugProduct &&
+      !with_batch) {
     // G-04: a product unit leaves quarantine only with its batch, once QA has reviewed the batch
-    // record and its release testing. TODO(#9): release it with the batch's disposition.
+    // record and its release testing (DisposeWithBatch).
     blockers.push_back("a product unit is released with the disposition of its batch " +
                        lot.made_by_batch.value_or("") + ", not on its own");
   }
@@ -643,6 +648,13 @@ std::vector<std::string> ReleaseBlockers(const LotState& lot, const MaterialStat
     }
   }
   return blockers;
+}
+
+}  // namespace
+
+std::vector<std::string> ReleaseBlockers(const LotState& lot, const MaterialState& material,
+                                         const SupplierState* supplier, Timestamp now) {
+  return BlockersOf(lot, material, supplier, now, false);
 }
 
 Result<ledger::NewEvent> DecideDisposition(const LotState& lot, const MaterialState& material,
@@ -672,6 +684,39 @@ Result<ledger::NewEvent> DecideDisposition(const LotState& lot, const MaterialSt
   ledger::NewEvent event = LotEvent(lot.id, kRejected, actor, terminal);
   event.payload.Set("comment", *comment);
   event.payload.Set("alert", true);
+  return event;
+}
+
+Result<ledger::NewEvent> DisposeWithBatch(const LotState& lot, const MaterialState& material,
+                                          std::string_view batch, bool release,
+                                          std::string_view comment, Timestamp now,
+                                          const ledger::Actor& actor, std::string_view terminal) {
+  if (!lot.exists) return Unexpected(NotFound("no such lot", "lot_id"));
+  if (lot.kind != LotKind::kProduced || material.category != Category::kDrugProduct ||
+      lot.made_by_batch.value_or("") != batch) {
+    return Unexpected(FailedPrecondition(
+        "lot " + lot.id + " is not a product unit of batch " + std::string(batch), "lot_id"));
+  }
+  const LotStatus status = lot.Status();
+  ledger::NewEvent event = LotEvent(lot.id, release ? kReleased : kRejected, actor, terminal);
+  if (release) {
+    std::string blockers;
+    for (const std::string& blocker : BlockersOf(lot, material, nullptr, now, true)) {
+      blockers += (blockers.empty() ? "" : "; ") + blocker;
+    }
+    if (!blockers.empty()) {
+      return Unexpected(FailedPrecondition(
+          "product unit " + lot.id + " cannot be released with its batch: " + blockers, "lot_id"));
+    }
+  } else {
+    if (status == LotStatus::kRejected) {
+      return Unexpected(FailedPrecondition("lot " + lot.id + " is already rejected", "lot_id"));
+    }
+    event.payload.Set("alert", true);
+  }
+  event.payload.Set("comment", "with batch " + std::string(batch) +
+                                   (release ? ", released" : ", rejected") +
+                                   (comment.empty() ? "" : ": " + std::string(comment)));
   return event;
 }
 

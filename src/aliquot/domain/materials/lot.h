@@ -290,6 +290,16 @@ Result<ledger::NewEvent> DecideDisposition(const LotState& lot, const MaterialSt
                                            const std::optional<std::string>& comment, Timestamp now,
                                            const ledger::Actor& actor, std::string_view terminal);
 
+// G-04: a product unit's disposition is its batch's, brought by QA's signature on the batch
+// record: released from quarantine with the batch (kFailedPrecondition listing every other
+// blocker, for example its expiry), rejected with it from quarantine or released. The event names
+// the batch. kFailedPrecondition for a lot that is not a product unit made by `batch`, or is
+// already in the state the disposition would put it in.
+Result<ledger::NewEvent> DisposeWithBatch(const LotState& lot, const MaterialState& material,
+                                          std::string_view batch, bool release,
+                                          std::string_view comment, Timestamp now,
+                                          const ledger::Actor& actor, std::string_view terminal);
+
 // What QA signs: the lot's identity and origin, its certificate, identity test and donor
 // eligibility; not its status or balance, so a release stays valid while the lot is used.
 Json DispositionContent(const LotState& lot);

@@ -1106,6 +1106,67 @@ TEST(LotRelease, HoldsAProductUnitForItsBatchsDisposition) {
   EXPECT_TRUE(ReleaseBlockers(medium.state, prepared, nullptr, Day(11)).empty());
 }
 
+// G-04: a product unit leaves quarantine with its batch's release (QA's signature on the batch
+// record), naming the batch; only its own batch's, only from quarantine, and never once expired.
+// Rejected with its batch, it is rejected once.
+TEST(LotDisposition, AProductUnitFollowsItsBatchsDispositionG04) {
+  const auto produce = [](Timestamp expiry) {
+    LotRecord unit;
+    EXPECT_TRUE(Ok(unit.Append(ProduceLot({},
+                                          {.id = "FP-0017-1",
+                                           .material = "MAT-CART",
+                                           .batch = "B-0017",
+                                           .patient_code = "DIN-A7Q29K44-2",
+                                           .quantity = 1,
+                                           .unit = "bag",
+                                           .expiry = expiry,
+                                           .storage_location = "LN2 freezer F-3"},
+                                          Product(), Day(10), kOperator, kTerminal),
+                               Day(10))));
+    return unit;
+  };
+  // Refused on "lot_id", the message saying `text`.
+  const auto refused = [](const Result<ledger::NewEvent>& result,
+                          std::string_view text) -> ::testing::AssertionResult {
+    if (!Refused(result, ErrorCode::kFailedPrecondition, "lot_id")) {
+      return Refused(result, ErrorCode::kFailedPrecondition, "lot_id");
+    }
+    if (result.error().Message().find(text) == std::string::npos) {
+      return ::testing::AssertionFailure() << "refused with " << result.error().ToString();
+    }
+    return ::testing::AssertionSuccess();
+  };
+  LotRecord unit = produce(Day(180));
+  EXPECT_TRUE(
+      refused(DisposeWithBatch(unit.state, Product(), "B-0018", true, "", Day(30), kQa, kTerminal),
+              "not a product unit of batch B-0018"));
+  auto released =
+      DisposeWithBatch(unit.state, Product(), "B-0017", true, "Reviewed", Day(30), kQa, kTerminal);
+  ASSERT_TRUE(released) << released.error().ToString();
+  EXPECT_EQ(released->event_type, "materials.lot_released");
+  ASSERT_TRUE(Ok(unit.Append(std::move(released), Day(30))));
+  EXPECT_EQ(unit.state.Status(), LotStatus::kReleased);
+  EXPECT_EQ(unit.state.statuses.back().comment, "with batch B-0017, released: Reviewed");
+  EXPECT_TRUE(
+      refused(DisposeWithBatch(unit.state, Product(), "B-0017", true, "", Day(31), kQa, kTerminal),
+              "already released"));
+  // A recall: rejected with the batch after its release, then not again.
+  auto rejected =
+      DisposeWithBatch(unit.state, Product(), "B-0017", false, "", Day(40), kQa, kTerminal);
+  ASSERT_TRUE(rejected) << rejected.error().ToString();
+  ASSERT_TRUE(Ok(unit.Append(std::move(rejected), Day(40))));
+  EXPECT_EQ(unit.state.Status(), LotStatus::kRejected);
+  EXPECT_TRUE(
+      refused(DisposeWithBatch(unit.state, Product(), "B-0017", false, "", Day(41), kQa, kTerminal),
+              "already rejected"));
+
+  // Expired before the batch is released: refused, naming the expiry.
+  const LotRecord expired = produce(Day(20));
+  EXPECT_TRUE(refused(
+      DisposeWithBatch(expired.state, Product(), "B-0017", true, "", Day(30), kQa, kTerminal),
+      "expired"));
+}
+
 // Verifies G-04 and A11-04: QA releases only what meets every rule, and is told everything that
 // does not.
 TEST(LotDisposition, RefusesReleaseListingEveryBlocker) {
