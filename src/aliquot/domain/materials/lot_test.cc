@@ -1144,7 +1144,7 @@ TEST(LotDisposition, AProductUnitFollowsItsBatchsDispositionG04) {
       DisposeWithBatch(unit.state, Product(), "B-0017", true, "Reviewed", Day(30), kQa, kTerminal);
   ASSERT_TRUE(released) << released.error().ToString();
   EXPECT_EQ(released->event_type, "materials.lot_released");
-  ASSERT_TRUE(Ok(unit.Append(std::move(released), Day(30))));
+  ASSERT_TRUE(Ok(unit.Append(released, Day(30))));
   EXPECT_EQ(unit.state.Status(), LotStatus::kReleased);
   EXPECT_EQ(unit.state.statuses.back().comment, "with batch B-0017, released: Reviewed");
   EXPECT_TRUE(
@@ -1154,7 +1154,7 @@ TEST(LotDisposition, AProductUnitFollowsItsBatchsDispositionG04) {
   auto rejected =
       DisposeWithBatch(unit.state, Product(), "B-0017", false, "", Day(40), kQa, kTerminal);
   ASSERT_TRUE(rejected) << rejected.error().ToString();
-  ASSERT_TRUE(Ok(unit.Append(std::move(rejected), Day(40))));
+  ASSERT_TRUE(Ok(unit.Append(rejected, Day(40))));
   EXPECT_EQ(unit.state.Status(), LotStatus::kRejected);
   EXPECT_TRUE(
       refused(DisposeWithBatch(unit.state, Product(), "B-0017", false, "", Day(41), kQa, kTerminal),
