@@ -291,8 +291,7 @@ Status MaterialService::ProduceLot(const RequestContext& context,
                                                     LoadLot(reader, produced.id));
                            ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
                                                     LoadMaterial(reader, produced.material));
-                           // TODO(#9): refuse a batch that does not exist, once batches are
-                           // records.
+                           // TODO(#9): refuse a batch that does not exist.
                            return materials::ProduceLot(state, produced, material, now,
                                                         context.Actor(), context.terminal.id)
                                .transform(One);
@@ -491,7 +490,8 @@ Result<materials::UseCheck> MaterialService::Consume(const RequestContext& conte
               ALIQUOT_RETURN_IF_ERROR(
                   ExistingLot(reader, input.into.id, "into.id").transform([](const LotState&) {}));
             }
-            // TODO(#9): refuse a batch that does not exist, once batches are records.
+            // TODO(#9): refuse consumption into a batch outside its step (batch execution's
+            // ConsumeMaterial), where the master batch record's bill of materials is enforced.
             ALIQUOT_RETURN_IF_ERROR(materials::CheckIdentifier(input.use.material, "material"));
             // The whole lot, read once: the check and the draws from its containers both need it.
             ALIQUOT_ASSIGN_OR_RETURN(const LotState lot, ExistingLot(reader, scanned.lot, "lot"));
