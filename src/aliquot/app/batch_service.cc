@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <set>
 #include <utility>
 
@@ -198,6 +199,21 @@ Result<std::vector<ledger::NewEvent>> SignedDecision(
   return std::move(decision.events);
 }
 
+// The consequences of signing a "<batch>:<part>" record: `decide` on the part (a step, a
+// deviation), in the signing snapshot. kNotFound ("record_id") for an id without both halves.
+std::function<Result<std::vector<ledger::NewEvent>>(StoreReader&, const Signing&)> OnPartOfBatch(
+    std::string what, Result<Decision> (*decide)(const batches::Context&, std::string_view)) {
+  return [what = std::move(what), decide](
+             StoreReader& reader, const Signing& signing) -> Result<std::vector<ledger::NewEvent>> {
+    const auto parts = SplitRecordId(signing.record.id);
+    if (!parts) return Unexpected(NotFound("no such " + what, "record_id"));
+    return SignedDecision(reader, signing, parts->first,
+                          [&](const batches::Context& context, const BatchView&, StoreReader&) {
+                            return decide(context, parts->second);
+                          });
+  };
+}
+
 // The content a signer of a step is shown: its entries, values, corrections and the deviations
 // they raised. Its workflow (status, awaiting acknowledgement) stays out, so that a verification
 // stays valid once the step is done; a later correction changes the content, and the verification
@@ -241,15 +257,7 @@ SignableRecord BatchStepRecord() {
     if (meaning == Meaning::kVerified) return Action::kVerifyBatchStep;
     return std::nullopt;
   };
-  record.consequences = [](StoreReader& reader,
-                           const Signing& signing) -> Result<std::vector<ledger::NewEvent>> {
-    const auto parts = SplitRecordId(signing.record.id);
-    if (!parts) return Unexpected(NotFound("no such step", "record_id"));
-    return SignedDecision(reader, signing, parts->first,
-                          [&](const batches::Context& context, const BatchView&, StoreReader&) {
-                            return batches::VerifyStep(context, parts->second);
-                          });
-  };
+  record.consequences = OnPartOfBatch("step", batches::VerifyStep);
   return record;
 }
 
@@ -290,15 +298,7 @@ SignableRecord BatchExcursionRecord() {
     if (meaning == Meaning::kApproved) return Action::kSuperviseBatch;
     return std::nullopt;
   };
-  record.consequences = [](StoreReader& reader,
-                           const Signing& signing) -> Result<std::vector<ledger::NewEvent>> {
-    const auto parts = SplitRecordId(signing.record.id);
-    if (!parts) return Unexpected(NotFound("no such excursion", "record_id"));
-    return SignedDecision(reader, signing, parts->first,
-                          [&](const batches::Context& context, const BatchView&, StoreReader&) {
-                            return batches::AcknowledgeExcursion(context, parts->second);
-                          });
-  };
+  record.consequences = OnPartOfBatch("excursion", batches::AcknowledgeExcursion);
   return record;
 }
 

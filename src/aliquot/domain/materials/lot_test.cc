@@ -1063,21 +1063,28 @@ TEST(LotRelease, HoldsACollectionUntilItsDonorIsDeterminedEligible) {
   EXPECT_TRUE(ReleaseBlockers(record.state, Apheresis(), nullptr, Day(1)).empty());
 }
 
-// Verifies G-04: a product unit leaves quarantine with its batch's disposition, never on its own;
-// an intermediate made in house needs nothing but to be in date.
-TEST(LotRelease, HoldsAProductUnitForItsBatchsDisposition) {
+// Product unit FP-0017-1 of batch B-0017, made on day 10, in quarantine.
+LotRecord ProductUnit(Timestamp expiry) {
   LotRecord unit;
-  ASSERT_TRUE(Ok(unit.Append(ProduceLot({},
+  EXPECT_TRUE(Ok(unit.Append(ProduceLot({},
                                         {.id = "FP-0017-1",
                                          .material = "MAT-CART",
                                          .batch = "B-0017",
                                          .patient_code = "DIN-A7Q29K44-2",
                                          .quantity = 1,
                                          .unit = "bag",
-                                         .expiry = Day(180),
+                                         .expiry = expiry,
                                          .storage_location = "LN2 freezer F-3"},
                                         Product(), Day(10), kOperator, kTerminal),
                              Day(10))));
+  return unit;
+}
+
+// Verifies G-04: a product unit leaves quarantine with its batch's disposition, never on its own;
+// an intermediate made in house needs nothing but to be in date.
+TEST(LotRelease, HoldsAProductUnitForItsBatchsDisposition) {
+  const LotRecord unit = ProductUnit(Day(180));
+  ASSERT_FALSE(HasFailure());
   EXPECT_EQ(ReleaseBlockers(unit.state, Product(), nullptr, Day(11)),
             std::vector<std::string>{
                 "a product unit is released with the disposition of its batch B-0017, not on its "
@@ -1110,21 +1117,6 @@ TEST(LotRelease, HoldsAProductUnitForItsBatchsDisposition) {
 // record), naming the batch; only its own batch's, only from quarantine, and never once expired.
 // Rejected with its batch, it is rejected once.
 TEST(LotDisposition, AProductUnitFollowsItsBatchsDispositionG04) {
-  const auto produce = [](Timestamp expiry) {
-    LotRecord unit;
-    EXPECT_TRUE(Ok(unit.Append(ProduceLot({},
-                                          {.id = "FP-0017-1",
-                                           .material = "MAT-CART",
-                                           .batch = "B-0017",
-                                           .patient_code = "DIN-A7Q29K44-2",
-                                           .quantity = 1,
-                                           .unit = "bag",
-                                           .expiry = expiry,
-                                           .storage_location = "LN2 freezer F-3"},
-                                          Product(), Day(10), kOperator, kTerminal),
-                               Day(10))));
-    return unit;
-  };
   // Refused on "lot_id", the message saying `text`.
   const auto refused = [](const Result<ledger::NewEvent>& result,
                           std::string_view text) -> ::testing::AssertionResult {
@@ -1136,7 +1128,7 @@ TEST(LotDisposition, AProductUnitFollowsItsBatchsDispositionG04) {
     }
     return ::testing::AssertionSuccess();
   };
-  LotRecord unit = produce(Day(180));
+  LotRecord unit = ProductUnit(Day(180));
   EXPECT_TRUE(
       refused(DisposeWithBatch(unit.state, Product(), "B-0018", true, "", Day(30), kQa, kTerminal),
               "not a product unit of batch B-0018"));
@@ -1161,7 +1153,7 @@ TEST(LotDisposition, AProductUnitFollowsItsBatchsDispositionG04) {
               "already rejected"));
 
   // Expired before the batch is released: refused, naming the expiry.
-  const LotRecord expired = produce(Day(20));
+  const LotRecord expired = ProductUnit(Day(20));
   EXPECT_TRUE(refused(
       DisposeWithBatch(expired.state, Product(), "B-0017", true, "", Day(30), kQa, kTerminal),
       "expired"));
