@@ -157,10 +157,8 @@ Result<ledger::NewEvent> RaiseNextDeviation(StoreReader& reader,
                                             const quality::DeviationInput& input, Timestamp now,
                                             const ledger::Actor& actor, std::string_view terminal) {
   const int year = YearOf(now);
-  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row,
-                           reader.GetRow(DeviationYearsTable(), {std::int64_t{year}}));
-  const int next = static_cast<int>((row ? Int(*row, 1) : 0) + 1);
-  const std::string id = quality::DeviationId(year, next);
+  ALIQUOT_ASSIGN_OR_RETURN(const int raised, DeviationsRaisedIn(reader, year));
+  const std::string id = quality::DeviationId(year, raised + 1);
   return quality::RaiseDeviation(DeviationState(), id, input, actor, terminal);
 }
 

@@ -15,16 +15,16 @@ namespace aliquot::http {
 
 void AddApiRoutes(Router& router, app::Services& services, app::LedgerService& ledger,
                   Metrics& metrics, std::function<Status()> health) {
-  app::Services& areas = services;
   AddHealthRoutes(router, std::move(health), metrics);
-  AddLedgerRoutes(router, ledger, areas.Sessions());
-  AddIdentityRoutes(router, {areas.Sessions(), areas.Identity().identity, areas.Signatures()});
-  AddDocumentRoutes(router, {areas.Sessions(), areas.Documents(), areas.Training()});
-  AddMaterialRoutes(router, {areas.Sessions(), areas.Materials()});
-  AddEquipmentRoutes(router, {areas.Sessions(), areas.Equipment(), areas.Environment()});
-  AddQualityRoutes(router, {areas.Sessions(), areas.Quality()});
-  AddRecipeRoutes(router, {areas.Sessions(), areas.Recipes()});
-  AddBatchRoutes(router, {areas.Sessions(), areas.Batches()});
+  AddLedgerRoutes(router, ledger, services.Sessions());
+  AddIdentityRoutes(router,
+                    {services.Sessions(), services.Identity().identity, services.Signatures()});
+  AddDocumentRoutes(router, {services.Sessions(), services.Documents(), services.Training()});
+  AddMaterialRoutes(router, {services.Sessions(), services.Materials()});
+  AddEquipmentRoutes(router, {services.Sessions(), services.Equipment(), services.Environment()});
+  AddQualityRoutes(router, {services.Sessions(), services.Quality()});
+  AddRecipeRoutes(router, {services.Sessions(), services.Recipes()});
+  AddBatchRoutes(router, {services.Sessions(), services.Batches()});
 }
 
 }  // namespace aliquot::http

@@ -33,8 +33,6 @@ namespace b = batches;
 constexpr std::string_view kStatuses =
     "planned, in_progress, on_hold, completed, under_review, released, rejected";
 
-Json NonEmpty(const std::string& text) { return text.empty() ? Json() : Json(text); }
-
 Json Strings(const std::set<std::string>& texts) {
   Json list = Json::MakeArray();
   for (const std::string& text : texts) list.Push(text);

@@ -22,7 +22,6 @@ namespace eq = equipment;
 
 Json OptionalInt(const std::optional<int>& value) { return value ? Json(*value) : Json(); }
 Json OptionalText(const std::optional<std::string>& text) { return text ? Json(*text) : Json(); }
-Json NonEmpty(const std::string& text) { return text.empty() ? Json() : Json(text); }
 
 // --- Reading requests -------------------------------------------------------------------------
 

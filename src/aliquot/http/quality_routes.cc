@@ -15,7 +15,6 @@ namespace {
 
 using app::RequestContext;
 
-Json NonEmpty(const std::string& text) { return text.empty() ? Json() : Json(text); }
 Json Positive(int number) { return number > 0 ? Json(number) : Json(); }
 
 Json AssessmentJson(const quality::RecordedAssessment& recorded) {

@@ -61,6 +61,8 @@ Result<app::RequestContext> AuthenticateRequest(app::SessionService& sessions,
   return sessions.Authenticate(token, request.Header(kTerminalHeader).value_or(""));
 }
 
+Json NonEmpty(const std::string& text) { return text.empty() ? Json() : Json(text); }
+
 Json TimeJson(const std::optional<Timestamp>& time) {
   return time ? Json(time->ToRfc3339()) : Json();
 }

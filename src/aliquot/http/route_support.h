@@ -37,6 +37,8 @@ Json SignaturesJson(const app::RecordSignatures& signatures);
 
 // An optional instant as the API shows it: RFC 3339, or null.
 Json TimeJson(const std::optional<Timestamp>& time);
+// A name or text as JSON; null when empty (nobody has done it yet).
+Json NonEmpty(const std::string& text);
 // The body member `name` as an instant (a date or RFC 3339); absent: nullopt.
 Result<std::optional<Timestamp>> OptionalTimeMember(JsonBody& body, std::string_view name);
 // The query parameter `name` as an instant; absent: nullopt.

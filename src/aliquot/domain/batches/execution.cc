@@ -381,13 +381,7 @@ class Decider {
 
   // An event on the batch's stream, carrying the request's key.
   ledger::NewEvent Event(std::string_view type) const {
-    ledger::NewEvent event =
-        ledger::NewEvent::On(BatchStream(batch_.id), type, context_.actor, context_.terminal);
-    if (!context_.request.empty()) {
-      event.payload.Set(std::string(kRequestMember), context_.request);
-      event.payload.Set(std::string(kRequestShaMember), context_.request_sha256);
-    }
-    return event;
+    return BatchEvent(context_, batch_.id, type);
   }
 
   // Raises a deviation in the batch: its event goes into `decision`; returns its id.
@@ -1080,12 +1074,7 @@ Result<Decision> CreateBatch(const Context& context, const BatchOrder& order,
     }
   }
   Decision decision;
-  ledger::NewEvent event =
-      ledger::NewEvent::On(BatchStream(order.id), kBatchCreated, context.actor, context.terminal);
-  if (!context.request.empty()) {
-    event.payload.Set(std::string(kRequestMember), context.request);
-    event.payload.Set(std::string(kRequestShaMember), context.request_sha256);
-  }
+  ledger::NewEvent event = BatchEvent(context, order.id, kBatchCreated);
   event.payload.Set("product", definition.product);
   event.payload.Set("master_batch_record", definition.master_batch_record);
   event.payload.Set("version", recipe.version);
@@ -1829,6 +1818,17 @@ Result<Decision> VerifyStep(const Context& context, std::string_view step_id) {
     decision.events.push_back(decider.Event(kBatchCompleted));
   }
   return decision;
+}
+
+ledger::NewEvent BatchEvent(const Context& context, std::string_view batch_id,
+                            std::string_view type) {
+  ledger::NewEvent event =
+      ledger::NewEvent::On(BatchStream(batch_id), type, context.actor, context.terminal);
+  if (!context.request.empty()) {
+    event.payload.Set(std::string(kRequestMember), context.request);
+    event.payload.Set(std::string(kRequestShaMember), context.request_sha256);
+  }
+  return event;
 }
 
 Result<Decision> AcknowledgeExcursion(const Context& context, std::string_view deviation) {

@@ -285,6 +285,11 @@ Result<Decision> CompleteStep(const Context& context, std::string_view step,
                               const std::map<std::string, std::string>& material_units,
                               const std::vector<const equipment::EquipmentState*>& in_use);
 
+// An event on batch `batch_id`'s stream by the context's actor at its terminal, carrying the
+// request's idempotency key when it has one: every event a batch decision appends starts here.
+ledger::NewEvent BatchEvent(const Context& context, std::string_view batch_id,
+                            std::string_view type);
+
 // The second person's verification, decided when they sign the step "verified" (A11-01): the
 // signer performed nothing on it (kPermissionDenied), the step awaits verification
 // (kFailedPrecondition). The batch is completed with its last step.

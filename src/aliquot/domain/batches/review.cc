@@ -16,16 +16,6 @@ constexpr std::array<std::string_view, 10> kKindNames = {
 
 using materials::JsonFields;
 
-ledger::NewEvent BatchEvent(const Context& context, std::string_view type) {
-  ledger::NewEvent event =
-      ledger::NewEvent::On(BatchStream(context.batch->id), type, context.actor, context.terminal);
-  if (!context.request.empty()) {
-    event.payload.Set(std::string(kRequestMember), context.request);
-    event.payload.Set(std::string(kRequestShaMember), context.request_sha256);
-  }
-  return event;
-}
-
 }  // namespace
 
 std::string_view ExceptionKindName(ExceptionKind kind) { return EnumName(kKindNames, kind); }
@@ -117,7 +107,7 @@ Result<Decision> StartReview(const Context& context) {
                                          "batch"));
   }
   Decision decision;
-  decision.events.push_back(BatchEvent(context, kReviewStarted));
+  decision.events.push_back(BatchEvent(context, context.batch->id, kReviewStarted));
   return decision;
 }
 
@@ -139,7 +129,7 @@ Result<Decision> ReviewException(const Context& context, std::string_view key,
                                "exception"));
   }
   Decision decision;
-  ledger::NewEvent event = BatchEvent(context, kExceptionReviewed);
+  ledger::NewEvent event = BatchEvent(context, context.batch->id, kExceptionReviewed);
   event.payload.Set("exception", std::string(key));
   event.payload.Set("comment", std::string(comment));
   decision.events.push_back(std::move(event));
@@ -189,7 +179,8 @@ Result<Decision> Dispose(const Context& context, DispositionKind kind,
   }
   Decision decision;
   ledger::NewEvent event =
-      BatchEvent(context, kind == DispositionKind::kRelease ? kBatchReleased : kBatchRejected);
+      BatchEvent(context, context.batch->id,
+                 kind == DispositionKind::kRelease ? kBatchReleased : kBatchRejected);
   event.payload.Set("comment", std::string(comment));
   decision.events.push_back(std::move(event));
   return decision;
