@@ -23,15 +23,18 @@
 #include <signal.h>
 
 #include "aliquot/core/json.h"
+#include "aliquot/core/sha256.h"
 #include "aliquot/core/timestamp.h"
 #include "aliquot/domain/materials/lot.h"
 #include "tests/api/site.h"
+#include "tests/support/one_step_recipe.h"
 
 namespace aliquot {
 namespace {
 
 using testing::Body;
 using testing::Engine;
+using testing::Headers;
 using testing::HttpResponse;
 using testing::IntegerMember;
 using testing::ParseOrFail;
@@ -45,6 +48,12 @@ constexpr const char* kMedia = "MAT-TEXMACS";
 constexpr const char* kApheresis = "MAT-LEUKOPAK";
 constexpr const char* kActivatedCells = "MAT-ACT-TCELL";
 constexpr const char* kProduct = "MAT-CART-CD19";
+// The batches here: product CAR-MAT's master batch record MBR-MAT, whose one step, governed by
+// SOP-MAT-001, consumes the activated cells and the apheresis.
+constexpr const char* kSop = "SOP-MAT-001";
+constexpr const char* kTherapy = "CAR-MAT";
+constexpr const char* kRecipe = "MBR-MAT";
+constexpr const char* kStep = "culture";
 constexpr std::int64_t kMicrosPerHour = 3600 * kMicrosPerSecond;
 
 // The member `name` of `object`, or null when it is missing or `object` is no object.
@@ -187,13 +196,15 @@ class MaterialApiTest : public testing::ServedSiteTest {
   }
 
   HttpResponse As(const std::string& user, const std::string& method, const std::string& target,
-                  const std::string& body = "") const {
+                  const std::string& body = "", const Headers& extra = {}) const {
     const auto found = people_.find(user);
     if (found == people_.end()) {
       ADD_FAILURE() << user << " was never hired";
       return {};
     }
-    return server_->Request(method, target, found->second.session.Credentials(), body);
+    Headers headers = found->second.session.Credentials();
+    headers.insert(headers.end(), extra.begin(), extra.end());
+    return server_->Request(method, target, headers, body);
   }
 
   HttpResponse AsAdmin(const std::string& method, const std::string& target) const {
@@ -501,6 +512,98 @@ class MaterialApiTest : public testing::ServedSiteTest {
                     {"quantity", quantity},
                     {"unit", unit},
                     {"into", Json::Object{{"kind", into_kind}, {"id", into}}}}));
+  }
+
+  // The number of events in the ledger.
+  std::int64_t LedgerSize() const {
+    const HttpResponse response = AsAdmin("GET", "/api/v1/ledger/head");
+    EXPECT_EQ(response.status, 200) << response.body;
+    return IntegerMember(ParseOrFail(response.body), "tree_size");
+  }
+
+  // Batches ---------------------------------------------------------------------------------------
+
+  // What batches are made from here, as recipe_api_test takes a version to effective: dora
+  // (document owner) publishes SOP-MAT-001, rita reviews it, anna approves it, and otto reads it;
+  // dora prepares version 1 of MBR-MAT, rita checks it and anna approves it. vera (verifier)
+  // creates the batches. After SetUpMaterials, which defines what the step consumes.
+  void ApproveRecipe() {
+    ASSERT_NO_FATAL_FAILURE(Hire("dora", "Dora de Vries", "document_owner"));
+    ASSERT_NO_FATAL_FAILURE(Hire("vera", "Vera Visser", "verifier"));
+    const std::string file = std::string("%PDF-1.7\n") + kSop + ": seeding and feeding\n";
+    const std::string sha256 = Sha256::Of(file).Hex();
+    const HttpResponse uploaded =
+        As("dora", "PUT", "/api/v1/files/" + sha256, file, {{"Content-Type", "application/pdf"}});
+    ASSERT_EQ(uploaded.status, 201) << uploaded.body;
+    const HttpResponse document = As("dora", "POST", "/api/v1/documents",
+                                     Body({{"document_id", kSop},
+                                           {"site", "LEI"},
+                                           {"kind", "sop"},
+                                           {"review_interval_months", 24}}));
+    ASSERT_EQ(document.status, 201) << document.body;
+    const HttpResponse drafted =
+        As("dora", "POST", std::string("/api/v1/documents/") + kSop + "/versions",
+           Body({{"title", "Seeding and feeding the culture"},
+                 {"file_sha256", sha256},
+                 {"file_name", std::string(kSop) + ".pdf"},
+                 {"change_reason", "First issue"},
+                 {"revision", "major"}}));
+    ASSERT_EQ(drafted.status, 201) << drafted.body;
+    const std::vector<std::pair<std::string, std::string>> three_people = {
+        {"dora", "authored"}, {"rita", "reviewed"}, {"anna", "approved"}};
+    for (const auto& [signer, meaning] : three_people) {
+      const HttpResponse signed_sop =
+          Sign(signer, "document_version", std::string(kSop) + ":1", meaning);
+      ASSERT_EQ(signed_sop.status, 201) << signer << " " << meaning << ": " << signed_sop.body;
+    }
+    // G-11: the step's gate lets through only those trained on the version in force.
+    const HttpResponse trained =
+        Sign("otto", "training", std::string("otto:") + kSop + ":1", "performed");
+    ASSERT_EQ(trained.status, 201) << trained.body;
+
+    const HttpResponse product =
+        As("dora", "PUT", std::string("/api/v1/products/") + kTherapy,
+           Body({{"name", "Autologous anti-CD19 CAR-T"}, {"therapy", "autologous"}}));
+    ASSERT_EQ(product.status, 201) << product.body;
+    const HttpResponse record = As(
+        "dora", "POST", "/api/v1/mbrs",
+        Body({{"mbr_id", kRecipe}, {"product", kTherapy}, {"title", "One step of the process"}}));
+    ASSERT_EQ(record.status, 201) << record.body;
+    const HttpResponse imported = As(
+        "dora", "POST", std::string("/api/v1/mbrs/") + kRecipe + "/versions?change_reason=First",
+        testing::OneStepDefinition(kRecipe, kTherapy, kStep, kSop, {kApheresis, kActivatedCells}),
+        {{"Content-Type", "application/yaml"}});
+    ASSERT_EQ(imported.status, 201) << imported.body;
+    for (const auto& [signer, meaning] : three_people) {
+      const HttpResponse signed_record =
+          Sign(signer, "mbr_version", std::string(kRecipe) + ":1", meaning);
+      ASSERT_EQ(signed_record.status, 201)
+          << signer << " " << meaning << ": " << signed_record.body;
+    }
+  }
+
+  // vera creates a batch of MBR-MAT for `patient_code` from their collection `starting_material`
+  // (T-01, T-02) and otto starts its step. Returns the batch's id ("" with a test failure).
+  std::string StartBatch(const std::string& starting_material,
+                         const std::string& patient_code) const {
+    const HttpResponse created =
+        As("vera", "POST", "/api/v1/batches",
+           Body({{"master_batch_record", kRecipe},
+                 {"identifiers", Json::Object{{"patient_code", patient_code}}},
+                 {"starting_material", starting_material}}));
+    EXPECT_EQ(created.status, 201) << created.body;
+    std::string batch = StringMember(ParseOrFail(created.body), "batch_id");
+    const HttpResponse started =
+        As("otto", "POST", "/api/v1/batches/" + batch + "/steps/" + kStep + "/start", "{}");
+    EXPECT_EQ(started.status, 201) << started.body;
+    return batch;
+  }
+
+  // otto scans `lot` at the batch's step and consumes `quantity` mL of it (G-03).
+  HttpResponse ConsumeInBatch(const std::string& batch, const std::string& lot,
+                              double quantity) const {
+    return As("otto", "POST", "/api/v1/batches/" + batch + "/steps/" + kStep + "/materials",
+              Body({{"lot", lot}, {"quantity", quantity}, {"unit", "mL"}}));
   }
 
   // GET /api/v1/genealogy from `root` in `direction`, as of `as_of` ("" for now).
@@ -1041,7 +1144,7 @@ TEST_P(MaterialApiTest, ThePointOfUseCheckRefusesEachReasonALotMayNotBeUsed_G08_
                        {"material", kMedia},
                        {"quantity", 1},
                        {"unit", "mL"},
-                       {"into", Json::Object{{"kind", "batch"}, {"id", "B-2026-0001"}}},
+                       {"into", Json::Object{{"kind", "lot"}, {"id", "L-0002"}}},
                        {"at", Later(now, -kMicrosPerHour)}})),
               400, "invalid_argument", "at", "a consumption dated by the client");
   ExpectError(AsAdmin("GET", "/api/v1/lots?status=quarantined"), 400, "invalid_argument", "status",
@@ -1087,6 +1190,7 @@ TEST_P(MaterialApiTest, ARefusedConsumptionIsRecordedAndLeavesTheBalanceUnchange
   ASSERT_NO_FATAL_FAILURE(SetUpMaterials());
   ASSERT_NO_FATAL_FAILURE(ReleasedMediaLot("L-0001", "TX-5301", 1000));
   ASSERT_EQ(Receive("L-0002", kMedia, kMediaSupplier, "TX-5302", 1000, "mL").status, 201);
+  ASSERT_EQ(Produce("otto", "INT-0001", kActivatedCells, 120).status, 201);
   const std::string before = LotsBody();
   const Json released = Lot("L-0001");
 
@@ -1096,16 +1200,15 @@ TEST_P(MaterialApiTest, ARefusedConsumptionIsRecordedAndLeavesTheBalanceUnchange
     EXPECT_TRUE(Contains(StringMember(ParseOrFail(response.body), "message"), part))
         << context << ": " << response.body;
   };
-  refused(Consume("L-0001", kVector, 10, "mL", "batch", "B-2026-0001"), kVector,
-          "another material");
-  refused(Consume("L-0002", kMedia, 10, "mL", "batch", "B-2026-0001"), "quarantine",
+  refused(Consume("L-0001", kVector, 10, "mL", "lot", "INT-0001"), kVector, "another material");
+  refused(Consume("L-0002", kMedia, 10, "mL", "lot", "INT-0001"), "quarantine",
           "a lot in quarantine");
-  refused(Consume("L-0001", kMedia, 1001, "mL", "batch", "B-2026-0001"), "holds 1000 mL",
+  refused(Consume("L-0001", kMedia, 1001, "mL", "lot", "INT-0001"), "holds 1000 mL",
           "more than the lot holds");
   EXPECT_EQ(LotsBody(), before);
-  // A destination that is no batch or lot id is refused before anything is checked or recorded.
-  ExpectError(Consume("L-0001", kMedia, 10, "mL", "batch", "batch 1"), 400, "invalid_argument",
-              "into.id", "a batch id with a space");
+  // A destination that is no lot id is refused before anything is checked or recorded.
+  ExpectError(Consume("L-0001", kMedia, 10, "mL", "lot", "lot 1"), 400, "invalid_argument",
+              "into.id", "a lot id with a space");
   ExpectError(Consume("L-0001", kMedia, 10, "mL", "lot", "L-0404"), 404, "not_found", "into.id",
               "an unknown destination lot");
   ExpectError(Consume("L-0001", kMedia, 10, "mL", "lot", "L-0001"), 400, "invalid_argument",
@@ -1121,7 +1224,7 @@ TEST_P(MaterialApiTest, ARefusedConsumptionIsRecordedAndLeavesTheBalanceUnchange
          Body({{"status", "disqualified"}, {"reason", "Unsatisfactory audit AUD-2026-031"}}));
   ASSERT_EQ(proposed.status, 201) << proposed.body;
   ASSERT_EQ(Sign("alex", "supplier", Pending(kMediaSupplier), "approved").status, 201);
-  refused(Consume("L-0001", kMedia, 10, "mL", "batch", "B-2026-0001"), "disqualified",
+  refused(Consume("L-0001", kMedia, 10, "mL", "lot", "INT-0001"), "disqualified",
           "a lot from a disqualified supplier");
   EXPECT_EQ(Lot("L-0001"), released);
   EXPECT_EQ(NumberMember(released, "balance"), 1000);
@@ -1133,7 +1236,7 @@ TEST_P(MaterialApiTest, ARefusedConsumptionIsRecordedAndLeavesTheBalanceUnchange
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Json& payload = Member(events[i], "payload");
     EXPECT_EQ(StringMember(payload, "refusal"), reasons[i]) << CanonicalJson(events[i]);
-    EXPECT_EQ(StringMember(payload, "into"), "B-2026-0001");
+    EXPECT_EQ(StringMember(payload, "into"), "INT-0001");
     EXPECT_EQ(Member(payload, "alert"), Json(true));
     EXPECT_EQ(StringMember(Member(events[i], "actor"), "id"), "otto");
     EXPECT_EQ(StringMember(Member(events[i], "stream"), "type"), "lot");
@@ -1146,7 +1249,7 @@ TEST_P(MaterialApiTest, ARefusedConsumptionIsRecordedAndLeavesTheBalanceUnchange
                        {"material", kMedia},
                        {"quantity", 1},
                        {"unit", "mL"},
-                       {"into", Json::Object{{"kind", "batch"}, {"id", "B-2026-0001"}}}})),
+                       {"into", Json::Object{{"kind", "lot"}, {"id", "INT-0001"}}}})),
               403, "permission_denied", "action", "a QC analyst consuming");
 }
 
@@ -1157,6 +1260,8 @@ TEST_P(MaterialApiTest, ACollectionPastItsStabilityIsRefusedAtTheMomentOfUse_T04
   const Json::Object short_lived =
       InHouseDefinition("Leukapheresis, fresh", "starting_material", "mL", 1, "h");
   ASSERT_EQ(Define("MAT-LEUKO-FRESH", short_lived).status, 200);
+  // What the cells are washed into.
+  ASSERT_EQ(Produce("otto", "INT-0001", kActivatedCells, 120).status, 201);
   // Collected almost an hour ago: it keeps for a few seconds more.
   const Timestamp expiry = Timestamp::FromMicros(ServerNow().Micros() + 6 * kMicrosPerSecond);
   const HttpResponse received =
@@ -1178,12 +1283,12 @@ TEST_P(MaterialApiTest, ACollectionPastItsStabilityIsRefusedAtTheMomentOfUse_T04
                 .status,
             201);
   ASSERT_EQ(Sign("alex", "material_lot", "APH-0001", "released").status, 201);
-  const HttpResponse used = Consume("APH-0001", "MAT-LEUKO-FRESH", 10, "mL", "batch", "B-1");
+  const HttpResponse used = Consume("APH-0001", "MAT-LEUKO-FRESH", 10, "mL", "lot", "INT-0001");
   ASSERT_EQ(used.status, 201) << "the test's few seconds ran out: " << used.body;
 
   std::this_thread::sleep_for(
       std::chrono::microseconds(expiry.Micros() - ServerNow().Micros() + 500'000));
-  const HttpResponse refused = Consume("APH-0001", "MAT-LEUKO-FRESH", 10, "mL", "batch", "B-1");
+  const HttpResponse refused = Consume("APH-0001", "MAT-LEUKO-FRESH", 10, "mL", "lot", "INT-0001");
   ExpectError(refused, 409, "failed_precondition", "lot", "a collection past its stability");
   EXPECT_TRUE(Contains(refused.body, "expired")) << refused.body;
   EXPECT_EQ(NumberMember(Lot("APH-0001"), "balance"), 170);
@@ -1198,8 +1303,9 @@ TEST_P(MaterialApiTest, ACollectionPastItsStabilityIsRefusedAtTheMomentOfUse_T04
 TEST_P(MaterialApiTest, AConsumptionInMicrolitresDrawsMillilitresAndTheBalanceReconciles_G08) {
   ASSERT_NO_FATAL_FAILURE(SetUpMaterials());
   ASSERT_NO_FATAL_FAILURE(ReleasedMediaLot("L-0001", "TX-5301", 10, {1, 4, 5}));
+  ASSERT_EQ(Produce("otto", "INT-0001", kActivatedCells, 120).status, 201);
 
-  const HttpResponse consumed = Consume("L-0001", kMedia, 2000, "uL", "batch", "B-2026-0001");
+  const HttpResponse consumed = Consume("L-0001", kMedia, 2000, "uL", "lot", "INT-0001");
   ASSERT_EQ(consumed.status, 201) << consumed.body;
   const Json check = ParseOrFail(consumed.body);
   EXPECT_EQ(Member(check, "allowed"), Json(true));
@@ -1215,7 +1321,7 @@ TEST_P(MaterialApiTest, AConsumptionInMicrolitresDrawsMillilitresAndTheBalanceRe
   EXPECT_EQ(NumberMember(containers[1], "balance"), 3);
   EXPECT_EQ(NumberMember(containers[2], "balance"), 5);
 
-  ASSERT_EQ(Consume("L-0001/3", kMedia, 0.0015, "L", "batch", "B-2026-0001").status, 201);
+  ASSERT_EQ(Consume("L-0001/3", kMedia, 0.0015, "L", "lot", "INT-0001").status, 201);
   const HttpResponse sampled = As("otto", "POST", "/api/v1/lots/withdraw",
                                   Body({{"lot", "L-0001/2"},
                                         {"quantity", 250},
@@ -1237,9 +1343,9 @@ TEST_P(MaterialApiTest, AConsumptionInMicrolitresDrawsMillilitresAndTheBalanceRe
   EXPECT_EQ(in_containers, NumberMember(lot, "balance"));
 
   // The last drop: exactly the balance may be used, not a microlitre more.
-  ExpectError(Consume("L-0001", kMedia, 6251, "uL", "batch", "B-2026-0001"), 409,
-              "failed_precondition", "lot", "a microlitre more than the balance");
-  ASSERT_EQ(Consume("L-0001", kMedia, 6250, "uL", "batch", "B-2026-0001").status, 201);
+  ExpectError(Consume("L-0001", kMedia, 6251, "uL", "lot", "INT-0001"), 409, "failed_precondition",
+              "lot", "a microlitre more than the balance");
+  ASSERT_EQ(Consume("L-0001", kMedia, 6250, "uL", "lot", "INT-0001").status, 201);
   EXPECT_EQ(NumberMember(Lot("L-0001"), "balance"), 0);
   EXPECT_EQ(EventsOfType("materials.lot_consumed").size(), 3U);
   // QA's release is of the lot as tested, not of its balance: using the lot leaves it valid.
@@ -1256,7 +1362,7 @@ TEST_P(MaterialApiTest, AConsumptionInMicrolitresDrawsMillilitresAndTheBalanceRe
                        {"quantity", 1},
                        {"unit", "mL"},
                        {"at", Later(ServerNow(), -Days(1))},
-                       {"into", Json::Object{{"kind", "batch"}, {"id", "B-2026-0001"}}}})),
+                       {"into", Json::Object{{"kind", "lot"}, {"id", "INT-0001"}}}})),
               400, "invalid_argument", "at", "a back-dated consumption");
 }
 
@@ -1265,6 +1371,7 @@ TEST_P(MaterialApiTest, AConsumptionInMicrolitresDrawsMillilitresAndTheBalanceRe
 TEST_P(MaterialApiTest, ConsumptionsRacingForOneLotNeverDrawMoreThanItHolds_G08) {
   ASSERT_NO_FATAL_FAILURE(SetUpMaterials());
   ASSERT_NO_FATAL_FAILURE(ReleasedMediaLot("L-0001", "TX-5301", 10));
+  ASSERT_EQ(Produce("otto", "INT-0001", kActivatedCells, 120).status, 201);
   constexpr int kRacers = 8;
   std::vector<HttpResponse> responses(kRacers);
   std::vector<std::thread> racers;
@@ -1272,7 +1379,7 @@ TEST_P(MaterialApiTest, ConsumptionsRacingForOneLotNeverDrawMoreThanItHolds_G08)
   for (int i = 0; i < kRacers; ++i) {
     racers.emplace_back([&, i] {
       responses[static_cast<std::size_t>(i)] =
-          Consume("L-0001", kMedia, 2, "mL", "batch", "B-2026-000" + std::to_string(i));
+          Consume("L-0001", kMedia, 2, "mL", "lot", "INT-0001");
     });
   }
   for (std::thread& racer : racers) racer.join();
@@ -1296,17 +1403,20 @@ TEST_P(MaterialApiTest, ConsumptionsRacingForOneLotNeverDrawMoreThanItHolds_G08)
 
 // Genealogy --------------------------------------------------------------------------------------
 
-// Verifies T-01 and G-08: a medium is consumed into an intermediate lot, the intermediate and a
-// donor's collection into a batch, and the batch makes a patient's product unit. Backward from the
-// batch lists every lot, supplier and donor; forward from the medium lists the intermediate, the
-// batch, the product unit and the patient; as of an instant before a consumption, it is not there.
+// Verifies T-01 and G-08: a medium is consumed into an intermediate lot, the intermediate and the
+// patient's own collection into their batch at its step, and the batch makes the patient's product
+// unit. Backward from the batch lists every lot, supplier and donor; forward from the medium lists
+// the intermediate, the batch, the product unit and the patient; as of an instant before a
+// consumption, it is not there.
 TEST_P(MaterialApiTest, GenealogyTracesFromDonorAndSupplierToPatientAndBackAsOfAnyInstant_T01) {
   ASSERT_NO_FATAL_FAILURE(SetUpMaterials());
-  const std::string donor = DonorCode("A7Q29K44");
-  const std::string patient = DonorCode("P0004417");
-  const std::string batch = "B-2026-0001";
+  ASSERT_NO_FATAL_FAILURE(ApproveRecipe());
+  // Autologous: the donor is the patient.
+  const std::string patient = DonorCode("A7Q29K44");
   ASSERT_NO_FATAL_FAILURE(ReleasedMediaLot("L-0001", "TX-5301", 1000));
-  ASSERT_NO_FATAL_FAILURE(ReleasedCollection("APH-0001", donor));
+  ASSERT_NO_FATAL_FAILURE(ReleasedCollection("APH-0001", patient));
+  const std::string batch = StartBatch("APH-0001", patient);
+  ASSERT_FALSE(batch.empty());
   const HttpResponse intermediate = Produce("otto", "INT-0001", kActivatedCells, 120);
   ASSERT_EQ(intermediate.status, 201) << intermediate.body;
 
@@ -1314,8 +1424,8 @@ TEST_P(MaterialApiTest, GenealogyTracesFromDonorAndSupplierToPatientAndBackAsOfA
   ASSERT_EQ(Consume("L-0001", kMedia, 100, "mL", "lot", "INT-0001").status, 201);
   ASSERT_EQ(Sign("anna", "material_lot", "INT-0001", "released").status, 201);
   const std::string before_batch = StringMember(CheckUse("L-0001", kMedia, 1, "mL"), "at");
-  ASSERT_EQ(Consume("INT-0001", kActivatedCells, 120, "mL", "batch", batch).status, 201);
-  ASSERT_EQ(Consume("APH-0001", kApheresis, 180, "mL", "batch", batch).status, 201);
+  ASSERT_EQ(ConsumeInBatch(batch, "INT-0001", 120).status, 201);
+  ASSERT_EQ(ConsumeInBatch(batch, "APH-0001", 180).status, 201);
   const HttpResponse product = Produce("walt", "DP-0001", kProduct, 68, batch, patient);
   ASSERT_EQ(product.status, 201) << product.body;
   EXPECT_EQ(StringMember(ParseOrFail(product.body), "made_by_batch"), batch);
@@ -1328,7 +1438,7 @@ TEST_P(MaterialApiTest, GenealogyTracesFromDonorAndSupplierToPatientAndBackAsOfA
   std::sort(lots.begin(), lots.end());
   EXPECT_EQ(lots, (std::vector<std::string>{"APH-0001", "INT-0001", "L-0001"})) << backward.body;
   EXPECT_EQ(StringsOf(back, "suppliers"), std::vector<std::string>{kMediaSupplier});
-  EXPECT_EQ(StringsOf(back, "donors"), std::vector<std::string>{donor});
+  EXPECT_EQ(StringsOf(back, "donors"), std::vector<std::string>{patient});
   EXPECT_TRUE(StringsOf(back, "patients").empty()) << backward.body;
   for (const Json& lot : Items(Member(back, "lots"))) {
     if (StringMember(lot, "lot_id") != "L-0001") continue;
@@ -1368,6 +1478,77 @@ TEST_P(MaterialApiTest, GenealogyTracesFromDonorAndSupplierToPatientAndBackAsOfA
   ExpectError(Genealogy("lot:L-0009", "forward"), 404, "not_found", "root", "an unknown lot");
 }
 
+// Batches and lots ---------------------------------------------------------------------------
+
+// Verifies G-03 and T-01: what goes into a batch is recorded at the batch's step, where the master
+// batch record's bill of materials, training and the point-of-use check are enforced. The lots
+// route refuses a batch as the destination as bad input (400, into.kind), naming the step's
+// route, before the check, whether the lot would pass it or not, and records nothing: no
+// consumption, no refused use.
+TEST_P(MaterialApiTest, AConsumptionIntoABatchOnTheLotsRouteIsRefusedAndNothingRecorded_G03_T01) {
+  ASSERT_NO_FATAL_FAILURE(SetUpMaterials());
+  ASSERT_NO_FATAL_FAILURE(ReleasedMediaLot("L-0001", "TX-5301", 1000));
+  ASSERT_EQ(Receive("L-0002", kMedia, kMediaSupplier, "TX-5302", 1000, "mL").status, 201);
+  const std::string lots = LotsBody();
+  const std::int64_t before = LedgerSize();
+
+  for (const std::string& lot : std::vector<std::string>{"L-0001", "L-0002"}) {
+    const HttpResponse refused = Consume(lot, kMedia, 10, "mL", "batch", "B-2026-0001");
+    ExpectError(refused, 400, "invalid_argument", "into.kind", lot + " into a batch");
+    EXPECT_TRUE(Contains(StringMember(ParseOrFail(refused.body), "message"),
+                         "POST /api/v1/batches/{batch}/steps/{step}/materials"))
+        << refused.body;
+  }
+  EXPECT_EQ(LedgerSize(), before);
+  EXPECT_EQ(LotsBody(), lots);
+  EXPECT_TRUE(EventsOfType("materials.use_refused").empty());
+  EXPECT_TRUE(EventsOfType("materials.lot_consumed").empty());
+}
+
+// Verifies T-01, T-02 and G-04: a produced lot names a batch that exists (404 batch otherwise),
+// whose record is still open (409 batch once QA rejected it), and a product unit's patient code is
+// the batch's (409 patient_code otherwise). Each refusal names what was wrong and records nothing.
+TEST_P(MaterialApiTest, AProducedLotNamesAnOpenBatchThatExistsAndItsPatient_T01_T02_G04) {
+  ASSERT_NO_FATAL_FAILURE(SetUpMaterials());
+  ASSERT_NO_FATAL_FAILURE(ApproveRecipe());
+  const std::string patient = DonorCode("A7Q29K44");
+  ASSERT_NO_FATAL_FAILURE(ReleasedCollection("APH-0001", patient));
+  const std::string batch = StartBatch("APH-0001", patient);
+  ASSERT_FALSE(batch.empty());
+  std::int64_t before = LedgerSize();
+
+  const HttpResponse unknown = Produce("otto", "DP-0001", kProduct, 68, "B-2026-0404", patient);
+  ExpectError(unknown, 404, "not_found", "batch", "a batch that does not exist");
+  EXPECT_TRUE(Contains(unknown.body, "B-2026-0404")) << unknown.body;
+  const std::string other = DonorCode("B3X81M20");
+  const HttpResponse mislabelled = Produce("otto", "DP-0001", kProduct, 68, batch, other);
+  ExpectError(mislabelled, 409, "failed_precondition", "patient_code", "another patient's code");
+  EXPECT_TRUE(Contains(mislabelled.body, other) && Contains(mislabelled.body, patient))
+      << mislabelled.body;
+  EXPECT_EQ(LedgerSize(), before);
+  EXPECT_EQ(AsAdmin("GET", "/api/v1/lots/DP-0001").status, 404);
+
+  const HttpResponse made = Produce("otto", "DP-0001", kProduct, 68, batch, patient);
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(StringMember(ParseOrFail(made.body), "made_by_batch"), batch);
+
+  // The run is abandoned: vera holds the batch and anna rejects it, with its product unit.
+  const HttpResponse held =
+      As("vera", "POST", "/api/v1/batches/" + batch + "/hold",
+         Body({{"reason", "Culture bag leaking at the weld; the run is abandoned"}}));
+  ASSERT_EQ(held.status, 201) << held.body;
+  const HttpResponse rejected =
+      Sign("anna", "batch", batch, "rejected", "The culture bag leaked: sterility not assured");
+  ASSERT_EQ(rejected.status, 201) << rejected.body;
+  EXPECT_EQ(StringMember(Lot("DP-0001"), "status"), "rejected");
+  before = LedgerSize();
+  const HttpResponse closed = Produce("otto", "DP-0002", kProduct, 68, batch, patient);
+  ExpectError(closed, 409, "failed_precondition", "batch", "a lot of a rejected batch");
+  EXPECT_TRUE(Contains(closed.body, "is rejected")) << closed.body;
+  EXPECT_EQ(LedgerSize(), before);
+  EXPECT_EQ(AsAdmin("GET", "/api/v1/lots/DP-0002").status, 404);
+}
+
 // Durability -------------------------------------------------------------------------------------
 
 // Verifies P11-05: after a restart every lot's balance, containers, status and certificates, and
@@ -1375,20 +1556,22 @@ TEST_P(MaterialApiTest, GenealogyTracesFromDonorAndSupplierToPatientAndBackAsOfA
 TEST_P(MaterialApiTest, LotBalancesAndStatusesSurviveARestart_P11_05) {
   ASSERT_NO_FATAL_FAILURE(SetUpMaterials());
   ASSERT_NO_FATAL_FAILURE(ReleasedMediaLot("L-0001", "TX-5301", 1000, {400, 600}));
-  ASSERT_EQ(Consume("L-0001", kMedia, 450, "mL", "batch", "B-2026-0001").status, 201);
-  ASSERT_EQ(Consume("L-0001", kMedia, 1, "L", "batch", "B-2026-0001").status, 409);
+  ASSERT_EQ(Produce("otto", "INT-0001", kActivatedCells, 120).status, 201);
+  ASSERT_EQ(Sign("anna", "material_lot", "INT-0001", "released").status, 201);
+  ASSERT_EQ(Consume("L-0001", kMedia, 450, "mL", "lot", "INT-0001").status, 201);
+  ASSERT_EQ(Consume("L-0001", kMedia, 1, "L", "lot", "INT-0001").status, 409);
   ASSERT_EQ(Receive("L-0002", kVector, kSupplier, "VB-22-0917", 250, "mL", {125, 125}).status, 201);
   ASSERT_EQ(EnterCertificate("L-0002", ConformingVectorResults()).status, 201);
   ASSERT_NO_FATAL_FAILURE(ReleasedCollection("APH-0001", DonorCode("A7Q29K44")));
   const std::string lots = LotsBody();
   const std::string suppliers = AsAdmin("GET", "/api/v1/suppliers").body;
   const std::string as_of = ServerNow().ToRfc3339();
-  const std::string genealogy = Genealogy("batch:B-2026-0001", "backward", as_of).body;
+  const std::string genealogy = Genealogy("lot:INT-0001", "backward", as_of).body;
 
   ASSERT_NO_FATAL_FAILURE(Restart());
   EXPECT_EQ(LotsBody(), lots);
   EXPECT_EQ(AsAdmin("GET", "/api/v1/suppliers").body, suppliers);
-  EXPECT_EQ(Genealogy("batch:B-2026-0001", "backward", as_of).body, genealogy);
+  EXPECT_EQ(Genealogy("lot:INT-0001", "backward", as_of).body, genealogy);
   const Json quarantined = ParseOrFail(AsAdmin("GET", "/api/v1/lots?status=quarantine").body);
   ASSERT_EQ(Items(Member(quarantined, "lots")).size(), 1U) << CanonicalJson(quarantined);
   EXPECT_EQ(StringMember(Items(Member(quarantined, "lots"))[0], "lot_id"), "L-0002");
@@ -1401,7 +1584,7 @@ TEST_P(MaterialApiTest, LotBalancesAndStatusesSurviveARestart_P11_05) {
   EXPECT_EQ(NumberMember(Items(Member(lot, "containers")).at(1), "balance"), 550);
   EXPECT_EQ(StringMember(Lot("L-0002"), "status"), "quarantine");
 
-  ASSERT_EQ(Consume("L-0001", kMedia, 550, "mL", "batch", "B-2026-0002").status, 201);
+  ASSERT_EQ(Consume("L-0001", kMedia, 550, "mL", "lot", "INT-0001").status, 201);
   EXPECT_EQ(NumberMember(Lot("L-0001"), "balance"), 0);
   EXPECT_EQ(EventsOfType("materials.use_refused").size(), 1U);
 }

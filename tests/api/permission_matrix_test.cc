@@ -1002,14 +1002,16 @@ const std::vector<Probe>& Probes() {
        [](Site& site, Person& person, const std::string& lot) {
          return site.SignatureRequest(person, "material_lot", lot, "released");
        }},
+      // Into another of the fixture operator's intermediates (into a batch, material goes
+      // through the batch's step).
       {"lot.consume", &Site::NewReleasedLot,
-       [](Site&, Person&, const std::string& lot) {
+       [](Site& site, Person&, const std::string& lot) {
          return Send("POST", "/api/v1/lots/consume",
                      Body({{"lot", lot},
                            {"material", Site::kProbeIntermediate},
                            {"quantity", 1},
                            {"unit", "mL"},
-                           {"into", Json::Object{{"kind", "batch"}, {"id", "B-PROBE"}}}}));
+                           {"into", Json::Object{{"kind", "lot"}, {"id", site.NewProducedLot()}}}}));
        }},
       {"equipment.view", nullptr,
        [](Site&, Person&, const std::string&) { return Get("/api/v1/equipment"); }},

@@ -549,6 +549,36 @@ TEST_F(DemoSiteTest, ProductUnitsLeaveQuarantineWithTheirBatch_G_04) {
   }
 }
 
+// G-04: a released batch's record is closed, so no lot comes out of it afterwards: a product unit
+// recorded as made by B-2026-0001, for its own patient, is refused naming the batch, and nothing is
+// recorded.
+TEST_F(DemoSiteTest, NoLotComesOutOfABatchAfterItsRelease_G_04) {
+  const LotView made = LotOf("DP-2026-0001");
+  materials::ProducedLot produced;
+  produced.id = "DP-2026-0099";
+  produced.material = made.lot.material;
+  produced.batch = "B-2026-0001";
+  produced.patient_code = made.lot.patient_code;
+  produced.quantity = 70;
+  produced.unit = made.lot.unit;
+  produced.expiry = Timestamp::FromMicros(Now().Micros() + 180 * kDay);
+  produced.storage_location = "LN2 vapour storage LN2-02, rack 3, box 9";
+  const RequestContext oliver = SignIn("oliver", kDemoSuiteTabletToken);
+  const RequestContext wendy = SignIn("wendy");
+  const auto head = world->store->Head();
+  ASSERT_EQ(Describe(head), "ok");
+
+  const Status refused = Areas().Materials().ProduceLot(oliver, produced);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().Code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(refused.error().Field(), "batch");
+  EXPECT_THAT(refused.error().Message(), HasSubstr("batch B-2026-0001 is released"));
+  const auto after = world->store->Head();
+  ASSERT_EQ(Describe(after), "ok");
+  EXPECT_EQ(after->size, head->size);
+  EXPECT_FALSE(Areas().Materials().Lot(wendy, produced.id).has_value());
+}
+
 TEST_F(DemoSiteTest, CollectionsCarryCheckedDonorCodesAndTheirShippingRecords_T_02) {
   std::set<std::string> donors;
   for (int i = 1; i <= 9; ++i) {

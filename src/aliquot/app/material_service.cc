@@ -4,7 +4,10 @@
 #include <set>
 #include <utility>
 
+#include "aliquot/app/batch_service.h"
 #include "aliquot/app/use_case.h"
+#include "aliquot/domain/batches/batch.h"
+#include "aliquot/domain/recipes/definition.h"
 
 namespace aliquot::app {
 namespace {
@@ -282,20 +285,63 @@ Status MaterialService::ReceiveCollection(const RequestContext& context,
                          }));
 }
 
+namespace {
+
+// The batch's chain-of-identity code, as batch execution reads it: the first identifier its
+// control recipe declares of format coi_code.
+std::optional<std::string> CoiCodeOf(const BatchView& batch) {
+  for (const recipes::Identifier& identifier : batch.recipe->identifiers) {
+    if (identifier.format != recipes::IdentifierFormat::kCoiCode) continue;
+    const auto code = batch.state.identifiers.find(identifier.id);
+    if (code != batch.state.identifiers.end()) return code->second;
+  }
+  return std::nullopt;
+}
+
+// A produced lot comes out of a batch that exists and whose record is still open, and a product
+// unit's label carries the patient code of the batch that made it.
+Status CheckMadeBy(StoreReader& reader, const materials::ProducedLot& produced) {
+  if (!produced.batch) return {};
+  // T-01: the edge from the batch to the lot is only as good as the batch it names.
+  ALIQUOT_ASSIGN_OR_RETURN(const BatchView batch,
+                           BatchService::LoadForStepIn(reader, *produced.batch, std::nullopt));
+  if (batch.state.disposition) {
+    // G-04: the batch record QA released or rejected is closed; its product units went with it.
+    return Unexpected(FailedPrecondition(
+        "batch " + batch.state.id + " is " +
+            std::string(batches::BatchStatusName(batch.state.status)) +
+            ": its record is closed; a lot it made is recorded before its disposition",
+        "batch"));
+  }
+  const std::optional<std::string> patient = CoiCodeOf(batch);
+  if (produced.patient_code && patient && *produced.patient_code != *patient) {
+    // T-02: the code on the label relates the unit to its donor and every record of the batch.
+    return Unexpected(FailedPrecondition("the label reads " + *produced.patient_code +
+                                             ", but batch " + batch.state.id + " is for " +
+                                             *patient + ": the chain of identity does not hold",
+                                         "patient_code"));
+  }
+  return {};
+}
+
+}  // namespace
+
 Status MaterialService::ProduceLot(const RequestContext& context,
                                    const materials::ProducedLot& produced) {
   const Timestamp now = clock_.Now();
-  return Done(RunUseCase(store_, sessions_, context, Action::kProduceLot,
-                         [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
-                           ALIQUOT_ASSIGN_OR_RETURN(const LotState state,
-                                                    LoadLot(reader, produced.id));
-                           ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
-                                                    LoadMaterial(reader, produced.material));
-                           // TODO(#9): refuse a batch that does not exist.
-                           return materials::ProduceLot(state, produced, material, now,
-                                                        context.Actor(), context.terminal.id)
-                               .transform(One);
-                         }));
+  return Done(RunUseCase(
+      store_, sessions_, context, Action::kProduceLot,
+      [&](StoreReader& reader) -> Result<std::vector<ledger::NewEvent>> {
+        ALIQUOT_ASSIGN_OR_RETURN(const LotState state, LoadLot(reader, produced.id));
+        ALIQUOT_ASSIGN_OR_RETURN(const MaterialState material,
+                                 LoadMaterial(reader, produced.material));
+        // The request's own mistakes first, then the batch as recorded.
+        ALIQUOT_ASSIGN_OR_RETURN(ledger::NewEvent event,
+                                 materials::ProduceLot(state, produced, material, now,
+                                                       context.Actor(), context.terminal.id));
+        ALIQUOT_RETURN_IF_ERROR(CheckMadeBy(reader, produced));
+        return One(std::move(event));
+      }));
 }
 
 Status MaterialService::EnterCertificate(const RequestContext& context, const std::string& lot,
@@ -472,6 +518,16 @@ Result<materials::UseCheck> MaterialService::Consume(const RequestContext& conte
     // AL-01: the server's clock dates a consumption; a client's instant is not the record.
     return Unexpected(InvalidArgument("a consumption happens now; it takes no instant", "at"));
   }
+  if (input.into.kind == materials::Destination::Kind::kBatch) {
+    // G-03, T-01: what goes into a batch is recorded by the step that uses it, in the batch record,
+    // where the master batch record's bill of materials, training and the point-of-use check are
+    // enforced. Here a lot goes only into another lot.
+    return Unexpected(
+        InvalidArgument("a lot goes into a batch through the batch's step: POST "
+                        "/api/v1/batches/{batch}/steps/{step}/materials; this route consumes a lot "
+                        "into another lot",
+                        "into.kind"));
+  }
   ALIQUOT_RETURN_IF_ERROR(materials::CheckIdentifier(input.into.id, "into.id"));
   std::optional<materials::UseCheck> refused;
   materials::UseCheck allowed;
@@ -483,15 +539,11 @@ Result<materials::UseCheck> MaterialService::Consume(const RequestContext& conte
             refused.reset();
             ALIQUOT_ASSIGN_OR_RETURN(const materials::ScannedLot scanned,
                                      materials::ParseScannedLot(input.use.scanned, "lot"));
-            if (input.into.kind == materials::Destination::Kind::kLot) {
-              if (input.into.id == scanned.lot) {
-                return Unexpected(InvalidArgument("a lot is not consumed into itself", "into.id"));
-              }
-              ALIQUOT_RETURN_IF_ERROR(
-                  ExistingLot(reader, input.into.id, "into.id").transform([](const LotState&) {}));
+            if (input.into.id == scanned.lot) {
+              return Unexpected(InvalidArgument("a lot is not consumed into itself", "into.id"));
             }
-            // TODO(#9): refuse consumption into a batch outside its step (batch execution's
-            // ConsumeMaterial), where the master batch record's bill of materials is enforced.
+            ALIQUOT_RETURN_IF_ERROR(
+                ExistingLot(reader, input.into.id, "into.id").transform([](const LotState&) {}));
             ALIQUOT_RETURN_IF_ERROR(materials::CheckIdentifier(input.use.material, "material"));
             // The whole lot, read once: the check and the draws from its containers both need it.
             ALIQUOT_ASSIGN_OR_RETURN(const LotState lot, ExistingLot(reader, scanned.lot, "lot"));

@@ -86,6 +86,10 @@ class MaterialService {
   Status ReceiveLot(const RequestContext& context, const materials::LotReceipt& receipt);
   Status ReceiveCollection(const RequestContext& context,
                            const materials::CollectionReceipt& receipt);
+  // Records a lot made in house, in quarantine. Besides the domain's refusals of the request, the
+  // batch it names must exist (kNotFound, field "batch") and not be released or rejected
+  // (kFailedPrecondition, field "batch"), and a product unit's patient code must be the batch's
+  // chain-of-identity code when it has one (kFailedPrecondition, field "patient_code").
   Status ProduceLot(const RequestContext& context, const materials::ProducedLot& produced);
   Status EnterCertificate(const RequestContext& context, const std::string& lot,
                           const materials::CertificateInput& input, const std::string& reason);
@@ -114,9 +118,11 @@ class MaterialService {
   };
   static Result<LotForUse> PrepareUseIn(StoreReader& reader, const std::string& scanned,
                                         double quantity, const std::string& unit, Timestamp now);
-  // Consumes a lot (at the server's now). A refusal is recorded as an event on the lot and returned
-  // as kFailedPrecondition with the check's message; the balance never goes negative, however many
-  // consume at once.
+  // Consumes a lot into another lot (at the server's now). A refusal is recorded as an event on the
+  // lot and returned as kFailedPrecondition with the check's message; the balance never goes
+  // negative, however many consume at once. A batch as the destination is bad input
+  // (kInvalidArgument, field "into.kind", nothing recorded): a lot goes into a batch through the
+  // batch's step (BatchService::ConsumeMaterial).
   Result<materials::UseCheck> Consume(const RequestContext& context, const ConsumeInput& input);
   Status Withdraw(const RequestContext& context, const WithdrawInput& input);
 

@@ -25,22 +25,30 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "aliquot/app/batch_service.h"
+#include "aliquot/app/document_service.h"
 #include "aliquot/app/ledger_service.h"
 #include "aliquot/app/material_records.h"
 #include "aliquot/app/material_service.h"
 #include "aliquot/app/projection.h"
 #include "aliquot/app/projectors.h"
+#include "aliquot/app/recipe_service.h"
 #include "aliquot/app/services.h"
+#include "aliquot/app/training_service.h"
 #include "aliquot/core/ed25519.h"
 #include "aliquot/core/json.h"
 #include "aliquot/core/password_hash.h"
 #include "aliquot/core/secret_box.h"
+#include "aliquot/core/sha256.h"
+#include "aliquot/domain/documents/document.h"
 #include "aliquot/domain/materials/genealogy.h"
 #include "aliquot/domain/materials/lot.h"
 #include "aliquot/domain/materials/supplier.h"
+#include "aliquot/domain/recipes/master_batch_record.h"
 #include "aliquot/storage/sqlite/sqlite_store.h"
 #include "tests/support/describe.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/one_step_recipe.h"
 #include "tests/support/temp_dir.h"
 
 namespace aliquot::app {
@@ -62,6 +70,12 @@ constexpr std::string_view kPassword = "Leiden-cells-2026";
 constexpr std::int64_t kMinute = 60 * kMicrosPerSecond;
 constexpr std::int64_t kHour = 60 * kMinute;
 constexpr std::int64_t kDay = kMicrosPerDay;
+// What the batches here are made from: product CAR-MAT's master batch record MBR-MAT, whose one
+// step, governed by SOP-MAT-001, consumes the materials the test names.
+constexpr std::string_view kSop = "SOP-MAT-001";
+constexpr std::string_view kProduct = "CAR-MAT";
+constexpr std::string_view kRecipe = "MBR-MAT";
+constexpr std::string_view kStep = "culture";
 
 // "failed_precondition on lot", or "accepted": a refusal as a screen shows it, by its code and the
 // field it points at.
@@ -124,7 +138,9 @@ ConsumeInput Consumption(std::string scanned, std::string material, double quant
 
 // A site freshly bootstrapped, with one person per role the materials area needs: wendy
 // (warehouse), carlos (QC analyst), quinn (QA reviewer), anna and alex (QA approvers), oliver and
-// priya (operators). Their sessions stay open for the test, as at their terminals.
+// priya (operators); and, for the batches lots go into and come out of, dora (document owner) and
+// vera (verifier, who creates batches and holds them). Their sessions stay open for the test, as
+// at their terminals.
 class MaterialSiteTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -163,6 +179,8 @@ class MaterialSiteTest : public ::testing::Test {
         {"alex", "Alex Jansen", Role::kQaApprover, &alex_},
         {"oliver", "Oliver Okafor", Role::kOperator, &oliver_},
         {"priya", "Priya Raman", Role::kOperator, &priya_},
+        {"dora", "Dora de Vries", Role::kDocumentOwner, &dora_},
+        {"vera", "Vera Visser", Role::kVerifier, &vera_},
     };
     for (const auto& [id, name, role, context] : people) {
       auto created =
@@ -244,6 +262,17 @@ class MaterialSiteTest : public ::testing::Test {
     return Materials().DefineMaterial(carlos_, command, "");
   }
 
+  // What is collected or made here, counted in mL: the apheresis MAT-APHERESIS (72 h), the
+  // prepared medium MAT-PREP (an intermediate, 30 days) and the product MAT-CART (12 months).
+  Status DefineInHouseMaterials() {
+    ALIQUOT_RETURN_IF_ERROR(DefineInHouse("MAT-APHERESIS", materials::Category::kStartingMaterial,
+                                          {72, materials::ShelfLife::Unit::kHours}));
+    ALIQUOT_RETURN_IF_ERROR(DefineInHouse("MAT-PREP", materials::Category::kIntermediate,
+                                          {30, materials::ShelfLife::Unit::kDays}));
+    return DefineInHouse("MAT-CART", materials::Category::kDrugProduct,
+                         {12, materials::ShelfLife::Unit::kMonths});
+  }
+
   // quinn creates the supplier, records a satisfactory audit and proposes its approval for
   // `supplied`; anna signs the approval.
   Status QualifySupplier(const std::string& id, const std::vector<std::string>& supplied) {
@@ -320,6 +349,102 @@ class MaterialSiteTest : public ::testing::Test {
     return Materials().ProduceLot(oliver_, produced);
   }
 
+  // wendy receives 250 mL of apheresis `lot` (MAT-APHERESIS) collected from `donor_code`.
+  Status ReceiveCollection(const std::string& lot, const std::string& donor_code) {
+    materials::CollectionReceipt collection;
+    collection.id = lot;
+    collection.material = "MAT-APHERESIS";
+    collection.donor_code = donor_code;
+    collection.collection_facility = "Leiden University Medical Centre apheresis unit";
+    collection.collected_at = Plus(clock_.Now(), -6 * kHour);
+    collection.quantity = 250;
+    collection.unit = "mL";
+    collection.shipping_min_c = 3.5;
+    collection.shipping_max_c = 6.8;
+    collection.receiving_code = "GR-" + lot;
+    collection.storage_location = "Quarantine fridge 1, shelf 2";
+    return Materials().ReceiveCollection(wendy_, collection);
+  }
+
+  // What batches are made from here: dora publishes SOP-MAT-001 (quinn reviews it, anna approves
+  // it) and oliver and priya read it; dora prepares version 1 of MBR-MAT, whose one step consumes
+  // `materials` (defined before), quinn checks it and anna approves it.
+  Status ApproveRecipe(const std::vector<std::string>& materials) {
+    DocumentService& documents = services_->Documents();
+    const std::string sop(kSop);
+    const std::string file = "%PDF-1.7\n" + sop + ": seeding and feeding the culture\n";
+    ALIQUOT_ASSIGN_OR_RETURN(
+        const BlobInfo uploaded,
+        documents.UploadFile(dora_, Sha256::Of(file).Hex(), file, "application/pdf"));
+    ALIQUOT_RETURN_IF_ERROR(
+        documents.CreateDocument(dora_, {sop, std::string(kSite), documents::DocumentKind::kSop}));
+    DraftInput draft;
+    draft.title = "Seeding and feeding the culture";
+    draft.file_sha256 = uploaded.sha256;
+    draft.file_name = sop + ".pdf";
+    draft.change_reason = "First issue";
+    ALIQUOT_ASSIGN_OR_RETURN(const int issue, documents.DraftVersion(dora_, sop, draft));
+    const identity::RecordRef version{"document_version", VersionRecordId(sop, issue)};
+    ALIQUOT_RETURN_IF_ERROR(Sign(dora_, version, Meaning::kAuthored));
+    ALIQUOT_RETURN_IF_ERROR(Sign(quinn_, version, Meaning::kReviewed));
+    ALIQUOT_RETURN_IF_ERROR(Sign(anna_, version, Meaning::kApproved));
+    // G-11: the step's gate lets through only those trained on the version in force.
+    ALIQUOT_RETURN_IF_ERROR(
+        Sign(oliver_, {"training", TrainingRecordId("oliver", sop, issue)}, Meaning::kPerformed));
+    ALIQUOT_RETURN_IF_ERROR(
+        Sign(priya_, {"training", TrainingRecordId("priya", sop, issue)}, Meaning::kPerformed));
+
+    RecipeService& recipes = services_->Recipes();
+    recipes::ProductCommand product;
+    product.id = kProduct;
+    product.name = "Autologous CAR-T cells";
+    product.therapy = recipes::TherapyKind::kAutologous;
+    ALIQUOT_RETURN_IF_ERROR(recipes.DefineProduct(dora_, product).transform([](bool) {}));
+    ALIQUOT_RETURN_IF_ERROR(recipes.CreateMasterBatchRecord(
+        dora_, {std::string(kRecipe), std::string(kProduct), "One step of the process"}));
+    ImportInput import;
+    import.text = testing::OneStepDefinition(kRecipe, kProduct, kStep, kSop, materials);
+    import.change_reason = "First version";
+    ALIQUOT_ASSIGN_OR_RETURN(const int drafted,
+                             recipes.ImportVersion(dora_, std::string(kRecipe), import));
+    const identity::RecordRef record{"mbr_version", MbrVersionId(kRecipe, drafted)};
+    ALIQUOT_RETURN_IF_ERROR(Sign(dora_, record, Meaning::kAuthored));
+    ALIQUOT_RETURN_IF_ERROR(Sign(quinn_, record, Meaning::kReviewed));
+    return Sign(anna_, record, Meaning::kApproved);
+  }
+
+  // vera creates a batch of MBR-MAT for `patient_code` from their collection `starting_material`
+  // (T-01, T-02) and oliver starts its step. Returns the batch's id.
+  Result<std::string> StartBatch(const std::string& starting_material,
+                                 const std::string& patient_code) {
+    CreateBatchInput input;
+    input.master_batch_record = kRecipe;
+    input.identifiers = {{"patient_code", patient_code}};
+    input.starting_material = starting_material;
+    BatchService& batches = services_->Batches();
+    ALIQUOT_ASSIGN_OR_RETURN(const ActionOutcome created, batches.Create(vera_, input, {}));
+    ALIQUOT_RETURN_IF_ERROR(batches.StartStep(oliver_, created.batch, std::string(kStep), {}, {})
+                                .transform([](const ActionOutcome&) {}));
+    return created.batch;
+  }
+
+  // oliver scans `scanned` at the batch's step and consumes `quantity` mL of it (G-03).
+  Status ConsumeInBatch(const std::string& batch, const std::string& scanned, double quantity) {
+    return services_->Batches()
+        .ConsumeMaterial(oliver_, batch, std::string(kStep), scanned, quantity, "mL", {})
+        .transform([](const ActionOutcome&) {});
+  }
+
+  // vera puts the batch on hold and anna rejects it: the run abandoned part-way (G-04).
+  Status RejectBatch(const std::string& batch) {
+    ALIQUOT_RETURN_IF_ERROR(
+        services_->Batches()
+            .Hold(vera_, batch, "Culture bag leaking at the weld; the run is abandoned", {})
+            .transform([](const ActionOutcome&) {}));
+    return Sign(anna_, {"batch", batch}, Meaning::kRejected,
+                "Rejected: the culture bag leaked, sterility cannot be assured");
+  }
+
   // The lot as the projection holds it; a lot that is not there fails the test.
   materials::LotState StoredLot(const std::string& id) {
     materials::LotState lot;
@@ -367,9 +492,12 @@ class MaterialSiteTest : public ::testing::Test {
   RequestContext alex_;
   RequestContext oliver_;
   RequestContext priya_;
+  RequestContext dora_;
+  RequestContext vera_;
 };
 
 using MaterialConsumption = MaterialSiteTest;
+using MaterialProduction = MaterialSiteTest;
 using MaterialProjection = MaterialSiteTest;
 using MaterialGenealogy = MaterialSiteTest;
 
@@ -386,15 +514,21 @@ struct Tally {
 };
 
 // Verifies G-08: eight operators drawing 3 mL at once from one released 100 mL lot in four
-// containers never take more than is there; the ledger holds exactly the consumptions they were
-// told succeeded, and each refusal once.
+// containers, each into a medium of their own, never take more than is there; the ledger holds
+// exactly the consumptions they were told succeeded, and each refusal once.
 TEST_F(MaterialConsumption, BalanceNeverGoesNegativeUnderConcurrentConsumption_G08) {
   ASSERT_EQ(Describe(DefineMedium("MAT-MEDIUM", false)), "ok");
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
   ASSERT_EQ(Describe(QualifySupplier("SUP-MILTENYI", {"MAT-MEDIUM"})), "ok");
   ASSERT_EQ(Describe(ReceiveReleased("L-G08", "MAT-MEDIUM", "SUP-MILTENYI", 100, {25, 25, 25, 25})),
             "ok");
 
   constexpr int kThreads = 8;
+  // Thread t prepares medium I-<t + 1>.
+  const auto medium = [](int t) { return "I-" + std::to_string(t + 1); };
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(Describe(Produce(medium(t), "MAT-PREP", std::nullopt, std::nullopt, 500)), "ok");
+  }
   // Enough to drain the lot many times over, so a thread that never stops is a failure.
   constexpr int kMaxAttempts = 1000;
   std::vector<Tally> tallies(kThreads);
@@ -406,8 +540,8 @@ TEST_F(MaterialConsumption, BalanceNeverGoesNegativeUnderConcurrentConsumption_G
       Tally& tally = tallies[static_cast<std::size_t>(t)];
       // Threads 0-3 take from the lot's containers in order; threads 4-7 each scan one container.
       const std::string scanned = t < 4 ? std::string("L-G08") : "L-G08/" + std::to_string(t - 3);
-      const ConsumeInput input = Consumption(scanned, "MAT-MEDIUM", 3, Destination::Kind::kBatch,
-                                             "B-" + std::to_string(t + 1));
+      const ConsumeInput input =
+          Consumption(scanned, "MAT-MEDIUM", 3, Destination::Kind::kLot, medium(t));
       const RequestContext& operator_at_bench = t % 2 == 0 ? oliver_ : priya_;
       start.arrive_and_wait();
       for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -470,24 +604,23 @@ TEST_F(MaterialConsumption, BalanceNeverGoesNegativeUnderConcurrentConsumption_G
   ASSERT_EQ(Describe(shown), "ok");
   EXPECT_EQ(shown->lot.Balance(), lot.Balance());
 
-  // The ledger holds each acknowledged consumption once, into the batch of the thread told so.
+  // The ledger holds each acknowledged consumption once, into the medium of the thread told so.
   std::map<std::string, int> consumptions_into;
   std::map<std::string, double> millilitres_into;
   for (const ledger::Event& event : Events("materials.lot_consumed")) {
     const Json payload = PayloadOf(event);
     EXPECT_EQ(event.stream, materials::LotStream("L-G08"));
-    EXPECT_EQ(StringMember(payload, "into_kind"), "batch");
+    EXPECT_EQ(StringMember(payload, "into_kind"), "lot");
     ++consumptions_into[StringMember(payload, "into")];
     millilitres_into[StringMember(payload, "into")] += NumberMember(payload, "quantity");
   }
   double millilitres_in_ledger = 0;
-  for (const auto& [batch, millilitres] : millilitres_into) millilitres_in_ledger += millilitres;
+  for (const auto& [into, millilitres] : millilitres_into) millilitres_in_ledger += millilitres;
   EXPECT_DOUBLE_EQ(millilitres_in_ledger, lot.consumed.Units());
   for (int t = 0; t < kThreads; ++t) {
-    const std::string batch = "B-" + std::to_string(t + 1);
     const Tally& tally = tallies[static_cast<std::size_t>(t)];
-    EXPECT_EQ(consumptions_into[batch], tally.acknowledged) << batch;
-    EXPECT_DOUBLE_EQ(millilitres_into[batch], 3.0 * tally.acknowledged) << batch;
+    EXPECT_EQ(consumptions_into[medium(t)], tally.acknowledged) << medium(t);
+    EXPECT_DOUBLE_EQ(millilitres_into[medium(t)], 3.0 * tally.acknowledged) << medium(t);
   }
   const auto refusals = Events("materials.use_refused");
   EXPECT_EQ(static_cast<int>(refusals.size()), refused);
@@ -500,11 +633,13 @@ TEST_F(MaterialConsumption, BalanceNeverGoesNegativeUnderConcurrentConsumption_G
 // and nothing is recorded.
 TEST_F(MaterialConsumption, RefusesAnInstantTheClientSuppliesAndRecordsNothing_AL01) {
   ASSERT_EQ(Describe(DefineMedium("MAT-MEDIUM", false)), "ok");
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
   ASSERT_EQ(Describe(QualifySupplier("SUP-MILTENYI", {"MAT-MEDIUM"})), "ok");
   ASSERT_EQ(Describe(ReceiveReleased("L-1", "MAT-MEDIUM", "SUP-MILTENYI", 10)), "ok");
+  ASSERT_EQ(Describe(Produce("I-1", "MAT-PREP", std::nullopt, std::nullopt, 50)), "ok");
   const std::uint64_t before = LedgerSize();
 
-  ConsumeInput backdated = Consumption("L-1", "MAT-MEDIUM", 2, Destination::Kind::kBatch, "B-0001");
+  ConsumeInput backdated = Consumption("L-1", "MAT-MEDIUM", 2, Destination::Kind::kLot, "I-1");
   backdated.use.at = Plus(clock_.Now(), -kHour);
   EXPECT_EQ(Refusal(Materials().Consume(oliver_, backdated)), "invalid_argument on at");
   backdated.use.at = clock_.Now();  // Even the server's own now, when the client sends it.
@@ -528,6 +663,8 @@ TEST_F(MaterialConsumption, ARefusedUseIsRecordedOnceAndChangesNoBalance_G08) {
   ASSERT_EQ(Describe(ReceiveTested("L-2", "MAT-MEDIUM", "SUP-MILTENYI", 10, {}, false)), "ok");
   // The material a step expects instead: another that exists (one that does not is a 404).
   ASSERT_EQ(Describe(DefineMedium("MAT-IL2", false)), "ok");
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
+  ASSERT_EQ(Describe(Produce("I-1", "MAT-PREP", std::nullopt, std::nullopt, 50)), "ok");
 
   struct Attempt {
     std::string what;
@@ -537,17 +674,15 @@ TEST_F(MaterialConsumption, ARefusedUseIsRecordedOnceAndChangesNoBalance_G08) {
   };
   const std::vector<Attempt> attempts{
       {"more than the lot holds",
-       Consumption("L-1", "MAT-MEDIUM", 12, Destination::Kind::kBatch, "B-0001"), "L-1",
+       Consumption("L-1", "MAT-MEDIUM", 12, Destination::Kind::kLot, "I-1"), "L-1",
        "insufficient_quantity"},
       {"more than the scanned container holds",
-       Consumption("L-1/2", "MAT-MEDIUM", 5, Destination::Kind::kBatch, "B-0001"), "L-1",
+       Consumption("L-1/2", "MAT-MEDIUM", 5, Destination::Kind::kLot, "I-1"), "L-1",
        "insufficient_quantity"},
       {"a lot still in quarantine",
-       Consumption("L-2", "MAT-MEDIUM", 1, Destination::Kind::kBatch, "B-0001"), "L-2",
-       "not_released"},
+       Consumption("L-2", "MAT-MEDIUM", 1, Destination::Kind::kLot, "I-1"), "L-2", "not_released"},
       {"another material than the step needs",
-       Consumption("L-1", "MAT-IL2", 1, Destination::Kind::kBatch, "B-0001"), "L-1",
-       "wrong_material"},
+       Consumption("L-1", "MAT-IL2", 1, Destination::Kind::kLot, "I-1"), "L-1", "wrong_material"},
   };
   for (const Attempt& attempt : attempts) {
     const std::uint64_t before = LedgerSize();
@@ -564,7 +699,7 @@ TEST_F(MaterialConsumption, ARefusedUseIsRecordedOnceAndChangesNoBalance_G08) {
     EXPECT_EQ(event.stream, materials::LotStream(attempt.lot)) << attempt.what;
     EXPECT_EQ(event.actor.id, "oliver");
     EXPECT_EQ(StringMember(payload, "refusal"), attempt.refusal) << attempt.what;
-    EXPECT_EQ(StringMember(payload, "into"), "B-0001");
+    EXPECT_EQ(StringMember(payload, "into"), "I-1");
     EXPECT_EQ(StringMember(payload, "message"), refused.error().Message());
   }
   EXPECT_TRUE(Events("materials.lot_consumed").empty());
@@ -584,25 +719,131 @@ TEST_F(MaterialConsumption, ARefusedUseIsRecordedOnceAndChangesNoBalance_G08) {
   EXPECT_EQ(LedgerSize(), before);
 }
 
+// Verifies G-03, T-01: what goes into a batch is recorded at the batch's step, where the master
+// batch record's bill of materials, training and the point-of-use check are enforced. Consuming
+// into a batch outside its step is refused as bad input naming into.kind and the step's route,
+// for a batch that exists, whether or not the lot would pass the check, and nothing is recorded:
+// no consumption, no refused use. The same lot goes into a lot here, and into the batch at its
+// step.
+TEST_F(MaterialConsumption, RefusesConsumptionIntoABatchOutsideItsStepAndRecordsNothing_G03_T01) {
+  ASSERT_EQ(Describe(DefineMedium("MAT-MEDIUM", false)), "ok");
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
+  ASSERT_EQ(Describe(QualifySupplier("SUP-MILTENYI", {"MAT-MEDIUM"})), "ok");
+  ASSERT_EQ(Describe(ReceiveReleased("L-1", "MAT-MEDIUM", "SUP-MILTENYI", 10)), "ok");
+  ASSERT_EQ(Describe(ReceiveTested("L-2", "MAT-MEDIUM", "SUP-MILTENYI", 10, {}, false)), "ok");
+  ASSERT_EQ(Describe(Produce("I-1", "MAT-PREP", std::nullopt, std::nullopt, 50)), "ok");
+  ASSERT_EQ(Describe(ReceiveCollection("APH-1", PatientCode("A7Q29K44"))), "ok");
+  ASSERT_EQ(Describe(ApproveRecipe({"MAT-APHERESIS", "MAT-MEDIUM"})), "ok");
+  const Result<std::string> batch = StartBatch("APH-1", PatientCode("A7Q29K44"));
+  ASSERT_EQ(Describe(batch), "ok");
+  const std::uint64_t before = LedgerSize();
+
+  // L-1 is released; L-2, in quarantine, is what the check would refuse and record.
+  for (const std::string& scanned : std::vector<std::string>{"L-1", "L-2"}) {
+    const auto refused = Materials().Consume(
+        oliver_, Consumption(scanned, "MAT-MEDIUM", 2, Destination::Kind::kBatch, *batch));
+    ASSERT_EQ(Refusal(refused), "invalid_argument on into.kind") << scanned;
+    EXPECT_THAT(refused.error().Message(),
+                HasSubstr("through the batch's step: POST "
+                          "/api/v1/batches/{batch}/steps/{step}/materials"))
+        << scanned;
+  }
+  EXPECT_EQ(LedgerSize(), before);
+  EXPECT_TRUE(Events("materials.lot_consumed").empty());
+  EXPECT_TRUE(Events("materials.use_refused").empty());
+  EXPECT_EQ(StoredLot("L-1").Balance(), Millilitres(10));
+
+  EXPECT_EQ(Describe(Materials().Consume(
+                oliver_, Consumption("L-1", "MAT-MEDIUM", 2, Destination::Kind::kLot, "I-1"))),
+            "ok");
+  EXPECT_EQ(Describe(ConsumeInBatch(*batch, "L-1", 2)), "ok");
+  EXPECT_EQ(StoredLot("L-1").Balance(), Millilitres(6));
+  const auto consumed = Events("materials.lot_consumed");
+  ASSERT_EQ(consumed.size(), 2U);
+  EXPECT_EQ(StringMember(PayloadOf(consumed[1]), "into_kind"), "batch");
+  EXPECT_EQ(StringMember(PayloadOf(consumed[1]), "into"), *batch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lots made in house.
+
+// Verifies T-01: a lot made by a batch is an edge from that batch, so a batch that does not exist
+// is refused, naming it (after the request's own mistakes), and nothing is recorded.
+TEST_F(MaterialProduction, RefusesALotNamingABatchThatDoesNotExist_T01) {
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
+  const std::uint64_t before = LedgerSize();
+
+  const Status unit = Produce("P-1", "MAT-CART", "B-2026-0404", PatientCode("A7Q29K44"), 70);
+  EXPECT_EQ(Refusal(unit), "not_found on batch");
+  EXPECT_THAT(unit.error().Message(), HasSubstr("B-2026-0404"));
+  const Status medium = Produce("I-1", "MAT-PREP", "B-2026-0404", std::nullopt, 50);
+  EXPECT_EQ(Refusal(medium), "not_found on batch");
+  EXPECT_EQ(Refusal(Produce("I-1", "MAT-PREP", "B 2026", std::nullopt, 50)),
+            "invalid_argument on batch");
+  EXPECT_EQ(LedgerSize(), before);
+  EXPECT_TRUE(Events("materials.lot_received").empty());
+  // An intermediate made outside any batch names none.
+  EXPECT_EQ(Describe(Produce("I-1", "MAT-PREP", std::nullopt, std::nullopt, 50)), "ok");
+}
+
+// Verifies G-04: a batch QA rejected (or released) is a closed record: a lot made by it is
+// recorded while it runs, and nothing comes out of it afterwards. Released batches: the demo's
+// (DemoSiteTest).
+TEST_F(MaterialProduction, RefusesALotOfABatchAlreadyRejected_G04) {
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
+  const std::string patient = PatientCode("A7Q29K44");
+  ASSERT_EQ(Describe(ReceiveCollection("APH-1", patient)), "ok");
+  ASSERT_EQ(Describe(ApproveRecipe({"MAT-APHERESIS"})), "ok");
+  const Result<std::string> batch = StartBatch("APH-1", patient);
+  ASSERT_EQ(Describe(batch), "ok");
+  ASSERT_EQ(Describe(Produce("P-1", "MAT-CART", *batch, patient, 70)), "ok");
+  ASSERT_EQ(Describe(RejectBatch(*batch)), "ok");
+  const std::uint64_t before = LedgerSize();
+
+  const Status refused = Produce("P-2", "MAT-CART", *batch, patient, 70);
+  EXPECT_EQ(Refusal(refused), "failed_precondition on batch");
+  EXPECT_THAT(refused.error().Message(), HasSubstr("batch " + *batch + " is rejected"));
+  EXPECT_EQ(LedgerSize(), before);
+  EXPECT_EQ(StoredLot("P-1").Status(), materials::LotStatus::kRejected);
+}
+
+// Verifies T-02: a product unit's label carries the patient code of the batch that made it; another
+// patient's code is refused, naming both, and nothing is recorded. An intermediate the batch made
+// carries no patient code to compare.
+TEST_F(MaterialProduction, RefusesAProductUnitLabelledForAnotherPatient_T02) {
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
+  const std::string patient = PatientCode("A7Q29K44");
+  const std::string other = PatientCode("B3X81M20");
+  ASSERT_EQ(Describe(ReceiveCollection("APH-1", patient)), "ok");
+  ASSERT_EQ(Describe(ApproveRecipe({"MAT-APHERESIS"})), "ok");
+  const Result<std::string> batch = StartBatch("APH-1", patient);
+  ASSERT_EQ(Describe(batch), "ok");
+  const std::uint64_t before = LedgerSize();
+
+  const Status refused = Produce("P-1", "MAT-CART", *batch, other, 70);
+  EXPECT_EQ(Refusal(refused), "failed_precondition on patient_code");
+  EXPECT_THAT(refused.error().Message(), HasSubstr(other));
+  EXPECT_THAT(refused.error().Message(), HasSubstr("batch " + *batch + " is for " + patient));
+  EXPECT_EQ(LedgerSize(), before);
+
+  ASSERT_EQ(Describe(Produce("P-1", "MAT-CART", *batch, patient, 70)), "ok");
+  const materials::LotState unit = StoredLot("P-1");
+  EXPECT_EQ(unit.made_by_batch, *batch);
+  EXPECT_EQ(unit.patient_code, patient);
+  EXPECT_EQ(Describe(Produce("I-1", "MAT-PREP", *batch, std::nullopt, 50)), "ok");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The projection.
 
 // Verifies P11-01: every materials table rebuilt from the ledger alone equals the live one, after
 // the life of a site's materials: a qualified supplier, a lot received with its certificate and
-// identity test, released, consumed into a batch and an intermediate, sampled; an apheresis
-// collection made eligible and released; a product unit made by the batch; a rejected lot; and
-// refused uses.
+// identity test, released, consumed into an intermediate and, at the batch's step, into a batch,
+// sampled; an apheresis collection made eligible and released; a product unit made by the batch;
+// a rejected lot; and refused uses.
 TEST_F(MaterialProjection, RebuiltTablesEqualTheLiveOnes) {
   ASSERT_EQ(Describe(DefineMedium("MAT-MEDIUM", true)), "ok");
-  ASSERT_EQ(Describe(DefineInHouse("MAT-APHERESIS", materials::Category::kStartingMaterial,
-                                   {72, materials::ShelfLife::Unit::kHours})),
-            "ok");
-  ASSERT_EQ(Describe(DefineInHouse("MAT-PREP", materials::Category::kIntermediate,
-                                   {30, materials::ShelfLife::Unit::kDays})),
-            "ok");
-  ASSERT_EQ(Describe(DefineInHouse("MAT-CART", materials::Category::kDrugProduct,
-                                   {12, materials::ShelfLife::Unit::kMonths})),
-            "ok");
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
   ASSERT_EQ(Describe(QualifySupplier("SUP-MILTENYI", {"MAT-MEDIUM"})), "ok");
 
   clock_.Advance(kHour);
@@ -615,19 +856,8 @@ TEST_F(MaterialProjection, RebuiltTablesEqualTheLiveOnes) {
             "ok");
 
   clock_.Advance(kHour);
-  materials::CollectionReceipt collection;
-  collection.id = "APH-1";
-  collection.material = "MAT-APHERESIS";
-  collection.donor_code = PatientCode("A7Q29K44");
-  collection.collection_facility = "Leiden University Medical Centre apheresis unit";
-  collection.collected_at = Plus(clock_.Now(), -6 * kHour);
-  collection.quantity = 250;
-  collection.unit = "mL";
-  collection.shipping_min_c = 3.5;
-  collection.shipping_max_c = 6.8;
-  collection.receiving_code = "GR-APH-1";
-  collection.storage_location = "Quarantine fridge 1, shelf 2";
-  ASSERT_EQ(Describe(Materials().ReceiveCollection(wendy_, collection)), "ok");
+  const std::string patient = PatientCode("A7Q29K44");
+  ASSERT_EQ(Describe(ReceiveCollection("APH-1", patient)), "ok");
   ASSERT_EQ(Describe(Materials().DetermineEligibility(
                 anna_, "APH-1", true, "Autologous donor; screening and testing complete")),
             "ok");
@@ -642,12 +872,12 @@ TEST_F(MaterialProjection, RebuiltTablesEqualTheLiveOnes) {
   ASSERT_EQ(Describe(Sign(anna_, {"material_lot", "I-1"}, Meaning::kReleased)), "ok");
 
   clock_.Advance(kHour);
-  for (const ConsumeInput& input : {
-           Consumption("L-MED-1", "MAT-MEDIUM", 20, Destination::Kind::kBatch, "B-0001"),
-           Consumption("APH-1", "MAT-APHERESIS", 200, Destination::Kind::kBatch, "B-0001"),
-           Consumption("I-1", "MAT-PREP", 25, Destination::Kind::kBatch, "B-0001"),
-       }) {
-    ASSERT_EQ(Describe(Materials().Consume(priya_, input)), "ok") << input.use.scanned;
+  ASSERT_EQ(Describe(ApproveRecipe({"MAT-APHERESIS", "MAT-MEDIUM", "MAT-PREP"})), "ok");
+  const Result<std::string> batch = StartBatch("APH-1", patient);
+  ASSERT_EQ(Describe(batch), "ok");
+  for (const auto& [scanned, millilitres] :
+       std::vector<std::pair<std::string, double>>{{"L-MED-1", 20}, {"APH-1", 200}, {"I-1", 25}}) {
+    ASSERT_EQ(Describe(ConsumeInBatch(*batch, scanned, millilitres)), "ok") << scanned;
   }
   WithdrawInput sample;
   sample.scanned = "L-MED-1/1";
@@ -658,13 +888,13 @@ TEST_F(MaterialProjection, RebuiltTablesEqualTheLiveOnes) {
   ASSERT_EQ(Describe(Materials().Withdraw(wendy_, sample)), "ok");
 
   clock_.Advance(kHour);
-  ASSERT_EQ(Describe(Produce("P-1", "MAT-CART", "B-0001", PatientCode("A7Q29K44"), 70)), "ok");
+  ASSERT_EQ(Describe(Produce("P-1", "MAT-CART", *batch, patient, 70)), "ok");
   // Refused uses: the product unit is in quarantine; the rejected lot may not be used at all.
   EXPECT_EQ(Refusal(Materials().Consume(
-                oliver_, Consumption("P-1", "MAT-CART", 1, Destination::Kind::kBatch, "B-0002"))),
+                oliver_, Consumption("P-1", "MAT-CART", 1, Destination::Kind::kLot, "I-1"))),
             "failed_precondition on lot");
-  EXPECT_EQ(Refusal(Materials().Consume(oliver_, Consumption("L-MED-2", "MAT-MEDIUM", 1,
-                                                             Destination::Kind::kBatch, "B-0002"))),
+  EXPECT_EQ(Refusal(Materials().Consume(
+                oliver_, Consumption("L-MED-2", "MAT-MEDIUM", 1, Destination::Kind::kLot, "I-1"))),
             "failed_precondition on lot");
   EXPECT_EQ(Events("materials.use_refused").size(), 2U);
   EXPECT_EQ(StoredLot("L-MED-1").Balance(), Millilitres(65));
@@ -745,16 +975,13 @@ Reach BruteForce(const std::vector<Edge>& edges, const std::string& root, Direct
 
 // Verifies T-01, G-08: a trace through the store, from any lot or batch, either way, as of any
 // instant, reaches exactly what a brute-force walk over the recorded edges reaches: raw lots into
-// intermediates, both into batches, batches into product units, built in a seeded random order.
+// intermediates, both into batches (at the batch's step), batches into product units for their
+// patients, built in a seeded random order.
 TEST_F(MaterialGenealogy, TraceThroughTheStoreMatchesABruteForceWalk_T01) {
   ASSERT_EQ(Describe(DefineMedium("MAT-MEDIUM", false)), "ok");
-  ASSERT_EQ(Describe(DefineInHouse("MAT-PREP", materials::Category::kIntermediate,
-                                   {30, materials::ShelfLife::Unit::kDays})),
-            "ok");
-  ASSERT_EQ(Describe(DefineInHouse("MAT-CART", materials::Category::kDrugProduct,
-                                   {12, materials::ShelfLife::Unit::kMonths})),
-            "ok");
+  ASSERT_EQ(Describe(DefineInHouseMaterials()), "ok");
   ASSERT_EQ(Describe(QualifySupplier("SUP-MILTENYI", {"MAT-MEDIUM"})), "ok");
+  ASSERT_EQ(Describe(ApproveRecipe({"MAT-APHERESIS", "MAT-MEDIUM", "MAT-PREP"})), "ok");
 
   constexpr int kRawLots = 11;  // R-1 and R-10 share a prefix: a trace must tell them apart.
   constexpr int kIntermediates = 4;
@@ -764,6 +991,20 @@ TEST_F(MaterialGenealogy, TraceThroughTheStoreMatchesABruteForceWalk_T01) {
   const auto pick = [&](int n) { return std::uniform_int_distribution<int>(1, n)(random); };
   const auto id = [](std::string_view prefix, int n) {
     return std::string(prefix) + "-" + std::to_string(n);
+  };
+  // Batch b is for patient patients[b - 1], from their collection C-<b>; nothing goes into it or
+  // comes out of it yet.
+  std::vector<std::string> batch_ids;
+  std::vector<std::string> patients;
+  for (int b = 1; b <= kBatches; ++b) {
+    patients.push_back(PatientCode("PT" + std::to_string(1000 + b)));
+    ASSERT_EQ(Describe(ReceiveCollection(id("C", b), patients.back())), "ok");
+    const Result<std::string> batch = StartBatch(id("C", b), patients.back());
+    ASSERT_EQ(Describe(batch), "ok");
+    batch_ids.push_back(*batch);
+  }
+  const auto batch_node = [&](int b) {
+    return materials::BatchNode(batch_ids[static_cast<std::size_t>(b - 1)]);
   };
   const Timestamp before_everything = clock_.Now();
 
@@ -778,7 +1019,7 @@ TEST_F(MaterialGenealogy, TraceThroughTheStoreMatchesABruteForceWalk_T01) {
   // The operations, each an edge: consumptions (lot -> intermediate, lot -> batch) and
   // production (batch -> product unit), in a random order.
   struct Operation {
-    std::string parent;  // "lot:R-3" or "batch:B-2".
+    std::string parent;  // "lot:R-3" or "batch:B-2026-0002".
     std::string child;
   };
   std::vector<Operation> operations;
@@ -792,18 +1033,15 @@ TEST_F(MaterialGenealogy, TraceThroughTheStoreMatchesABruteForceWalk_T01) {
   for (int b = 1; b <= kBatches; ++b) {
     const int intermediates = pick(2);
     for (int k = 0; k < intermediates; ++k) {
-      operations.push_back(
-          {materials::LotNode(id("I", pick(kIntermediates))), materials::BatchNode(id("B", b))});
+      operations.push_back({materials::LotNode(id("I", pick(kIntermediates))), batch_node(b)});
     }
     const int raw = pick(3) - 1;
     for (int k = 0; k < raw; ++k) {
-      operations.push_back(
-          {materials::LotNode(id("R", pick(kRawLots))), materials::BatchNode(id("B", b))});
+      operations.push_back({materials::LotNode(id("R", pick(kRawLots))), batch_node(b)});
     }
   }
   for (int p = 1; p <= kProducts; ++p) {
-    operations.push_back(
-        {materials::BatchNode(id("B", pick(kBatches))), materials::LotNode(id("P", p))});
+    operations.push_back({batch_node(pick(kBatches)), materials::LotNode(id("P", p))});
   }
   std::shuffle(operations.begin(), operations.end(), random);
 
@@ -815,15 +1053,18 @@ TEST_F(MaterialGenealogy, TraceThroughTheStoreMatchesABruteForceWalk_T01) {
     const auto child = materials::ParseNode(operation.child);
     ASSERT_TRUE(parent && child);
     if (parent->kind == "batch") {
-      const std::string patient = PatientCode("PT" + std::to_string(1000 + edges.size()));
-      ASSERT_EQ(Describe(Produce(child->id, "MAT-CART", parent->id, patient, 70)), "ok");
+      const auto b = std::find(batch_ids.begin(), batch_ids.end(), parent->id) - batch_ids.begin();
+      ASSERT_EQ(Describe(Produce(child->id, "MAT-CART", parent->id,
+                                 patients[static_cast<std::size_t>(b)], 70)),
+                "ok");
+    } else if (child->kind == "batch") {
+      ASSERT_EQ(Describe(ConsumeInBatch(child->id, parent->id, 10)), "ok")
+          << operation.parent << " -> " << operation.child;
     } else {
       const bool intermediate = parent->id.starts_with("I-");
-      const Destination::Kind kind =
-          child->kind == "batch" ? Destination::Kind::kBatch : Destination::Kind::kLot;
       ASSERT_EQ(Describe(Materials().Consume(
                     oliver_, Consumption(parent->id, intermediate ? "MAT-PREP" : "MAT-MEDIUM", 10,
-                                         kind, child->id))),
+                                         Destination::Kind::kLot, child->id))),
                 "ok")
           << operation.parent << " -> " << operation.child;
     }
@@ -834,7 +1075,7 @@ TEST_F(MaterialGenealogy, TraceThroughTheStoreMatchesABruteForceWalk_T01) {
   std::vector<std::string> roots;
   for (int r = 1; r <= kRawLots; ++r) roots.push_back(materials::LotNode(id("R", r)));
   for (int i = 1; i <= kIntermediates; ++i) roots.push_back(materials::LotNode(id("I", i)));
-  for (int b = 1; b <= kBatches; ++b) roots.push_back(materials::BatchNode(id("B", b)));
+  for (int b = 1; b <= kBatches; ++b) roots.push_back(batch_node(b));
   for (int p = 1; p <= kProducts; ++p) roots.push_back(materials::LotNode(id("P", p)));
 
   int compared = 0;
