@@ -1,9 +1,12 @@
 #include "aliquot/app/batch_records.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
+#include "aliquot/core/mutex.h"
 #include "aliquot/ledger/payload.h"
 
 namespace aliquot::app {
@@ -14,6 +17,7 @@ using batches::BatchState;
 using batches::EntryRecord;
 using batches::Refusal;
 
+// A batch's identity, status and counters: the row every event rewrites, kept small.
 const TableSpec& BatchesTable() {
   static const TableSpec kTable{"batches",
                                 {{"batch_id", ColumnType::kText},
@@ -22,9 +26,19 @@ const TableSpec& BatchesTable() {
                                  {"version", ColumnType::kInteger},
                                  {"status", ColumnType::kText},
                                  {"created_at", ColumnType::kInteger},
-                                 {"state", ColumnType::kText},
-                                 {"lines", ColumnType::kInteger}},
+                                 {"lines", ColumnType::kInteger},
+                                 {"entries", ColumnType::kInteger},
+                                 {"refusals", ColumnType::kInteger},
+                                 {"exceptions", ColumnType::kInteger}},
                                 1};
+  return kTable;
+}
+
+// The rest of the batch's state, every begun step summarised (batches::BatchHeaderToJson): a few
+// KB, rewritten only when an event changes it.
+const TableSpec& HeadersTable() {
+  static const TableSpec kTable{
+      "batch_headers", {{"batch_id", ColumnType::kText}, {"state", ColumnType::kText}}, 1};
   return kTable;
 }
 
@@ -178,9 +192,16 @@ Result<batches::StepExecution> DecodeStep(const Row& row) {
   return batches::StepExecutionFromJson(json, what);
 }
 
-Result<BatchState> DecodeState(const Row& row) {
-  ALIQUOT_ASSIGN_OR_RETURN(const Json json, ParseStored(Text(row, 6), "batch " + Text(row, 0)));
-  return batches::BatchStateFromJson(json);
+batches::BatchCounts CountsFrom(const Row& batch) {
+  return {static_cast<int>(Int(batch, 7)), static_cast<int>(Int(batch, 8)),
+          static_cast<int>(Int(batch, 9))};
+}
+
+// `batch` is the batch's row and `header` its header's.
+Result<BatchState> DecodeState(const Row& batch, const Row& header) {
+  ALIQUOT_ASSIGN_OR_RETURN(const Json json,
+                           ParseStored(Text(header, 1), "batch " + Text(batch, 0)));
+  return batches::BatchHeaderFromJson(json, CountsFrom(batch));
 }
 
 Json OutcomeJson(const RequestOutcome& outcome) {
@@ -193,24 +214,72 @@ Json OutcomeJson(const RequestOutcome& outcome) {
   return json;
 }
 
+// Decoded rows a projector keeps between events, each beside the text its row was written with.
+// The row is the truth: a value is taken only while its row still holds that text, so a rolled-back
+// commit, a rebuild or a row written by another store's projector is decoded afresh.
+template <typename T>
+class KeptRows {
+ public:
+  // Moves the value kept for `key` into `value` if it was kept with `text`.
+  bool Take(const std::string& key, const std::string& text, T& value) {
+    MutexLock lock(mutex_);
+    const auto kept = rows_.find(key);
+    if (kept == rows_.end() || kept->second.text != text) return false;
+    value = std::move(kept->second.value);
+    rows_.erase(kept);
+    return true;
+  }
+
+  void Keep(const std::string& key, std::string text, T value) {
+    MutexLock lock(mutex_);
+    // The batches in progress fit many times over; past that, starting afresh costs one decode
+    // per batch.
+    if (rows_.size() >= kLimit) rows_.clear();
+    rows_.insert_or_assign(key, Kept{std::move(text), std::move(value)});
+  }
+
+ private:
+  static constexpr std::size_t kLimit = 1024;
+  struct Kept {
+    std::string text;
+    T value;
+  };
+  Mutex mutex_;
+  std::unordered_map<std::string, Kept> rows_ GUARDED_BY(mutex_);
+};
+
 class BatchesProjector final : public Projector {
  public:
   const std::vector<TableSpec>& Tables() const override {
     static const std::vector<TableSpec> kTables{
-        BatchesTable(), StepsTable(),    BatchYearsTable(), LinesTable(),
+        BatchesTable(), HeadersTable(),  StepsTable(),      BatchYearsTable(), LinesTable(),
         EntriesTable(), RefusalsTable(), ExceptionsTable(), RequestsTable()};
     return kTables;
   }
 
+  // An entry's event is applied to the batch's header and the step it records on. Both are kept
+  // decoded between events (KeptRows), and the header is rewritten only when it changes: an entry
+  // on a running batch rewrites its counters' row and its step's row, not the header.
   Status Apply(const ledger::Event& event, ProjectionWriter& writer) const override {
     if (event.stream.type != "batch" || !event.event_type.starts_with("batch.")) return {};
     ALIQUOT_ASSIGN_OR_RETURN(const ledger::PayloadReader payload,
                              ledger::PayloadReader::Parse(event));
     const std::string& id = event.stream.id;
     BatchState state;
+    std::string header_text;
     ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row, writer.Get(BatchesTable(), {id}));
     if (row) {
-      ALIQUOT_ASSIGN_OR_RETURN(state, DecodeState(*row));
+      ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> header, writer.Get(HeadersTable(), {id}));
+      if (!header) return Unexpected(DataLoss("batch " + id + " has no header"));
+      header_text = Text(*header, 1);
+      if (headers_.Take(id, header_text, state)) {
+        const batches::BatchCounts counts = CountsFrom(*row);
+        state.entries = counts.entries;
+        state.refusals = counts.refusals;
+        state.exceptions = counts.exceptions;
+      } else {
+        ALIQUOT_ASSIGN_OR_RETURN(state, DecodeState(*row, *header));
+      }
     } else if (event.event_type == batches::kBatchCreated) {
       const int year = YearOf(event.time);
       ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> count,
@@ -225,22 +294,33 @@ class BatchesProjector final : public Projector {
       ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> step_row,
                                writer.Get(StepsTable(), {id, step}));
       if (!step_row) continue;
-      ALIQUOT_ASSIGN_OR_RETURN(state.steps[step], DecodeStep(*step_row));
+      if (!steps_.Take(StepKey(id, step), Text(*step_row, 2), state.steps[step])) {
+        ALIQUOT_ASSIGN_OR_RETURN(state.steps[step], DecodeStep(*step_row));
+      }
     }
     ALIQUOT_RETURN_IF_ERROR(batches::ApplyBatchEvent(state, event, payload));
     for (const std::string& step : touched) {
-      const batches::StepExecution* execution = state.Step(step);
-      if (execution == nullptr) continue;
-      ALIQUOT_RETURN_IF_ERROR(writer.Upsert(
-          StepsTable(), {id, step, CanonicalJson(batches::StepExecutionToJson(*execution))}));
+      const auto execution = state.steps.find(step);
+      if (execution == state.steps.end()) continue;
+      std::string text = CanonicalJson(batches::StepExecutionToJson(execution->second));
+      ALIQUOT_RETURN_IF_ERROR(writer.Upsert(StepsTable(), {id, step, text}));
+      // The header keeps the step's summary, as it reads back.
+      steps_.Keep(StepKey(id, step), std::move(text),
+                  std::exchange(execution->second, batches::StepSummary(execution->second)));
+    }
+    std::string text = CanonicalJson(batches::BatchHeaderToJson(state));
+    if (!row || text != header_text) {
+      ALIQUOT_RETURN_IF_ERROR(writer.Upsert(HeadersTable(), {id, text}));
     }
     // The executed record's line number: the count of the batch's events.
-    const std::int64_t line = (row ? Int(*row, 7) : 0) + 1;
+    const std::int64_t line = (row ? Int(*row, 6) : 0) + 1;
     ALIQUOT_RETURN_IF_ERROR(writer.Upsert(
-        BatchesTable(),
-        {id, state.product, state.master_batch_record, std::int64_t{state.version},
-         std::string(batches::BatchStatusName(state.status)), state.created_at.Micros(),
-         CanonicalJson(batches::BatchHeaderToJson(state)), line}));
+        BatchesTable(), {id, state.product, state.master_batch_record, std::int64_t{state.version},
+                         std::string(batches::BatchStatusName(state.status)),
+                         state.created_at.Micros(), line, std::int64_t{state.entries},
+                         std::int64_t{state.refusals}, std::int64_t{state.exceptions}}));
+    const int exception_count = state.exceptions;
+    headers_.Keep(id, std::move(text), std::move(state));
     ALIQUOT_RETURN_IF_ERROR(writer.Upsert(
         LinesTable(),
         {id, line, static_cast<std::int64_t>(event.seq), event.event_type, event.time.Micros(),
@@ -266,7 +346,7 @@ class BatchesProjector final : public Projector {
     }
     ALIQUOT_ASSIGN_OR_RETURN(const std::vector<BatchException> exceptions,
                              batches::ExceptionsOf(event, payload));
-    int ordinal = state.exceptions - static_cast<int>(exceptions.size());
+    int ordinal = exception_count - static_cast<int>(exceptions.size());
     for (const BatchException& exception : exceptions) {
       Json json = batches::ExceptionToJson(exception);
       json.Set("at", event.time.Micros());
@@ -285,6 +365,13 @@ class BatchesProjector final : public Projector {
   }
 
  private:
+  static std::string StepKey(const std::string& batch, const std::string& step) {
+    return batch + '\n' + step;
+  }
+
+  mutable KeptRows<BatchState> headers_;
+  mutable KeptRows<batches::StepExecution> steps_;
+
   static Status MarkReviewed(const std::string& id, const batches::ExceptionReview& review,
                              ProjectionWriter& writer) {
     ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row,
@@ -369,9 +456,11 @@ Result<BatchState> LoadBatch(StoreReader& reader, const std::string& id) {
 }
 
 Result<BatchState> LoadBatchHeader(StoreReader& reader, const std::string& id) {
-  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> row, reader.GetRow(BatchesTable(), {id}));
-  if (!row) return BatchState();
-  return DecodeState(*row);
+  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> batch, reader.GetRow(BatchesTable(), {id}));
+  if (!batch) return BatchState();
+  ALIQUOT_ASSIGN_OR_RETURN(const std::optional<Row> header, reader.GetRow(HeadersTable(), {id}));
+  if (!header) return Unexpected(DataLoss("batch " + id + " has no header"));
+  return DecodeState(*batch, *header);
 }
 
 Result<BatchState> LoadBatchWith(StoreReader& reader, const std::string& id,
@@ -395,12 +484,20 @@ Status LoadStepsInto(StoreReader& reader, BatchState& state,
 }
 
 Result<std::vector<BatchState>> LoadBatchHeaders(StoreReader& reader) {
-  std::vector<BatchState> all;
+  std::map<std::string, Row> rows;
   ALIQUOT_RETURN_IF_ERROR(reader.ScanRows(BatchesTable(), [&](const Row& row) -> Status {
-    ALIQUOT_ASSIGN_OR_RETURN(BatchState state, DecodeState(row));
+    rows.emplace(Text(row, 0), row);
+    return {};
+  }));
+  std::vector<BatchState> all;
+  ALIQUOT_RETURN_IF_ERROR(reader.ScanRows(HeadersTable(), [&](const Row& header) -> Status {
+    const auto row = rows.find(Text(header, 0));
+    if (row == rows.end()) return Unexpected(DataLoss("header of no batch " + Text(header, 0)));
+    ALIQUOT_ASSIGN_OR_RETURN(BatchState state, DecodeState(row->second, header));
     all.push_back(std::move(state));
     return {};
   }));
+  if (all.size() != rows.size()) return Unexpected(DataLoss("a batch has no header"));
   std::stable_sort(all.begin(), all.end(), [](const BatchState& a, const BatchState& b) {
     return a.created_at < b.created_at;
   });

@@ -21,15 +21,15 @@
 
 namespace aliquot::app {
 
-// Tables: batches, batch_steps, batch_years, batch_lines, batch_entries, batch_refusals,
-// batch_exceptions, batch_requests.
+// Tables: batches (identity, status and counters), batch_headers, batch_steps, batch_years,
+// batch_lines, batch_entries, batch_refusals, batch_exceptions, batch_requests.
 std::unique_ptr<Projector> MakeBatchesProjector();
 
 // The whole state, with `exists` false when there is none; kDataLoss for a row that does not read
 // back.
 Result<batches::BatchState> LoadBatch(StoreReader& reader, const std::string& id);
-// The state with every step summarised (batches::BatchHeaderToJson): one row, for lists and for
-// decisions that read no step's values.
+// The state with every step summarised (batches::BatchHeaderToJson): the batch's row and its
+// header's, for lists and for decisions that read no step's values.
 Result<batches::BatchState> LoadBatchHeader(StoreReader& reader, const std::string& id);
 // The header with `steps` whole (those not started yet stay absent): what an action on one step
 // reads.

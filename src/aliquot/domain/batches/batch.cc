@@ -192,8 +192,10 @@ Json StateToJson(const BatchState& state, bool summaries) {
   Json expiries = Json::MakeObject();
   for (const auto& [clock, at] : state.expiries) expiries.Set(clock, materials::TimeToJson(at));
   json.Set("expiries", std::move(expiries));
-  json.Set("entries", state.entries);
-  json.Set("refusals", state.refusals);
+  if (!summaries) {
+    json.Set("entries", state.entries);
+    json.Set("refusals", state.refusals);
+  }
   Json overrides = Json::MakeArray();
   for (const Override& granted : state.overrides) {
     Json item = Json::MakeObject();
@@ -206,7 +208,7 @@ Json StateToJson(const BatchState& state, bool summaries) {
   }
   json.Set("overrides", std::move(overrides));
   json.Set("deviations", JsonStrings(state.deviations));
-  json.Set("exceptions", state.exceptions);
+  if (!summaries) json.Set("exceptions", state.exceptions);
   json.Set("unreviewed", StringSetToJson(state.unreviewed));
   json.Set("completed_at", materials::OptionalTimeToJson(state.completed_at));
   json.Set("review_started_at", materials::OptionalTimeToJson(state.review_started_at));
@@ -570,7 +572,10 @@ Result<StepExecution> StepExecutionFromJson(const Json& json, const std::string&
   return StepFromJson(json, what, false);
 }
 
-Result<BatchState> BatchStateFromJson(const Json& json) {
+namespace {
+
+// The state from its JSON; a header's counters come from `counts`, a whole state's from the JSON.
+Result<BatchState> StateFromJson(const Json& json, const BatchCounts* counts) {
   const JsonFields fields(json, "batch");
   BatchState state;
   state.exists = true;
@@ -612,10 +617,18 @@ Result<BatchState> BatchStateFromJson(const Json& json) {
     if (!at) return Unexpected(named.Corrupt("expiry " + clock));
     state.expiries[clock] = Timestamp::FromMicros(*at);
   }
-  ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t entries, named.Integer("entries"));
-  state.entries = static_cast<int>(entries);
-  ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t refusals, named.Integer("refusals"));
-  state.refusals = static_cast<int>(refusals);
+  if (counts != nullptr) {
+    state.entries = counts->entries;
+    state.refusals = counts->refusals;
+    state.exceptions = counts->exceptions;
+  } else {
+    ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t entries, named.Integer("entries"));
+    state.entries = static_cast<int>(entries);
+    ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t refusals, named.Integer("refusals"));
+    state.refusals = static_cast<int>(refusals);
+    ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t exceptions, named.Integer("exceptions"));
+    state.exceptions = static_cast<int>(exceptions);
+  }
   ALIQUOT_ASSIGN_OR_RETURN(const Json::Array* overrides, named.Array("overrides"));
   for (const Json& item : *overrides) {
     const JsonFields override_fields(item, what + " override");
@@ -629,8 +642,6 @@ Result<BatchState> BatchStateFromJson(const Json& json) {
     state.overrides.push_back(std::move(granted));
   }
   ALIQUOT_ASSIGN_OR_RETURN(state.deviations, named.Strings("deviations"));
-  ALIQUOT_ASSIGN_OR_RETURN(const std::int64_t exceptions, named.Integer("exceptions"));
-  state.exceptions = static_cast<int>(exceptions);
   ALIQUOT_ASSIGN_OR_RETURN(state.unreviewed, StringSet(named, "unreviewed"));
   ALIQUOT_ASSIGN_OR_RETURN(state.completed_at, named.OptionalTime("completed_at"));
   ALIQUOT_ASSIGN_OR_RETURN(state.review_started_at, named.OptionalTime("review_started_at"));
@@ -648,6 +659,34 @@ Result<BatchState> BatchStateFromJson(const Json& json) {
     state.disposition = std::move(disposition);
   }
   return state;
+}
+
+}  // namespace
+
+Result<BatchState> BatchStateFromJson(const Json& json) { return StateFromJson(json, nullptr); }
+
+Result<BatchState> BatchHeaderFromJson(const Json& json, const BatchCounts& counts) {
+  if (json.Find("step_summaries") == nullptr) {
+    return Unexpected(DataLoss("batch header has no step summaries"));
+  }
+  return StateFromJson(json, &counts);
+}
+
+BatchCounts CountsOf(const BatchState& state) {
+  return {state.entries, state.refusals, state.exceptions};
+}
+
+StepExecution StepSummary(const StepExecution& step) {
+  StepExecution summary;
+  summary.status = step.status;
+  summary.started_at = step.started_at;
+  summary.started_by = step.started_by;
+  summary.completed_at = step.completed_at;
+  summary.completed_by = step.completed_by;
+  summary.verified_at = step.verified_at;
+  summary.verified_by = step.verified_by;
+  summary.equipment = step.equipment;
+  return summary;
 }
 
 }  // namespace aliquot::batches

@@ -181,10 +181,20 @@ Result<BatchState> BatchStateFromJson(const Json& json);
 
 // The state as the projection keeps it, so that an action reads and writes what it touches and
 // not the whole batch: a header whose steps are summaries (status, times, people, equipment in
-// use: what decisions on other steps read), and each step whole in a row of its own.
-// BatchStateFromJson reads a header back with its steps summarised (their values, scans,
-// consumption and samples empty); the caller puts back the steps it needs whole.
+// use: what decisions on other steps read), each step whole in a row of its own, and the
+// counters apart. Nearly every event changes a counter and few change the header, so an entry
+// rewrites a row of four numbers and not the header.
+// BatchHeaderFromJson reads a header back with its steps summarised (StepSummary: their values,
+// scans, consumption and samples empty); the caller puts back the steps it needs whole.
+struct BatchCounts {
+  int entries = 0;
+  int refusals = 0;
+  int exceptions = 0;
+};
 Json BatchHeaderToJson(const BatchState& state);
+Result<BatchState> BatchHeaderFromJson(const Json& json, const BatchCounts& counts);
+BatchCounts CountsOf(const BatchState& state);
+StepExecution StepSummary(const StepExecution& step);
 Json StepExecutionToJson(const StepExecution& step);
 Result<StepExecution> StepExecutionFromJson(const Json& json, const std::string& what);
 
