@@ -7,10 +7,10 @@
 // payload by 64 appender threads, on the same filesystem, in alternating phases. (2) Retrieval of
 // the executed record of a completed 30-step batch under 5 ms: GET /api/v1/batches/{id}/record,
 // beside BatchService::Record in process and plain sqlite3 reads of the batch's rows. The entries
-// run with the server's default 4 workers, with 64, and, as a diagnostic, without a server (each
-// operator's thread calling the route's handlers). A serial breakdown measures where an entry's
-// CPU goes: the HTTP request, the route's handler in process, authentication, the decision and the
-// append with its projection. See docs/benchmarks.md.
+// run through the server as `aliquot serve` runs it (a thread per connection, 64 at most), and,
+// as a diagnostic, without a server (each operator's thread calling the route's handlers). A serial
+// breakdown measures where an entry's CPU goes: the HTTP request, the route's handler in process,
+// authentication, the decision and the append with its projection. See docs/benchmarks.md.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -109,8 +109,9 @@ constexpr std::int64_t kRecordCallsPerRound = 10;
 constexpr std::int64_t kBreakdownRounds = 10;
 constexpr std::int64_t kBreakdownCallsPerRound = 20;
 
-// `aliquot serve`'s default number of HTTP worker threads (cli::ServeOptions::threads).
-constexpr unsigned kServeDefaultThreads = 4;
+// `aliquot serve`'s default number of HTTP connections served at once
+// (cli::ServeOptions::max_connections).
+constexpr unsigned kServeDefaultConnections = 64;
 
 // Identifiers of the site the benchmark builds.
 constexpr std::string_view kSite = "BNC";
@@ -123,9 +124,10 @@ constexpr std::string_view kLot = "L-BENCH-1";
 constexpr std::string_view kPassword = "Bench-2026-Entries";
 
 double scale = 1.0;
-// The entries benchmark runs once per count: the server's default, one worker per operator, and
-// 0: no server, each operator's thread calling the route's handlers itself (a diagnostic).
-std::vector<unsigned> entry_server_threads{kServeDefaultThreads, kOperators, 0};
+// The entries benchmark runs once per count of connections the server serves at once: the
+// server's default, and 0: no server, each operator's thread calling the route's handlers itself
+// (a diagnostic).
+std::vector<unsigned> entry_connections{kServeDefaultConnections, 0};
 
 std::int64_t Scaled(std::int64_t count) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(count) * scale));
@@ -744,12 +746,12 @@ World& TheWorld() {
     w.entry_payload = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
     sqlite3_finalize(statement);
   }
-  // What a decision and a projection decode and write back for each entry: the batch's row (its
-  // header, every step summarised) and a step's row.
+  // What a decision decodes for each entry: the batch's header (every step summarised) and a
+  // step's row. The projection writes the step's row back, and the header only when it changes.
   {
     RawConnection raw(w.store_path, 0, "PRAGMA busy_timeout = 10000;");
     sqlite3_stmt* statement = raw.Prepare(
-        "SELECT (SELECT length(state) FROM batches WHERE batch_id = ?1), (SELECT avg(length("
+        "SELECT (SELECT length(state) FROM batch_headers WHERE batch_id = ?1), (SELECT avg(length("
         "execution)) FROM batch_steps WHERE batch_id = ?1)");
     RawConnection::Bind(statement, 1, w.record_batch);
     ALIQUOT_CHECK(sqlite3_step(statement) == SQLITE_ROW);
@@ -789,15 +791,15 @@ World& TheWorld() {
 }
 
 // The server for one benchmark run: http::HttpServer on 127.0.0.1, port 0, over the site's
-// routes, with `threads` workers. The access log's lines are made, as the server makes them, and
-// counted instead of written.
+// routes, serving at most `connections` connections at once. The access log's lines are made, as
+// the server makes them, and counted instead of written.
 std::atomic<std::uint64_t> access_log_bytes{0};
 
-std::unique_ptr<http::HttpServer> StartServer(World& world, unsigned threads) {
+std::unique_ptr<http::HttpServer> StartServer(World& world, unsigned connections) {
   http::ServerOptions options;
   options.address = "127.0.0.1";
   options.port = 0;
-  options.threads = threads;
+  options.max_connections = connections;
   options.upload_path_prefix = "/api/v1/files/";
   options.clock = &world.clock;
   options.access_log = [](std::string_view line) { access_log_bytes += line.size(); };
@@ -875,7 +877,7 @@ void MustAnswer(const HttpAnswer& answer, int status, const char* what) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 1. Entries: 64 operators over HTTP (or, with 0 server threads, through the route's handlers in
+// 1. Entries: 64 operators over HTTP (or, with 0 connections, through the route's handlers in
 // their own threads), beside 64 appenders appending as many events of the same payload to a store
 // of their own. Each round runs both phases, in an order that alternates from
 // round to round, so that a burst of load on this shared machine lands on the figure and its
@@ -915,7 +917,7 @@ struct PhaseTotals {
 
 void EntriesBench(benchmark::State& state) {
   World& world = TheWorld();
-  // 0 server threads: no server; each operator's thread calls the route's handler itself.
+  // 0 connections: no server; each operator's thread calls the route's handler itself.
   const auto threads = static_cast<unsigned>(state.range(0));
   const std::unique_ptr<http::HttpServer> server =
       threads > 0 ? StartServer(world, threads) : nullptr;
@@ -1011,7 +1013,7 @@ void EntriesBench(benchmark::State& state) {
   warm_up = false;
   for (Lane& lane : lanes) lane.cpu_us = 0;
 
-  const std::map<std::string, long> workers_before = ThreadTicks("MHD-worker");
+  const std::map<std::string, long> workers_before = ThreadTicks("MHD-connection");
   const int retries_before = connection_retries.load();
   PhaseTotals http_phase;
   PhaseTotals limit_phase;
@@ -1037,12 +1039,12 @@ void EntriesBench(benchmark::State& state) {
            (limit_phase.seconds - limit_before) / (http_phase.seconds - http_before));
   }
 
-  // How the server's workers shared the requests: each keep-alive connection stays with the
-  // worker that accepted it, and a handler blocks its worker until its append is durable.
+  // How the server's connection threads shared the requests: each keep-alive connection has its
+  // own, and a handler holds it until its append is durable.
   long worker_ticks = 0;
   long busiest = 0;
   std::vector<long> by_worker;
-  for (const auto& [id, ticks] : ThreadTicks("MHD-worker")) {
+  for (const auto& [id, ticks] : ThreadTicks("MHD-connection")) {
     const auto before = workers_before.find(id);
     const long used = ticks - (before == workers_before.end() ? 0 : before->second);
     by_worker.push_back(used);
@@ -1124,7 +1126,8 @@ void EntriesBench(benchmark::State& state) {
 // of the rows the record shows, on a read-only connection to the store's file, in one read
 // transaction as Store::Read gives the store's calls one snapshot.
 
-// The record's rows, read as the projection stores them: the batch's row, its steps' rows, its
+// The record's rows, read as the projection stores them: the batch's row and its header, its
+// steps' rows, its
 // lines (every event of the batch), entries, refused attempts and exceptions, and the signatures
 // on the batch and on each of its steps (none in this batch: each is a lookup that finds nothing).
 class RawRecord {
@@ -1134,6 +1137,9 @@ class RawRecord {
     const app::Projector& projector = *world.projector;
     batch_row_ = connection_.Prepare(
         storage::BuildTableSql(TableNamed(projector, "batches"), storage::Dialect::kSqlite)
+            .select_by_key);
+    header_row_ = connection_.Prepare(
+        storage::BuildTableSql(TableNamed(projector, "batch_headers"), storage::Dialect::kSqlite)
             .select_by_key);
     for (const char* name :
          {"batch_steps", "batch_lines", "batch_entries", "batch_refusals", "batch_exceptions"}) {
@@ -1162,6 +1168,7 @@ class RawRecord {
   }
   ~RawRecord() {
     sqlite3_finalize(batch_row_);
+    sqlite3_finalize(header_row_);
     for (sqlite3_stmt* statement : prefixed_) sqlite3_finalize(statement);
     sqlite3_finalize(signatures_);
   }
@@ -1183,7 +1190,9 @@ class RawRecord {
       };
     };
     RawConnection::Bind(batch_row_, 1, batch_);
-    std::int64_t rows = connection_.Rows(batch_row_, parse_column(6));
+    std::int64_t rows = connection_.Rows(batch_row_);
+    RawConnection::Bind(header_row_, 1, batch_);
+    rows += connection_.Rows(header_row_, parse_column(1));
     for (std::size_t t = 0; t < prefixed_.size(); ++t) {
       RawConnection::Bind(prefixed_[t], 1, batch_);
       rows += connection_.Rows(prefixed_[t], parse_column(json_columns_[t]));
@@ -1203,6 +1212,7 @@ class RawRecord {
   RawConnection connection_;
   const std::string batch_;
   sqlite3_stmt* batch_row_ = nullptr;
+  sqlite3_stmt* header_row_ = nullptr;
   std::vector<sqlite3_stmt*> prefixed_;
   std::vector<int> json_columns_;
   sqlite3_stmt* signatures_ = nullptr;
@@ -1226,7 +1236,7 @@ enum RecordKind : std::size_t {
 
 void RecordBench(benchmark::State& state) {
   World& world = TheWorld();
-  const std::unique_ptr<http::HttpServer> server = StartServer(world, kServeDefaultThreads);
+  const std::unique_ptr<http::HttpServer> server = StartServer(world, kServeDefaultConnections);
   HttpConnection connection(server->Port(), world.reader.headers);
   const std::string& batch = world.record_batch;
   const std::string path = "/api/v1/batches/" + batch + "/record";
@@ -1239,7 +1249,7 @@ void RecordBench(benchmark::State& state) {
   ALIQUOT_CHECK(expected.batch.state.status == batches::BatchStatus::kCompleted);
   const std::int64_t rows = raw.Read(false);
   ALIQUOT_CHECK(rows == static_cast<std::int64_t>(
-                            1 + kSteps + expected.lines.size() + expected.entries.size() +
+                            2 + kSteps + expected.lines.size() + expected.entries.size() +
                             expected.refusals.size() + expected.exceptions.size()));
   std::size_t body_bytes = 0;
   // The response as JSON, for the serialisation diagnostic.
@@ -1356,9 +1366,9 @@ void RecordBench(benchmark::State& state) {
 // - a durable append of the same payload on a stream no projector reads;
 // - a snapshot that reads nothing (Store::Read), which every request opens twice: to
 //   authenticate and to decide;
-// - BatchService::LoadForStepIn in a snapshot: the batch's header row and the step's row decoded,
-//   the batches area's share of the decision; and LoadBatchHeader alone, the batch's row, which
-//   LoadForStepIn reads and decodes twice (once itself, once in LoadBatchWith);
+// - BatchService::LoadForStepIn in a snapshot: the batch's row, its header and the step's row
+//   decoded, the batches area's share of the decision; and LoadBatchHeader alone (the batch's row
+//   and its header);
 // - Authenticate and the empty snapshot again, each timed right after an untimed one, with no
 //   commit in between. The other reads are timed right after a commit, as a request's are; SQLite
 //   (WAL) drops a reader connection's page cache when the database changed since its last
@@ -1503,7 +1513,7 @@ app::AppendRequest DecideValue(World& world, const Operator& op, const NextValue
 
 void BreakdownBench(benchmark::State& state) {
   World& world = TheWorld();
-  const std::unique_ptr<http::HttpServer> server = StartServer(world, kServeDefaultThreads);
+  const std::unique_ptr<http::HttpServer> server = StartServer(world, kServeDefaultConnections);
   DiagnosticOperator diagnostics(world);
   Operator& op = diagnostics.Op();
   HttpConnection connection(server->Port(), op.headers);
@@ -1720,8 +1730,8 @@ std::optional<double> Minus(std::optional<double> a, std::optional<double> b) {
 void PrintEntries(std::vector<Line>& lines, unsigned threads) {
   const std::string name = "entries_t" + std::to_string(threads);
   if (!Figure(name)) return;
-  const std::string workers =
-      threads > 0 ? std::to_string(threads) + " server threads" : "no server (handlers in process)";
+  const std::string workers = threads > 0 ? "at most " + std::to_string(threads) + " connections"
+                                          : "no server (handlers in process)";
   const auto rate = Figure(name);
   const auto limit = Figure(name + "_limit");
   std::optional<bool> met;
@@ -1768,9 +1778,9 @@ void PrintEntries(std::vector<Line>& lines, unsigned threads) {
   lines.push_back({"  mean commit time", Number(Figure(name + "_commit"), "us"),
                    "append " + Number(Figure(name + "_limit_commit"), "us"), "", "-", ""});
   if (threads > 0) {
-    lines.push_back({"  server workers with 1%+ of their CPU; the busiest's share",
+    lines.push_back({"  connection threads with 1%+ of their CPU; the busiest's share",
                      std::to_string(std::llround(Figure(name + "_workers_busy").value_or(0))) +
-                         " of " + std::to_string(threads) + "; " +
+                         " of " + std::to_string(kOperators) + "; " +
                          Percent(Figure(name + "_busiest_worker")),
                      "", "", "-", ""});
   }
@@ -1778,7 +1788,7 @@ void PrintEntries(std::vector<Line>& lines, unsigned threads) {
 
 void PrintSummary() {
   std::vector<Line> lines;
-  for (const unsigned threads : entry_server_threads) PrintEntries(lines, threads);
+  for (const unsigned connections : entry_connections) PrintEntries(lines, connections);
   // A figure's p50 / p99 and the same on CPU, beside `limit`'s.
   const auto paired = [&lines](const std::string& title, const std::string& key,
                                const std::string& limit_title, const std::string& limit) {
@@ -1823,7 +1833,7 @@ void PrintSummary() {
     };
     lines.push_back({"breakdown of one entry, serial: CPU p50 (mean)", "", "", "", "", ""});
     lines.push_back(
-        {"  rows decoded and written per entry: the batch's, a step's",
+        {"  rows a decision decodes: the header, a step",
          Number(Figure("header_bytes"), "bytes") + ", " + Number(Figure("step_bytes"), "bytes"),
          "event payload " + Number(Figure("payload_bytes"), "bytes"), "", "-", ""});
     row("  POST .../values over HTTP", "entry_http");
@@ -1837,7 +1847,7 @@ void PrintSummary() {
     row("  a snapshot that reads nothing (Store::Read)", "entry_empty_read");
     row("    again at once, no commit between", "entry_empty_read_again");
     row("  LoadForStepIn: the batch's header and step", "entry_load_for_step");
-    row("    LoadBatchHeader alone (LoadForStepIn reads it twice)", "entry_load_header");
+    row("    LoadBatchHeader alone", "entry_load_header");
     row("    in steps 1-10", "entry_load_early");
     row("    in steps 21-30", "entry_load_late");
     row("  the decided append, in steps 1-10", "entry_append_early");
@@ -1860,8 +1870,9 @@ void PrintSummary() {
 }
 
 // Takes our own flags out of argv: --scale=F multiplies the rounds and the calls per round;
-// --quick is --scale=0.2; --server-threads=N runs the entries benchmark with N HTTP workers only,
-// 0 for none (by default it runs three times: with 4, as `aliquot serve`, with 64, and with none).
+// --quick is --scale=0.2; --max-connections=N runs the entries benchmark with a server serving at
+// most N connections at once only, 0 for none (by default it runs twice: with 64, as `aliquot
+// serve`, and with none).
 void ParseOwnFlags(int& argc, char** argv) {
   TakeOwnFlags(argc, argv,
                {{"--scale=",
@@ -1874,10 +1885,10 @@ void ParseOwnFlags(int& argc, char** argv) {
                    ALIQUOT_CHECK_MSG(value.empty(), "--quick takes no value");
                    scale = 0.2;
                  }},
-                {"--server-threads=", [](std::string_view value) {
-                   const auto threads = static_cast<unsigned>(std::stoul(std::string(value)));
-                   ALIQUOT_CHECK_MSG(threads <= 256, "--server-threads must be 0 to 256");
-                   entry_server_threads = {threads};
+                {"--max-connections=", [](std::string_view value) {
+                   const auto connections = static_cast<unsigned>(std::stoul(std::string(value)));
+                   ALIQUOT_CHECK_MSG(connections <= 1024, "--max-connections must be 0 to 1024");
+                   entry_connections = {connections};
                  }}});
 }
 
@@ -1893,10 +1904,10 @@ int main(int argc, char** argv) {
   ParseOwnFlags(argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
-  for (const unsigned count : entry_server_threads) {
+  for (const unsigned count : entry_connections) {
     benchmark::RegisterBenchmark("batch_entries", EntriesBench)
         ->Arg(count)
-        ->ArgName("server_threads")
+        ->ArgName("max_connections")
         ->Iterations(Scaled(kEntryRounds))
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);

@@ -339,7 +339,7 @@ class BatchApiTest : public ::testing::TestWithParam<Engine> {
     http::ServerOptions options;
     options.address = "127.0.0.1";
     options.port = 0;
-    options.threads = 2;
+    options.max_connections = 8;
     options.clock = &clock;
     options.request_id_seed = 20260416;
     auto server = http::HttpServer::Start(options, *router_, *metrics_);

@@ -260,8 +260,9 @@ std::unique_ptr<Server> Server::Start(const std::filesystem::path& data,
                                       const std::filesystem::path& log,
                                       const std::vector<std::string>& extra,
                                       std::string* serving_line) {
-  std::vector<std::string> argv = {ALIQUOT_BINARY, "serve",       "--data",    data.string(),
-                                   "--listen",     "127.0.0.1:0", "--threads", "2"};
+  std::vector<std::string> argv = {ALIQUOT_BINARY,      "serve",    "--data",
+                                   data.string(),       "--listen", "127.0.0.1:0",
+                                   "--max-connections", "8"};
   if (!database_url.empty()) argv.insert(argv.end(), {"--database", database_url});
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto started = Process::Start({argv, {}, log});

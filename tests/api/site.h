@@ -86,9 +86,9 @@ void MakeServerFolder(const std::filesystem::path& folder, const std::filesystem
 // `aliquot serve` on 127.0.0.1, port 0, its stderr (the access log) in a file.
 class Server {
  public:
-  // Starts `aliquot serve --data DATA --listen 127.0.0.1:0 --threads 2 [--database URL] extra...`
-  // and waits for the line it prints once serving, which `serving_line` receives. nullptr, with a
-  // test failure saying why, when it does not serve.
+  // Starts `aliquot serve --data DATA --listen 127.0.0.1:0 --max-connections 8 [--database URL]
+  // extra...` and waits for the line it prints once serving, which `serving_line` receives.
+  // nullptr, with a test failure saying why, when it does not serve.
   static std::unique_ptr<Server> Start(const std::filesystem::path& data,
                                        const std::string& database_url,
                                        const std::filesystem::path& log,

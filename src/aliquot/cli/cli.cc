@@ -209,8 +209,10 @@ int Main(int argc, char** argv, Runtime& runtime) {
   std::string listen = "127.0.0.1:8080";
   serve->add_option("--listen", listen, "Address and port to listen on (port 0: any free port)")
       ->capture_default_str();
-  serve->add_option("--threads", serve_options.threads, "HTTP worker threads")
-      ->check(CLI::Range(1U, 64U))
+  serve
+      ->add_option("--max-connections", serve_options.max_connections,
+                   "HTTP connections served at once, each by a thread of its own")
+      ->check(CLI::Range(1U, 1024U))
       ->capture_default_str();
   serve
       ->add_option("--checkpoint-interval", serve_options.checkpoint_interval_seconds,

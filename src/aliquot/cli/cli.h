@@ -55,7 +55,7 @@ struct ServeOptions {
   std::string server_id;
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
-  unsigned threads = 4;
+  unsigned max_connections = 64;
   std::int64_t checkpoint_interval_seconds = 60;
   // The largest file an upload may carry (a document's PDF, a scanned certificate).
   std::uint64_t max_upload_mib = 64;

@@ -1,6 +1,7 @@
 #include "aliquot/core/password_hash.h"
 
 #include <array>
+#include <semaphore>
 
 #include <sodium.h>
 
@@ -21,6 +22,22 @@ bool FitsLibsodium(std::string_view encoded) {
   return encoded.size() < crypto_pwhash_STRBYTES && encoded.find('\0') == std::string_view::npos;
 }
 
+// Holds one of the kHashesAtOnce turns while it lives: each hash holds its cost's memory (64 MiB in
+// production) until it ends, and a server serves every connection on a thread of its own.
+class HashTurn {
+ public:
+  HashTurn() { Turns().acquire(); }
+  ~HashTurn() { Turns().release(); }
+  HashTurn(const HashTurn&) = delete;
+  HashTurn& operator=(const HashTurn&) = delete;
+
+ private:
+  static std::counting_semaphore<kHashesAtOnce>& Turns() {
+    static std::counting_semaphore<kHashesAtOnce> turns(kHashesAtOnce);
+    return turns;
+  }
+};
+
 }  // namespace
 
 PasswordHashCost PasswordHashCost::Interactive() {
@@ -36,6 +53,7 @@ Result<std::string> HashPassword(std::string_view password, const PasswordHashCo
   internal::EnsureSodium();
   std::array<char, crypto_pwhash_STRBYTES> encoded{};
   // The salt is drawn from libsodium's random source inside crypto_pwhash_str_alg.
+  const HashTurn turn;
   if (crypto_pwhash_str_alg(encoded.data(), PasswordBytes(password), password.size(),
                             cost.operations, cost.memory_bytes,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
@@ -58,6 +76,7 @@ Result<bool> VerifyPassword(std::string_view encoded, std::string_view password)
     return Unexpected(DataLoss("the stored password hash is not an Argon2id PHC string ('" +
                                std::string(kArgon2idPrefix) + "...')"));
   }
+  const HashTurn turn;
   return crypto_pwhash_str_verify(text.c_str(), PasswordBytes(password), password.size()) == 0;
 }
 

@@ -21,12 +21,16 @@ struct PasswordHashCost {
   // (64 MiB). It is above OWASP's minimums for Argon2id (19 MiB with 2 passes) and takes about
   // 0.1 s of CPU on a 2-core VM (bench/identity_bench), which a person signing in barely notices
   // but a guesser pays for every guess. It needs its 64 MiB only for the duration of one check,
-  // so the server's worker threads bound the memory (four at once: 256 MiB).
+  // and at most kHashesAtOnce hashes and checks run at once in a process, so they hold at most
+  // 256 MiB however many connections sign in together.
   static PasswordHashCost Interactive();
   // libsodium's smallest cost (1 pass over 8 KiB). For tests only, so that they run fast: it
   // protects nothing.
   static PasswordHashCost Minimum();
 };
+
+// Hashes and checks running at once in a process; more wait their turn.
+inline constexpr int kHashesAtOnce = 4;
 
 // Hashes `password` with a fresh random salt at `cost`. Returns the PHC string. Returns kInternal
 // if libsodium fails: out of memory, or a cost outside libsodium's bounds.

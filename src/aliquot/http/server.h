@@ -29,8 +29,10 @@ struct ServerOptions {
   // A numeric address or a host name resolved at start ("127.0.0.1", "::1", "0.0.0.0").
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port; read it back with Port().
-  // Worker threads, each with its own epoll set over the shared listening socket.
-  unsigned threads = 4;
+  // Connections served at once, each by a thread of its own. A request waiting for its append to
+  // be durable holds only its own connection, so the appends of many tablets wait for one group
+  // commit together. A connection beyond the limit is closed as soon as it is accepted.
+  unsigned max_connections = 64;
   // Bodies above this are refused with 413 before the handler runs.
   std::size_t max_body_bytes = std::size_t{1} << 20;
   // PUT requests to paths under this prefix ("/api/v1/files/") carry a file, not a JSON object:
@@ -40,7 +42,7 @@ struct ServerOptions {
   // A keep-alive connection idle this long is closed; frees slots held by stalled clients.
   std::chrono::seconds idle_timeout{60};
   // Receives one canonical JSON line per request: {"bytes","duration_us","method","path",
-  // "remote","request_id","status","time"}. Called from worker threads; must be thread-safe.
+  // "remote","request_id","status","time"}. Called from connection threads; must be thread-safe.
   std::function<void(std::string_view)> access_log;
   // The time written in access log lines; nullptr: the system clock. Must outlive the server.
   Clock* clock = nullptr;
@@ -50,8 +52,8 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  // Binds, listens and starts serving `router` in worker threads. `router` and `metrics` must
-  // outlive the server; the router is only read. Registers aliquot_http_requests_total and
+  // Binds, listens and starts serving `router`, a thread per connection. `router` and `metrics`
+  // must outlive the server; the router is only read. Registers aliquot_http_requests_total and
   // aliquot_http_request_duration_seconds in `metrics`. Returns kUnavailable naming address:port
   // and the operating system's reason when the address cannot be resolved or bound ("port in
   // use"), or when libmicrohttpd fails to start.
@@ -67,7 +69,7 @@ class HttpServer {
   std::uint16_t Port() const { return port_; }
 
   // Stops accepting connections (new ones are refused), lets requests in flight finish for up to
-  // `grace`, then closes every connection and joins the workers. Responses sent meanwhile carry
+  // `grace`, then closes every connection and joins their threads. Responses sent meanwhile carry
   // "Connection: close". A handler still running when the grace period ends is not interrupted:
   // the stop waits for it to return, then closes its connection unanswered. Idempotent; safe to
   // call from any thread but a handler's.
@@ -82,7 +84,7 @@ class HttpServer {
 
   HttpServer(const ServerOptions& options, const Router& router, Metrics& metrics);
 
-  // The callbacks libmicrohttpd calls, from its worker threads.
+  // The callbacks libmicrohttpd calls, from its connection threads.
   int OnRequest(MHD_Connection* connection, const char* url, const char* method,
                 const char* upload_data, std::size_t* upload_data_size, void** context)
       EXCLUDES(state_mutex_);

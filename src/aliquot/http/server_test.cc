@@ -310,7 +310,7 @@ class HttpServerTest : public ::testing::Test {
   ServerOptions Options() {
     ServerOptions options;
     options.port = 0;
-    options.threads = 4;
+    options.max_connections = 16;
     options.max_body_bytes = kBodyLimit;
     options.clock = &clock_;
     options.request_id_seed = 42;

@@ -72,9 +72,11 @@ bool IsPostgresUrl(const std::string& database) {
 
 // The store a location names: the data folder's SQLite file, or a PostgreSQL database.
 // `sqlite_file` is the data folder's database file, used when the location names no database.
+// `readers`: the PostgreSQL reader connections kept open between reads, one for each thread that
+// reads at once (a server's connections and its checkpoint thread).
 Result<OpenedStore> OpenStore(const cli::Location& location, const std::string& sqlite_file,
-                              storage::OpenMode mode, Clock& clock,
-                              const app::Projector& projector) {
+                              storage::OpenMode mode, Clock& clock, const app::Projector& projector,
+                              std::size_t readers = storage::PgStoreOptions().pool_size) {
   if (location.database.empty()) {
     storage::SqliteStoreOptions options;
     options.path = sqlite_file;
@@ -93,6 +95,7 @@ Result<OpenedStore> OpenStore(const cli::Location& location, const std::string& 
   storage::PgStoreOptions options;
   options.url = location.database;
   options.read_only = mode == storage::OpenMode::kReadOnly;
+  options.pool_size = readers;
   ALIQUOT_ASSIGN_OR_RETURN(auto store, storage::PgStore::Open(options, clock, projector));
   app::BlobStore* blobs = store.get();
   return OpenedStore{std::move(store), blobs};
@@ -250,7 +253,7 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   http::ServerOptions http_options;
   http_options.address = options.address;
   http_options.port = options.port;
-  http_options.threads = options.threads;
+  http_options.max_connections = options.max_connections;
   // A file upload is one body as large as the largest file allowed; every other body stays a
   // small JSON object.
   http_options.upload_path_prefix = "/api/v1/files/";
@@ -270,7 +273,7 @@ int AliquotRuntime::Serve(const cli::Location& location, const cli::ServeOptions
   std::chrono::seconds backoff(1);
   for (;;) {
     auto opened = OpenStore(location, folder->Database().string(), storage::OpenMode::kReadWrite,
-                            clock, *projector);
+                            clock, *projector, std::size_t{options.max_connections} + 1);
     if (opened) {
       app::BlobStore& blobs = *opened->blobs;
       store.Attach(std::move(opened->store), blobs);

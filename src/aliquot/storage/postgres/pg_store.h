@@ -31,7 +31,8 @@ struct PgStoreOptions {
   bool read_only = false;
   // The most AppendRequests one transaction takes.
   std::size_t max_batch = 4096;
-  // Idle reader connections kept open; more are opened when needed and closed after use.
+  // Idle reader connections kept open; more are opened when needed and closed after use. A
+  // server keeps one for each connection it serves at once, and one for its checkpoints.
   std::size_t pool_size = 8;
   int connect_timeout_seconds = 10;
 };
