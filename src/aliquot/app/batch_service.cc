@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <iterator>
 #include <set>
 #include <utility>
 
 #include "aliquot/app/environment_records.h"
 #include "aliquot/app/equipment_records.h"
+#include "aliquot/app/identity_records.h"
 #include "aliquot/app/material_records.h"
 #include "aliquot/app/material_service.h"
 #include "aliquot/app/quality_records.h"
@@ -367,15 +369,27 @@ SignableRecord BatchDispositionRecord() {
         reader, signing, signing.record.id,
         [&](const batches::Context& context, const BatchView& view,
             StoreReader& snapshot) -> Result<Decision> {
+          // G-04: a batch waits for every deviation raised in it, and for every one that QA's
+          // assessment says may affect it (an equipment or room deviation extended to it).
           std::vector<std::string> open;
+          std::set<std::string> listed;
+          const auto add_if_open = [&](const quality::DeviationState& deviation) {
+            if (!deviation.exists || deviation.status == quality::DeviationStatus::kClosed ||
+                !listed.insert(deviation.id).second) {
+              return;
+            }
+            open.push_back(deviation.id + " (" +
+                           std::string(quality::DeviationStatusName(deviation.status)) + ")");
+          };
           for (const std::string& id : view.state.deviations) {
             ALIQUOT_ASSIGN_OR_RETURN(const quality::DeviationState deviation,
                                      LoadDeviation(snapshot, id));
-            if (deviation.exists && deviation.status != quality::DeviationStatus::kClosed) {
-              open.push_back(id + " (" +
-                             std::string(quality::DeviationStatusName(deviation.status)) + ")");
-            }
+            add_if_open(deviation);
           }
+          ALIQUOT_ASSIGN_OR_RETURN(
+              const std::vector<quality::DeviationState> affecting,
+              LoadDeviationsOfBatch(snapshot, view.state.id, DeviationFilter::kNotClosed));
+          for (const quality::DeviationState& deviation : affecting) add_if_open(deviation);
           const bool release = signing.meaning == Meaning::kReleased;
           ALIQUOT_ASSIGN_OR_RETURN(Decision decision,
                                    batches::Dispose(context,
@@ -644,10 +658,20 @@ Result<ExecutedRecord> BatchService::Record(const RequestContext& context, const
     ALIQUOT_ASSIGN_OR_RETURN(record.entries, LoadEntries(reader, id));
     ALIQUOT_ASSIGN_OR_RETURN(record.refusals, LoadRefusals(reader, id));
     ALIQUOT_ASSIGN_OR_RETURN(record.exceptions, LoadExceptions(reader, id));
+    // The deviations raised in the batch, in the order raised, then those QA's assessment
+    // extended to it (an equipment or room deviation that may affect it), by id.
+    std::set<std::string> listed;
     for (const std::string& deviation_id : record.batch.state.deviations) {
       ALIQUOT_ASSIGN_OR_RETURN(quality::DeviationState deviation,
                                LoadDeviation(reader, deviation_id));
-      if (deviation.exists) record.deviations.push_back(std::move(deviation));
+      if (deviation.exists && listed.insert(deviation.id).second) {
+        record.deviations.push_back(std::move(deviation));
+      }
+    }
+    ALIQUOT_ASSIGN_OR_RETURN(std::vector<quality::DeviationState> affecting,
+                             LoadDeviationsOfBatch(reader, id, DeviationFilter::kAll));
+    for (quality::DeviationState& deviation : affecting) {
+      if (listed.insert(deviation.id).second) record.deviations.push_back(std::move(deviation));
     }
     // P11-11: every signature on the batch and its steps, in the order signed.
     std::vector<identity::RecordRef> signed_records{{"batch", id}};
@@ -657,9 +681,16 @@ Result<ExecutedRecord> BatchService::Record(const RequestContext& context, const
       step_id += step;
       signed_records.push_back({"batch_step", std::move(step_id)});
     }
-    for (const quality::DeviationState& deviation : record.deviations) {
-      if (deviation.details.source == quality::DeviationSource::kActionLimit) {
-        signed_records.push_back({"batch_excursion", id + ":" + deviation.id});
+    for (const std::string& deviation_id : record.batch.state.deviations) {
+      const auto raised = std::find_if(
+          record.deviations.begin(), record.deviations.end(),
+          [&](const quality::DeviationState& deviation) { return deviation.id == deviation_id; });
+      if (raised != record.deviations.end() &&
+          raised->details.source == quality::DeviationSource::kActionLimit) {
+        std::string excursion = id;
+        excursion += ':';
+        excursion += deviation_id;
+        signed_records.push_back({"batch_excursion", std::move(excursion)});
       }
     }
     for (const batches::Refusal& refusal : record.refusals) {

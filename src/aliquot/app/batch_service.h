@@ -69,6 +69,7 @@ struct ExecutedRecord {
   std::vector<batches::EntryRecord> entries;
   std::vector<batches::Refusal> refusals;
   std::vector<batches::BatchException> exceptions;
+  // Those raised in the batch, in the order raised, then those QA's assessment extended to it.
   std::vector<quality::DeviationState> deviations;
   std::vector<identity::ElectronicSignature> signatures;
 };

@@ -814,6 +814,39 @@ TEST_F(DemoSiteTest, ThePipetteFoundOutOfToleranceRaisedADeviationListingTheBatc
   EXPECT_TRUE(check->Allowed()) << check->message;
 }
 
+// B-2026-0006's own record is clean and reviewed, but the pipette found out of tolerance served
+// its transduction: its release waits for that deviation to be closed, not only for its own.
+TEST_F(DemoSiteTest, AnOpenDeviationOfThePipetteItUsedHoldsTheReviewedBatch_G_04) {
+  const RequestContext quinn = SignIn("quinn");
+  auto record = Areas().Batches().Record(quinn, "B-2026-0006");
+  ASSERT_EQ(Describe(record), "ok");
+  EXPECT_TRUE(record->batch.state.deviations.empty());
+  EXPECT_TRUE(record->batch.state.unreviewed.empty());
+  // The executed record lists it among the deviations that may affect the batch.
+  std::vector<std::string> listed;
+  for (const quality::DeviationState& deviation : record->deviations)
+    listed.push_back(deviation.id);
+  EXPECT_THAT(listed, ElementsAre("DEV-2026-0003"));
+
+  const RequestContext anna = SignIn("anna");
+  auto shown = Areas().Signatures().Signatures(anna, {"batch", "B-2026-0006"});
+  ASSERT_EQ(Describe(shown), "ok");
+  SignRequest request;
+  request.meaning = Meaning::kReleased;
+  request.content_hash = shown->content_hash;
+  request.password = std::string(kDemoPassword);
+  request.comment = "Reviewed by exception";
+  auto released = Areas().Signatures().Sign(anna, {"batch", "B-2026-0006"}, request);
+  ASSERT_FALSE(released);
+  EXPECT_EQ(released.error().Code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(released.error().Message(), HasSubstr("DEV-2026-0003 (open)"));
+  // Refused, nothing changed.
+  auto after = Areas().Batches().Record(quinn, "B-2026-0006");
+  ASSERT_EQ(Describe(after), "ok");
+  EXPECT_EQ(after->batch.state.status, batches::BatchStatus::kUnderReview);
+  EXPECT_EQ(after->lines.size(), record->lines.size());
+}
+
 TEST_F(DemoSiteTest, TheActiveAirExcursionInSuite1RaisedADeviationListingItsBatch_G_04) {
   const RequestContext quinn = SignIn("quinn");
   auto deviations = Areas().Quality().Deviations(quinn, std::nullopt);

@@ -1,8 +1,8 @@
 // QualityService: deviations (21 CFR 211.100(b), 211.192; G-04, G-05). Equipment, environmental
 // monitoring and batch execution raise them; QA assesses them (deviation.assess) and closes them
 // by an electronic signature meaning approved, with its justification as the comment, on the
-// record type "deviation" (deviation.close). Batch release asks OpenDeviationsIn, in its own
-// snapshot.
+// record type "deviation" (deviation.close). Batch release reads the same deviations as
+// OpenDeviationsIn (LoadDeviationsOfBatch), in the release's own snapshot.
 #pragma once
 
 #include <optional>
