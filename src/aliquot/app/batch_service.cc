@@ -698,11 +698,12 @@ Result<ExecutedRecord> BatchService::Record(const RequestContext& context, const
         signed_records.push_back({"batch_override", id + ":" + std::to_string(refusal.number)});
       }
     }
+    // The signatures as made, each with the content hash it signed; the record's current content
+    // (what a new signature would sign) is not part of the record, and is not computed for it.
     for (const identity::RecordRef& ref : signed_records) {
-      ALIQUOT_ASSIGN_OR_RETURN(const RecordSignatures signatures,
-                               signatures_.SignaturesIn(reader, ref));
-      record.signatures.insert(record.signatures.end(), signatures.signatures.begin(),
-                               signatures.signatures.end());
+      ALIQUOT_ASSIGN_OR_RETURN(std::vector<identity::ElectronicSignature> signatures,
+                               LoadSignatures(reader, ref));
+      std::move(signatures.begin(), signatures.end(), std::back_inserter(record.signatures));
     }
     return {};
   }));
