@@ -319,8 +319,6 @@ class BatchesProjector final : public Projector {
                          std::string(batches::BatchStatusName(state.status)),
                          state.created_at.Micros(), line, std::int64_t{state.entries},
                          std::int64_t{state.refusals}, std::int64_t{state.exceptions}}));
-    const int exception_count = state.exceptions;
-    headers_.Keep(id, std::move(text), std::move(state));
     ALIQUOT_RETURN_IF_ERROR(writer.Upsert(
         LinesTable(),
         {id, line, static_cast<std::int64_t>(event.seq), event.event_type, event.time.Micros(),
@@ -346,7 +344,7 @@ class BatchesProjector final : public Projector {
     }
     ALIQUOT_ASSIGN_OR_RETURN(const std::vector<BatchException> exceptions,
                              batches::ExceptionsOf(event, payload));
-    int ordinal = exception_count - static_cast<int>(exceptions.size());
+    int ordinal = state.exceptions - static_cast<int>(exceptions.size());
     for (const BatchException& exception : exceptions) {
       Json json = batches::ExceptionToJson(exception);
       json.Set("at", event.time.Micros());
@@ -361,7 +359,9 @@ class BatchesProjector final : public Projector {
         outcome.deviations.push_back(deviation.AsString());
       }
     }
-    return RecordRequest(event, payload, std::move(outcome), writer);
+    ALIQUOT_RETURN_IF_ERROR(RecordRequest(event, payload, std::move(outcome), writer));
+    headers_.Keep(id, std::move(text), std::move(state));
+    return {};
   }
 
  private:

@@ -126,12 +126,7 @@ Result<ScannedEquipment> ScanEquipment(StoreReader& reader, const BatchView& vie
   request.required_class = scanned.state.definition.equipment_class;
   request.batch = view.state.id;
   request.product = view.state.product;
-  for (const recipes::Identifier& identifier : view.recipe->identifiers) {
-    if (identifier.format != recipes::IdentifierFormat::kCoiCode) continue;
-    const auto code = view.state.identifiers.find(identifier.id);
-    if (code != view.state.identifiers.end()) request.patient_code = code->second;
-    break;
-  }
+  request.patient_code = batches::CoiCode(*view.recipe, view.state).value_or("");
   request.at = now;
   ALIQUOT_ASSIGN_OR_RETURN(scanned.check,
                            equipment::CheckUse(scanned.state, scanned.room, request));
@@ -199,6 +194,28 @@ Result<std::vector<ledger::NewEvent>> SignedDecision(
   context.next_deviation = [&numbers] { return numbers.Next(); };
   ALIQUOT_ASSIGN_OR_RETURN(Decision decision, decide(context, view, reader));
   return std::move(decision.events);
+}
+
+// Where `deviation` stands among those `batch` raised itself: its size for one raised elsewhere.
+std::size_t RaisedAt(const BatchState& batch, const quality::DeviationState& deviation) {
+  return static_cast<std::size_t>(
+      std::find(batch.deviations.begin(), batch.deviations.end(), deviation.id) -
+      batch.deviations.begin());
+}
+
+// The deviations of a batch (G-04), those raised in it first, in the order raised, then those
+// raised elsewhere that list it or that QA's assessment extended to it, by id. One index range
+// holds them all: a deviation raised in a batch lists it, and an assessment never drops a batch.
+Result<std::vector<quality::DeviationState>> DeviationsOfBatch(StoreReader& reader,
+                                                               const BatchState& batch,
+                                                               DeviationFilter filter) {
+  ALIQUOT_ASSIGN_OR_RETURN(std::vector<quality::DeviationState> deviations,
+                           LoadDeviationsOfBatch(reader, batch.id, filter));
+  std::stable_sort(deviations.begin(), deviations.end(),
+                   [&batch](const quality::DeviationState& a, const quality::DeviationState& b) {
+                     return RaisedAt(batch, a) < RaisedAt(batch, b);
+                   });
+  return deviations;
 }
 
 // The consequences of signing a "<batch>:<part>" record: `decide` on the part (a step, a
@@ -369,27 +386,17 @@ SignableRecord BatchDispositionRecord() {
         reader, signing, signing.record.id,
         [&](const batches::Context& context, const BatchView& view,
             StoreReader& snapshot) -> Result<Decision> {
-          // G-04: a batch waits for every deviation raised in it, and for every one that QA's
-          // assessment says may affect it (an equipment or room deviation extended to it).
+          // G-04: a batch waits for every deviation raised in it, and for every one that may
+          // affect it (an equipment or room deviation listing it, or one QA extended to it).
+          ALIQUOT_ASSIGN_OR_RETURN(
+              const std::vector<quality::DeviationState> not_closed,
+              DeviationsOfBatch(snapshot, view.state, DeviationFilter::kNotClosed));
           std::vector<std::string> open;
-          std::set<std::string> listed;
-          const auto add_if_open = [&](const quality::DeviationState& deviation) {
-            if (!deviation.exists || deviation.status == quality::DeviationStatus::kClosed ||
-                !listed.insert(deviation.id).second) {
-              return;
-            }
+          open.reserve(not_closed.size());
+          for (const quality::DeviationState& deviation : not_closed) {
             open.push_back(deviation.id + " (" +
                            std::string(quality::DeviationStatusName(deviation.status)) + ")");
-          };
-          for (const std::string& id : view.state.deviations) {
-            ALIQUOT_ASSIGN_OR_RETURN(const quality::DeviationState deviation,
-                                     LoadDeviation(snapshot, id));
-            add_if_open(deviation);
           }
-          ALIQUOT_ASSIGN_OR_RETURN(
-              const std::vector<quality::DeviationState> affecting,
-              LoadDeviationsOfBatch(snapshot, view.state.id, DeviationFilter::kNotClosed));
-          for (const quality::DeviationState& deviation : affecting) add_if_open(deviation);
           const bool release = signing.meaning == Meaning::kReleased;
           ALIQUOT_ASSIGN_OR_RETURN(Decision decision,
                                    batches::Dispose(context,
@@ -658,21 +665,8 @@ Result<ExecutedRecord> BatchService::Record(const RequestContext& context, const
     ALIQUOT_ASSIGN_OR_RETURN(record.entries, LoadEntries(reader, id));
     ALIQUOT_ASSIGN_OR_RETURN(record.refusals, LoadRefusals(reader, id));
     ALIQUOT_ASSIGN_OR_RETURN(record.exceptions, LoadExceptions(reader, id));
-    // The deviations raised in the batch, in the order raised, then those QA's assessment
-    // extended to it (an equipment or room deviation that may affect it), by id.
-    std::set<std::string> listed;
-    for (const std::string& deviation_id : record.batch.state.deviations) {
-      ALIQUOT_ASSIGN_OR_RETURN(quality::DeviationState deviation,
-                               LoadDeviation(reader, deviation_id));
-      if (deviation.exists && listed.insert(deviation.id).second) {
-        record.deviations.push_back(std::move(deviation));
-      }
-    }
-    ALIQUOT_ASSIGN_OR_RETURN(std::vector<quality::DeviationState> affecting,
-                             LoadDeviationsOfBatch(reader, id, DeviationFilter::kAll));
-    for (quality::DeviationState& deviation : affecting) {
-      if (listed.insert(deviation.id).second) record.deviations.push_back(std::move(deviation));
-    }
+    ALIQUOT_ASSIGN_OR_RETURN(record.deviations,
+                             DeviationsOfBatch(reader, record.batch.state, DeviationFilter::kAll));
     // P11-11: every signature on the batch and its steps, in the order signed.
     std::vector<identity::RecordRef> signed_records{{"batch", id}};
     for (const auto& [step, execution] : record.batch.state.steps) {
@@ -681,17 +675,16 @@ Result<ExecutedRecord> BatchService::Record(const RequestContext& context, const
       step_id += step;
       signed_records.push_back({"batch_step", std::move(step_id)});
     }
-    for (const std::string& deviation_id : record.batch.state.deviations) {
-      const auto raised = std::find_if(
-          record.deviations.begin(), record.deviations.end(),
-          [&](const quality::DeviationState& deviation) { return deviation.id == deviation_id; });
-      if (raised != record.deviations.end() &&
-          raised->details.source == quality::DeviationSource::kActionLimit) {
-        std::string excursion = id;
-        excursion += ':';
-        excursion += deviation_id;
-        signed_records.push_back({"batch_excursion", std::move(excursion)});
+    // An excursion raised here was acknowledged on this batch; one extended to it, on its own.
+    for (const quality::DeviationState& deviation : record.deviations) {
+      if (deviation.details.source != quality::DeviationSource::kActionLimit ||
+          RaisedAt(record.batch.state, deviation) == record.batch.state.deviations.size()) {
+        continue;
       }
+      std::string excursion = id;
+      excursion += ':';
+      excursion += deviation.id;
+      signed_records.push_back({"batch_excursion", std::move(excursion)});
     }
     for (const batches::Refusal& refusal : record.refusals) {
       if (refusal.overridable) {

@@ -135,6 +135,23 @@ class DemoSiteTest : public ::testing::Test {
     return answer ? *answer : training::Qualification{};
   }
 
+  // `context`'s user signs `record` with `meaning`, on the content shown to them now, with the
+  // demo password.
+  Result<identity::ElectronicSignature> SignAsShown(const RequestContext& context,
+                                                    const identity::RecordRef& record,
+                                                    Meaning meaning,
+                                                    std::optional<std::string> comment = {}) {
+    auto shown = Areas().Signatures().Signatures(context, record);
+    EXPECT_EQ(Describe(shown), "ok") << record.type << " " << record.id;
+    if (!shown) return Unexpected(shown.error());
+    SignRequest request;
+    request.meaning = meaning;
+    request.content_hash = shown->content_hash;
+    request.password = std::string(kDemoPassword);
+    request.comment = std::move(comment);
+    return Areas().Signatures().Sign(context, record, request);
+  }
+
   // A lot as wendy sees it on the lots screen.
   LotView LotOf(const std::string& id) {
     auto lot = Areas().Materials().Lot(SignIn("wendy"), id);
@@ -467,14 +484,7 @@ TEST_F(DemoSiteTest, TheOutOfSpecificationIl2LotStaysInQuarantineWithItsFinding_
   EXPECT_EQ(StringMember(refused[0].second, "into"), "IM-2026-0001");
 
   // anna cannot release it: the signature is refused with the finding.
-  const RequestContext anna = SignIn("anna");
-  auto shown = Areas().Signatures().Signatures(anna, {"material_lot", "RM-2026-0004"});
-  ASSERT_EQ(Describe(shown), "ok");
-  SignRequest request;
-  request.meaning = Meaning::kReleased;
-  request.content_hash = shown->content_hash;
-  request.password = std::string(kDemoPassword);
-  auto released = Areas().Signatures().Sign(anna, {"material_lot", "RM-2026-0004"}, request);
+  auto released = SignAsShown(SignIn("anna"), {"material_lot", "RM-2026-0004"}, Meaning::kReleased);
   ASSERT_FALSE(released);
   EXPECT_EQ(released.error().Code(), ErrorCode::kFailedPrecondition);
   EXPECT_THAT(released.error().Message(), HasSubstr("Purity 92.4 %"));
@@ -828,15 +838,8 @@ TEST_F(DemoSiteTest, AnOpenDeviationOfThePipetteItUsedHoldsTheReviewedBatch_G_04
     listed.push_back(deviation.id);
   EXPECT_THAT(listed, ElementsAre("DEV-2026-0003"));
 
-  const RequestContext anna = SignIn("anna");
-  auto shown = Areas().Signatures().Signatures(anna, {"batch", "B-2026-0006"});
-  ASSERT_EQ(Describe(shown), "ok");
-  SignRequest request;
-  request.meaning = Meaning::kReleased;
-  request.content_hash = shown->content_hash;
-  request.password = std::string(kDemoPassword);
-  request.comment = "Reviewed by exception";
-  auto released = Areas().Signatures().Sign(anna, {"batch", "B-2026-0006"}, request);
+  auto released = SignAsShown(SignIn("anna"), {"batch", "B-2026-0006"}, Meaning::kReleased,
+                              "Reviewed by exception");
   ASSERT_FALSE(released);
   EXPECT_EQ(released.error().Code(), ErrorCode::kFailedPrecondition);
   EXPECT_THAT(released.error().Message(), HasSubstr("DEV-2026-0003 (open)"));

@@ -6,8 +6,7 @@
 
 #include "aliquot/app/batch_service.h"
 #include "aliquot/app/use_case.h"
-#include "aliquot/domain/batches/batch.h"
-#include "aliquot/domain/recipes/definition.h"
+#include "aliquot/domain/batches/execution.h"
 
 namespace aliquot::app {
 namespace {
@@ -287,41 +286,13 @@ Status MaterialService::ReceiveCollection(const RequestContext& context,
 
 namespace {
 
-// The batch's chain-of-identity code, as batch execution reads it: the first identifier its
-// control recipe declares of format coi_code.
-std::optional<std::string> CoiCodeOf(const BatchView& batch) {
-  for (const recipes::Identifier& identifier : batch.recipe->identifiers) {
-    if (identifier.format != recipes::IdentifierFormat::kCoiCode) continue;
-    const auto code = batch.state.identifiers.find(identifier.id);
-    if (code != batch.state.identifiers.end()) return code->second;
-  }
-  return std::nullopt;
-}
-
-// A produced lot comes out of a batch that exists and whose record is still open, and a product
-// unit's label carries the patient code of the batch that made it.
+// A produced lot comes out of a batch that exists (T-01: the edge from the batch to the lot is
+// only as good as the batch it names), under the batch's own rules for what it makes.
 Status CheckMadeBy(StoreReader& reader, const materials::ProducedLot& produced) {
   if (!produced.batch) return {};
-  // T-01: the edge from the batch to the lot is only as good as the batch it names.
   ALIQUOT_ASSIGN_OR_RETURN(const BatchView batch,
                            BatchService::LoadForStepIn(reader, *produced.batch, std::nullopt));
-  if (batch.state.disposition) {
-    // G-04: the batch record QA released or rejected is closed; its product units went with it.
-    return Unexpected(FailedPrecondition(
-        "batch " + batch.state.id + " is " +
-            std::string(batches::BatchStatusName(batch.state.status)) +
-            ": its record is closed; a lot it made is recorded before its disposition",
-        "batch"));
-  }
-  const std::optional<std::string> patient = CoiCodeOf(batch);
-  if (produced.patient_code && patient && *produced.patient_code != *patient) {
-    // T-02: the code on the label relates the unit to its donor and every record of the batch.
-    return Unexpected(FailedPrecondition("the label reads " + *produced.patient_code +
-                                             ", but batch " + batch.state.id + " is for " +
-                                             *patient + ": the chain of identity does not hold",
-                                         "patient_code"));
-  }
-  return {};
+  return batches::CheckLotMadeBy(*batch.recipe, batch.state, produced.patient_code);
 }
 
 }  // namespace

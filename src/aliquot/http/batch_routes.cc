@@ -282,8 +282,8 @@ Json ExceptionJson(const b::BatchException& exception) {
   return json;
 }
 
-// Takes the line's payload: a record's 700 KB are not copied on their way out.
-Json LineJson(app::BatchLine& line) {
+// Takes the line, whose payload moves into the JSON: a record's 700 KB are not copied out.
+Json LineJson(app::BatchLine line) {
   Json json = Json::MakeObject();
   json.Set("line", line.line);
   json.Set("seq", Json(line.seq));
@@ -312,7 +312,7 @@ Json BatchSignatureJson(const identity::ElectronicSignature& signature) {
 }
 
 // G-03, P11-02: the complete executed batch record.
-Json ExecutedRecordJson(app::ExecutedRecord& record) {
+Json ExecutedRecordJson(app::ExecutedRecord record) {
   const app::BatchView& view = record.batch;
   const b::BatchState& batch = view.state;
   Json json = BatchJson(view);
@@ -323,7 +323,7 @@ Json ExecutedRecordJson(app::ExecutedRecord& record) {
   control.Set("definition", recipes::DefinitionToJson(*view.recipe));
   json.Set("control_recipe", std::move(control));
   Json lines = Json::MakeArray();
-  for (app::BatchLine& line : record.lines) lines.Push(LineJson(line));
+  for (app::BatchLine& line : record.lines) lines.Push(LineJson(std::move(line)));
   json.Set("lines", std::move(lines));
   std::map<int, const b::EntryRecord*> by_number;
   std::map<int, int> corrected_by;
@@ -547,7 +547,7 @@ class Routes {
   Result<Response> Record(const Request& request, const RequestContext& context) {
     ALIQUOT_ASSIGN_OR_RETURN(app::ExecutedRecord record,
                              api_.batches.Record(context, PathParam(request, "batch")));
-    return JsonResponse(kOk, ExecutedRecordJson(record));
+    return JsonResponse(kOk, ExecutedRecordJson(std::move(record)));
   }
 
   Result<Response> Exceptions(const Request& request, const RequestContext& context) {

@@ -280,16 +280,6 @@ std::vector<std::string> Predecessors(const recipes::Definition& recipe,
   return {};
 }
 
-// The batch's chain-of-identity code (the first identifier of format coi_code), if any.
-std::optional<std::string> CoiCode(const recipes::Definition& recipe, const BatchState& batch) {
-  for (const recipes::Identifier& identifier : recipe.identifiers) {
-    if (identifier.format != recipes::IdentifierFormat::kCoiCode) continue;
-    const auto found = batch.identifiers.find(identifier.id);
-    if (found != batch.identifiers.end()) return found->second;
-  }
-  return std::nullopt;
-}
-
 const recipes::ParameterDefinition* FindParameter(const recipes::Step& step, std::string_view id) {
   for (const recipes::ParameterDefinition& parameter : step.parameters) {
     if (parameter.id == id) return &parameter;
@@ -1818,6 +1808,35 @@ Result<Decision> VerifyStep(const Context& context, std::string_view step_id) {
     decision.events.push_back(decider.Event(kBatchCompleted));
   }
   return decision;
+}
+
+std::optional<std::string> CoiCode(const recipes::Definition& recipe, const BatchState& batch) {
+  for (const recipes::Identifier& identifier : recipe.identifiers) {
+    if (identifier.format != recipes::IdentifierFormat::kCoiCode) continue;
+    const auto found = batch.identifiers.find(identifier.id);
+    if (found != batch.identifiers.end()) return found->second;
+  }
+  return std::nullopt;
+}
+
+Status CheckLotMadeBy(const recipes::Definition& recipe, const BatchState& batch,
+                      const std::optional<std::string>& patient_code) {
+  if (batch.disposition) {
+    // G-04: the batch record QA released or rejected is closed; its product units went with it.
+    return Unexpected(FailedPrecondition(
+        "batch " + batch.id + " is " + std::string(BatchStatusName(batch.status)) +
+            ": its record is closed; a lot it made is recorded before its disposition",
+        "batch"));
+  }
+  const std::optional<std::string> patient = CoiCode(recipe, batch);
+  if (patient_code && patient && *patient_code != *patient) {
+    // T-02: the code on the label relates the unit to its donor and every record of the batch.
+    return Unexpected(FailedPrecondition("the label reads " + *patient_code + ", but batch " +
+                                             batch.id + " is for " + *patient +
+                                             ": the chain of identity does not hold",
+                                         "patient_code"));
+  }
+  return {};
 }
 
 ledger::NewEvent BatchEvent(const Context& context, std::string_view batch_id,

@@ -285,6 +285,16 @@ Result<Decision> CompleteStep(const Context& context, std::string_view step,
                               const std::map<std::string, std::string>& material_units,
                               const std::vector<const equipment::EquipmentState*>& in_use);
 
+// The batch's chain-of-identity code (T-02): the first identifier its control recipe declares of
+// format coi_code, if any.
+std::optional<std::string> CoiCode(const recipes::Definition& recipe, const BatchState& batch);
+
+// Whether a lot may be recorded as made by `batch`: not once QA released or rejected it
+// (kFailedPrecondition, field "batch"; G-04), and a product unit's `patient_code`, when given, is
+// the batch's chain-of-identity code (kFailedPrecondition, field "patient_code"; T-02).
+Status CheckLotMadeBy(const recipes::Definition& recipe, const BatchState& batch,
+                      const std::optional<std::string>& patient_code);
+
 // An event on batch `batch_id`'s stream by the context's actor at its terminal, carrying the
 // request's idempotency key when it has one: every event a batch decision appends starts here.
 ledger::NewEvent BatchEvent(const Context& context, std::string_view batch_id,
